@@ -1,0 +1,42 @@
+"""Wall time of the full workflow, of a no-op rerun, of reading the raw file; peak memory.
+
+Runs in a scratch directory on the synthetic default (the install is not timed).
+Targets (issue 2): full run <= 60 s, no-op rerun <= 3 s.
+Usage: .venv/bin/python bench/bench_workflow.py
+"""
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from workflow_helpers import prepare, run_workflow  # noqa: E402
+
+from migrant_health.io import codebook, read  # noqa: E402
+
+
+def timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = prepare(Path(tmp))
+        done, full = timed(lambda: run_workflow(workdir))
+        if done.returncode != 0:
+            sys.exit(done.stderr)
+        _, noop = timed(lambda: run_workflow(workdir))
+        book = codebook.load_codebook(workdir / "data/codebooks/cmds2014.yaml")
+        raw, reading = timed(lambda: read.read_raw(workdir / "data/raw/cmds2014_synthetic.sav", book.sources))
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"full workflow (synthetic default): {full:6.1f} s   (target <= 60 s)")
+        print(f"no-op rerun:                       {noop:6.1f} s   (target <= 3 s)")
+        print(f"read raw file ({len(raw):,} rows x {raw.shape[1]} cols): {reading:6.1f} s")
+        print(f"peak memory of a workflow process: {peak_mb:6.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

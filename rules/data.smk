@@ -1,0 +1,38 @@
+# Raw release (synthetic when configured) -> canonical respondent-level data.
+from migrant_health import workflow as steps
+
+
+if any(d["synthetic"] for d in config["datasets"].values()):
+
+    rule synthesize:
+        input:
+            published=expand("data/published/{name}.yaml", name=["benefit", "medical_return", "inequality"]),
+            code=code("synth/cmds2014.py", "synth/quota.py", "synth/release.py"),
+        output:
+            raw="data/raw/{dataset}_synthetic.sav",
+        params:
+            dataset=lambda w: config["datasets"][w.dataset],
+        log:
+            "logs/synthesize_{dataset}.log",
+        message:
+            "Generating the synthetic {wildcards.dataset} release (calibrated to data/published)"
+        run:
+            run_step(log[0], steps.synthesize, params.dataset, "data/published", output.raw)
+
+
+rule ingest:
+    input:
+        raw=lambda w: raw_path(w.dataset),
+        codebook=lambda w: config["datasets"][w.dataset]["codebook"],
+        code=code("io/read.py", "io/codebook.py", "derive.py"),
+    output:
+        interim="data/interim/{dataset}.parquet",
+        report="results/data/{dataset}_codebook.csv",
+    params:
+        dataset=lambda w: config["datasets"][w.dataset],
+    log:
+        "logs/ingest_{dataset}.log",
+    message:
+        "Reading {input.raw} through {input.codebook}"
+    run:
+        run_step(log[0], steps.ingest, params.dataset, input.raw, output.interim, output.report)

@@ -1,0 +1,1 @@
+"""Reading survey releases (SPSS, Stata) and applying a codebook."""

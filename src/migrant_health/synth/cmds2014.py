@@ -1,0 +1,475 @@
+"""A synthetic China Migrants Dynamic Survey 2014, calibrated to the published studies.
+
+What is calibrated to what (everything else is a plausible background, not a claim
+about the real survey):
+
+* Frame: 200,937 respondents aged 15-59 in 348 cities of 32 provincial units,
+  neighbourhood clusters of 20, a sampling weight constant within a city.
+* Benefit study (seed 001, Table 1): the respondents hospitalised in the current city
+  for illness or injury who hold social health insurance are drawn by quota from the
+  NCMS and the URBMI+UEBMI columns of Table 1, so each column's counts are exact by
+  construction; ages, incomes, costs, amounts and ratios are rescaled to the printed
+  means. The total column follows from the two groups: the printed total of rural hukou
+  (1,023) disagrees with its own columns (777 + 267 = 1,044); the synthetic total is 1,044.
+  About 15% of the reimbursed have no amount recorded ("don't know"), leaving the 663
+  of the GLM columns. Reasons for no reimbursement follow Figure 1's quoted shares.
+* Medical-return study (seed 000): 4,018 rural-hukou respondents living in an urban
+  area, in the city for at least a year, hospitalised in the last 12 months with a known
+  place of hospitalisation; 15.3% of them in the hometown.
+* Inequality study (seed 002): among rural-hukou, employed NCMS holders, 6.32% visited
+  an outpatient clinic in the last two weeks and 5.9% were hospitalised in 12 months.
+
+Reconciling seeds 000 and 001: 4,018 rural-to-urban inpatients against 1,165 insured
+inpatients treated in the city for illness cannot both hold unless most of seed 000's
+hospitalisations are of another kind. The generator reads seed 001's sample as excluding
+childbirth (its sample is 45.7% female, which childbirth admissions would not allow) and
+gives seed 000's remaining current-city inpatients childbirth admissions or no social
+health insurance. This is an assumption of the synthetic design, not a finding.
+
+Outcome assignments go through `quota.choose`, whose weights are where later issues put
+outcome equations solved from published effects; here every weight is uniform.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import quota, release
+
+SURVEY_YEAR, SURVEY_MONTH = 2014, 5
+N_PROVINCES, N_CITIES, CLUSTER_SIZE = 32, 348, 20
+
+# Canonical levels of Table 1 -> raw codes of the release, with the mix within a level.
+EDUCATION_CODES = {"primary_or_below": ([1, 2], [0.15, 0.85]), "junior_high": ([3], [1.0]),
+                   "senior_high": ([4, 5], [0.7, 0.3]), "college_or_above": ([6, 7, 8], [0.6, 0.37, 0.03])}
+REASON_CODES = {"job": ([1], [1.0]), "family": ([2], [1.0]), "other": ([3, 4, 5, 6], [0.4, 0.1, 0.1, 0.4])}
+SCOPE_CODES = {"within_city": 3, "across_cities": 2, "across_provinces": 1}
+FACILITY_CODES = {"primary": 1, "secondary": 2, "tertiary": 3, "private": 4}
+DURATION_YEARS = {"0-": (0.0, 1.0), "1-": (1.0, 5.0), "5-": (5.0, 10.0), "10+": (10.0, 20.0)}
+NO_REIMBURSEMENT_REASONS = {"go_back_hometown": 1, "unaware_of_process": 2, "policy_coverage": 3}
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Calibration targets, read from data/published/*.yaml by `targets_from_published`."""
+    table1: dict          # column -> term -> {level: count} or (mean, sd)
+    n_glm: int
+    no_reimbursement_percent: dict  # level -> percent (Figure 1)
+    medical_return_n: int
+    medical_return_percent: float
+    ncms_outpatient_percent: float
+    ncms_inpatient_percent: float
+
+
+def targets_from_published(benefit: dict, medical_return: dict, inequality: dict) -> Targets:
+    table1: dict = {"ncms": {}, "urban": {}}
+    for row in benefit["table1"]["rows"]:
+        for column in table1:
+            if column not in row:
+                continue
+            first, second = row[column]
+            if row["stat"] == "mean":
+                table1[column][row["term"]] = (first, second)
+            else:
+                table1[column].setdefault(row["term"], {})[row["level"]] = int(first)
+    table1["ncms"]["insurance_programme"] = {"NCMS": benefit["table1"]["n"]["ncms"]}
+
+    def quantity(doc, name):
+        return next(q["value"] for q in doc["sample"] if q["quantity"] == name)
+
+    return Targets(
+        table1=table1,
+        n_glm=next(s["value"] for s in benefit["samples"] if s["quantity"] == "n_glm"),
+        no_reimbursement_percent={s["level"]: s["percent"] for s in benefit["figure1"]["shares"]},
+        medical_return_n=quantity(medical_return, "n"),
+        medical_return_percent=quantity(medical_return, "medical_return_percent"),
+        ncms_outpatient_percent=quantity(inequality, "outpatient_percent"),
+        ncms_inpatient_percent=quantity(inequality, "inpatient_percent"),
+    )
+
+
+def generate(targets: Targets, seed: int, n_respondents: int = 200_937,
+             benefit_scale: int = 1) -> pd.DataFrame:
+    """The whole synthetic release, one row per respondent, in raw codes.
+
+    `benefit_scale` multiplies the benefit study's quotas (for recovery checks at
+    100 times the published n) without enlarging the rest of the survey.
+    """
+    rng = np.random.default_rng(seed)
+    pop = sampling_frame(n_respondents, rng)
+    background_population(pop, rng)
+    benefit_rows = plant_benefit_sample(pop, targets, rng, benefit_scale)
+    plant_medical_return_sample(pop, targets, rng, taken=benefit_rows)
+    plant_ncms_worker_use(pop, targets, rng)
+    return pop[list(release.VARIABLES)]
+
+
+# -- frame -----------------------------------------------------------------------------
+
+def sampling_frame(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Provinces, cities, clusters of 20 and a city-level weight (PPS by migrant stock)."""
+    city_province = np.concatenate([np.arange(1, N_PROVINCES + 1),
+                                    rng.integers(1, N_PROVINCES + 1, N_CITIES - N_PROVINCES)])
+    city_province.sort()
+    n_clusters = -(-n // CLUSTER_SIZE)
+    stock = rng.lognormal(0, 1, N_CITIES)
+    clusters_per_city = 1 + quota.largest_remainder(stock, n_clusters - N_CITIES)
+    cluster_city = np.repeat(np.arange(1, N_CITIES + 1), clusters_per_city)
+    row_cluster = np.repeat(np.arange(1, n_clusters + 1), CLUSTER_SIZE)[:n]
+    city = cluster_city[row_cluster - 1]
+    # Weight: migrants represented per respondent, i.e. stock over respondents in the city.
+    respondents = np.bincount(city, minlength=N_CITIES + 1)[1:]
+    weight = (stock / respondents) / (stock.sum() / n)
+    return pd.DataFrame({
+        "id": np.arange(1, n + 1), "prov": city_province[city - 1], "city": city,
+        "psu": row_cluster, "wt": np.round(weight[city - 1], 6),
+    })
+
+
+# -- background ------------------------------------------------------------------------
+
+def _codes(rng, n, codes, p):
+    return rng.choice(np.asarray(codes), size=n, p=np.asarray(p) / np.sum(p))
+
+
+def background_population(pop: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Plausible marginal distributions for everyone; study samples are planted later."""
+    n = len(pop)
+    age = np.clip(np.rint(rng.normal(34, 9.5, n)), 15, 59).astype(int)
+    pop["q101b"] = _codes(rng, n, [1, 2], [0.52, 0.48])
+    pop["q101c"] = SURVEY_YEAR - age
+    pop["q101d"] = _codes(rng, n, range(1, 8), [0.93, 0.015, 0.015, 0.01, 0.005, 0.01, 0.015])
+    pop["q101e"] = _codes(rng, n, range(1, 9), [0.02, 0.13, 0.52, 0.14, 0.07, 0.07, 0.045, 0.005])
+    pop["q101f"] = _codes(rng, n, [1, 2, 3], [0.85, 0.13, 0.02])
+    pop["q101g"] = np.where(age < 22, _codes(rng, n, [1, 2], [0.8, 0.2]),
+                            _codes(rng, n, range(1, 7), [0.12, 0.8, 0.03, 0.025, 0.01, 0.015]))
+    pop["q102"] = _codes(rng, n, [1, 2], [0.83, 0.17])
+    size = _codes(rng, n, range(1, 7), [0.15, 0.2, 0.35, 0.2, 0.07, 0.03])
+    per_capita = rng.lognormal(np.log(2200), 0.7, n)
+    pop["q104"] = size
+    pop["q103"] = np.rint(per_capita * size / 100) * 100
+    pop["q105"] = _codes(rng, n, [1, 2], [0.65, 0.35])
+    pop["q106"] = _codes(rng, n, [1, 2, 3], [0.51, 0.30, 0.19])
+    pop["q101h"] = hukou_province(pop["prov"].to_numpy(), pop["q106"].to_numpy(), rng)
+    pop["q107"] = _codes(rng, n, range(1, 7), [0.87, 0.08, 0.02, 0.005, 0.005, 0.02])
+    duration = np.minimum(rng.gamma(1.3, 3.5, n), age - 14.5)
+    set_arrival(pop, np.arange(n), duration)
+    pop["q109"] = _codes(rng, n, [1, 2, 3], [0.56, 0.10, 0.34])
+    background_insurance(pop, rng)
+    pop["q301"] = _codes(rng, n, [1, 2], [0.09, 0.91])
+    pop["q302"] = np.where(pop["q301"] == 1, _codes(rng, n, [1, 2], [0.55, 0.45]),
+                           release.NOT_APPLICABLE)
+    not_hospitalised(pop, np.arange(n))
+
+
+def hukou_province(prov: np.ndarray, scope: np.ndarray, rng) -> np.ndarray:
+    """Hukou in another province exactly when the migration crossed provinces."""
+    other = 1 + (prov - 1 + rng.integers(1, N_PROVINCES, len(prov))) % N_PROVINCES
+    return np.where(scope == SCOPE_CODES["across_provinces"], other, prov)
+
+
+def set_arrival(pop: pd.DataFrame, rows: np.ndarray, duration_years: np.ndarray) -> None:
+    """Year and month of arrival that lie `duration_years` before the interview month."""
+    months_ago = np.floor(np.asarray(duration_years) * 12).astype(int)
+    index = SURVEY_YEAR * 12 + (SURVEY_MONTH - 1) - months_ago
+    pop.loc[rows, "q108y"] = index // 12
+    pop.loc[rows, "q108m"] = index % 12 + 1
+
+
+def background_insurance(pop: pd.DataFrame, rng) -> None:
+    n = len(pop)
+    rural = pop["q101f"].to_numpy() == 1
+    holds = {"ncms": np.where(rural, 0.68, 0.04), "urbmi": np.where(rural, 0.02, 0.22),
+             "uebmi": np.where(rural, 0.15, 0.38), "other": np.full(n, 0.05)}
+    hometown_share = {"ncms": 0.97, "urbmi": 0.4, "uebmi": 0.15, "other": 0.5}
+    for item, p in holds.items():
+        held = rng.random(n) < p
+        place = np.where(rng.random(n) < hometown_share[item], 2, 1)
+        pop[f"q201_{item}"] = held.astype(int)
+        pop[f"q202_{item}"] = np.where(held, place, release.NOT_APPLICABLE)
+
+
+def not_hospitalised(pop: pd.DataFrame, rows) -> None:
+    pop.loc[rows, "q303"] = 2
+    for item in ["q304", "q305", "q306"]:
+        pop.loc[rows, item] = release.NOT_APPLICABLE
+    for item in ["q307", "q309"]:
+        pop.loc[rows, item] = release.AMOUNT_NOT_APPLICABLE
+    for k in release.REIMBURSEMENT_SOURCES:
+        pop.loc[rows, f"q308_{k}"] = release.NOT_APPLICABLE
+    pop.loc[rows, "q310"] = release.NOT_APPLICABLE
+
+
+def hospitalise(pop: pd.DataFrame, rows: np.ndarray, reason, place, facility, cost) -> None:
+    pop.loc[rows, "q303"] = 1
+    pop.loc[rows, "q304"] = reason
+    pop.loc[rows, "q305"] = place
+    pop.loc[rows, "q306"] = facility
+    pop.loc[rows, "q307"] = np.rint(cost)
+
+
+def record_reimbursement(pop, rows, sources: np.ndarray, amount, no_reason) -> None:
+    """`sources` is a (rows x 9) 0/1 matrix of the multiple-response item."""
+    for k in release.REIMBURSEMENT_SOURCES:
+        pop.loc[rows, f"q308_{k}"] = sources[:, k - 1]
+    pop.loc[rows, "q309"] = amount
+    pop.loc[rows, "q310"] = no_reason
+
+
+def sources_matrix(n: int, reimbursed: np.ndarray, programme: np.ndarray, rng) -> np.ndarray:
+    """Reimbursement sources consistent with seed 001's rule for 'reimbursed by SHI'.
+
+    Reimbursed rows tick a social source of their programme (and sometimes commercial
+    insurance too); the others tick only 'commercial insurance' and/or 'else'.
+    """
+    m = np.zeros((n, 9), dtype=int)
+    social = {"NCMS": [1, 4, 5], "URBMI": [2], "UEBMI": [2, 3], "none": [9]}
+    for i in np.flatnonzero(reimbursed):
+        m[i, rng.choice(social[programme[i]]) - 1] = 1
+        m[i, 5] = int(rng.random() < 0.05)
+    for i in np.flatnonzero(~reimbursed):
+        pick = rng.choice(3, p=[0.1, 0.8, 0.1])  # commercial only, else only, both
+        m[i, 5] = int(pick in (0, 2))
+        m[i, 8] = int(pick in (1, 2))
+    return m
+
+
+# -- benefit study (seed 001) -----------------------------------------------------------
+
+def plant_benefit_sample(pop: pd.DataFrame, targets: Targets, rng, scale: int) -> np.ndarray:
+    """Draw Table 1's NCMS and URBMI+UEBMI columns by quota onto random respondents."""
+    t1 = targets.table1
+    sizes = {c: scale * sum(t1[c]["insurance_programme"].values()) for c in ("ncms", "urban")}
+    rows = quota.choose(np.arange(len(pop)), sum(sizes.values()), rng)
+    rng.shuffle(rows)
+    by_column = {"ncms": rows[:sizes["ncms"]], "urban": rows[sizes["ncms"]:]}
+    reimbursed_total = sum(scale * t1[c]["reimbursed"]["True"] for c in by_column)
+    recorded_total = scale * targets.n_glm
+    for column, col_rows in by_column.items():
+        reimbursed_n = scale * t1[column]["reimbursed"]["True"]
+        recorded_n = int(round(recorded_total * reimbursed_n / reimbursed_total))
+        plant_benefit_column(pop, np.sort(col_rows), t1[column], scale, reimbursed_n, recorded_n, rng)
+    plant_no_reimbursement_reasons(pop, np.sort(rows), targets, rng)
+    return np.sort(rows)
+
+
+def _levels(target: dict, scale: int, n: int, rng) -> np.ndarray:
+    """Exact counts of each level (scaled), in random order; binary terms give booleans."""
+    counts = {level: scale * c for level, c in target.items()}
+    if set(counts) == {"True"}:
+        counts["False"] = n - counts["True"]
+        return quota.shuffled_levels(list(counts), list(counts.values()), rng) == "True"
+    return quota.shuffled_levels(list(counts), list(counts.values()), rng)
+
+
+def _expand(levels: np.ndarray, code_map: dict, rng) -> np.ndarray:
+    """Canonical levels -> raw codes, choosing within a level by its mix."""
+    out = np.empty(len(levels), dtype=int)
+    for level, (codes, p) in code_map.items():
+        at = levels == level
+        out[at] = _codes(rng, at.sum(), codes, p)
+    return out
+
+
+def plant_benefit_column(pop, rows, t: dict, scale, reimbursed_n, recorded_n, rng) -> None:
+    n = len(rows)
+    age = np.clip(np.rint(quota.normal_exact(*t["age"], n, rng)), 15, 59).astype(int)
+    pop.loc[rows, "q101c"] = SURVEY_YEAR - age
+    pop.loc[rows, "q101b"] = np.where(_levels(t["female"], scale, n, rng), 2, 1)
+    married = _levels(t["married"], scale, n, rng)
+    pop.loc[rows, "q101g"] = np.where(married, _codes(rng, n, [2, 3], [0.96, 0.04]),
+                                      _codes(rng, n, [1, 4, 5, 6], [0.7, 0.15, 0.1, 0.05]))
+    pop.loc[rows, "q101e"] = _expand(_levels(t["education"], scale, n, rng), EDUCATION_CODES, rng)
+    rural = _levels(t["rural_hukou"], scale, n, rng)
+    pop.loc[rows, "q101f"] = np.where(rural, 1, _codes(rng, n, [2, 3], [0.85, 0.15]))
+    pop.loc[rows, "q102"] = np.where(_levels(t["employed"], scale, n, rng), 1, 2)
+    per_capita = quota.lognormal_for(*t["income_per_capita"], n, rng)
+    size = pop.loc[rows, "q104"].to_numpy()
+    pop.loc[rows, "q103"] = np.rint(per_capita * size)
+    pop.loc[rows, "q105"] = np.where(_levels(t["urban_area"], scale, n, rng), 1, 2)
+    scope = np.array([SCOPE_CODES[s] for s in _levels(t["migration_scope"], scale, n, rng)])
+    pop.loc[rows, "q106"] = scope
+    pop.loc[rows, "q101h"] = hukou_province(pop.loc[rows, "prov"].to_numpy(), scope, rng)
+    pop.loc[rows, "q107"] = _expand(_levels(t["migration_reason"], scale, n, rng), REASON_CODES, rng)
+    duration_group = _levels(t["migration_duration"], scale, n, rng)
+    low, high = np.array([DURATION_YEARS[g] for g in duration_group]).T
+    # Within the quota group, and never longer than the respondent's life (age >= 15 > 10).
+    high = np.minimum(high, age)
+    set_arrival(pop, rows, low + (high - low) * rng.random(n))
+    programme = _levels(t["insurance_programme"], scale, n, rng)
+    hold_one_programme(pop, rows, programme, rng)
+
+    facility = np.array([FACILITY_CODES[f] for f in _levels(t["facility_level"], scale, n, rng)])
+    reimbursed = np.zeros(n, dtype=bool)
+    reimbursed[quota.choose(np.arange(n), reimbursed_n, rng)] = True
+    recorded = np.zeros(n, dtype=bool)
+    recorded[quota.choose(np.flatnonzero(reimbursed), recorded_n, rng)] = True
+    ratio = reimbursement_ratios(*t["reimbursement_ratio_pct"], recorded.sum(), rng)
+    cost = quota.lognormal_for(*t["total_cost"], n, rng)
+    # Reimbursed stays cost more on average: scale them so that mean(ratio x cost)
+    # equals the printed mean amount, then the rest so the column's mean cost holds.
+    cost[recorded] *= t["reimbursement_amount"][0] / np.mean(ratio * cost[recorded])
+    rest = ~recorded
+    cost[rest] *= (t["total_cost"][0] * n - cost[recorded].sum()) / cost[rest].sum()
+    hospitalise(pop, rows, _codes(rng, n, [1, 2], [0.85, 0.15]), 1, facility, cost)
+    amount = np.full(n, float(release.AMOUNT_NOT_APPLICABLE))
+    amount[reimbursed] = release.AMOUNT_DONT_KNOW
+    amount[recorded] = np.rint(ratio * np.rint(cost[recorded]))
+    sources = sources_matrix(n, reimbursed, programme, rng)
+    record_reimbursement(pop, rows, sources, amount, release.NOT_APPLICABLE)
+
+
+def hold_one_programme(pop, rows, programme: np.ndarray, rng) -> None:
+    """Each benefit respondent holds exactly the one programme Table 1 counts."""
+    for item in release.INSURANCE_ITEMS:
+        held = programme == item.upper()
+        local_share = {"ncms": 0.1, "urbmi": 0.8, "uebmi": 0.9, "other": 0.5}[item]
+        place = np.where(rng.random(len(rows)) < local_share, 1, 2)
+        pop.loc[rows, f"q201_{item}"] = held.astype(int)
+        pop.loc[rows, f"q202_{item}"] = np.where(held, place, release.NOT_APPLICABLE)
+
+
+def reimbursement_ratios(mean_pct: float, sd_pct: float, n: int, rng) -> np.ndarray:
+    """Ratios in (0, 1] with the printed mean and SD (Beta draws, then standardised)."""
+    m, s = mean_pct / 100, sd_pct / 100
+    k = m * (1 - m) / s**2 - 1
+    x = rng.beta(m * k, (1 - m) * k, n)
+    x = m + s * (x - x.mean()) / x.std(ddof=1)
+    return np.clip(x, 0.02, 1.0)
+
+
+def plant_no_reimbursement_reasons(pop, rows, targets: Targets, rng) -> None:
+    """Figure 1's shares among the not reimbursed; the hometown reason rises with scope."""
+    reimbursed = pop.loc[rows, [f"q308_{k}" for k in (1, 2, 3, 4, 5, 7, 8)]].to_numpy().any(axis=1)
+    not_reimbursed = rows[~reimbursed]
+    shares = dict(targets.no_reimbursement_percent)
+    shares["other"] = 100 - sum(shares.values())
+    counts = quota.largest_remainder(list(shares.values()), len(not_reimbursed))
+    reason = np.full(len(not_reimbursed), 4)
+    left = np.arange(len(not_reimbursed))
+    scope = pop.loc[not_reimbursed, "q106"].to_numpy()
+    scope_weight = np.select([scope == 3, scope == 2, scope == 1], [1.0, 1.6, 2.2])
+    for (level, code), k in zip(NO_REIMBURSEMENT_REASONS.items(), counts):
+        weights = scope_weight[left] if level == "go_back_hometown" else None
+        picked = quota.choose(left, k, rng, weights)
+        reason[picked] = code
+        left = np.setdiff1d(left, picked)
+    pop.loc[not_reimbursed, "q310"] = reason
+
+
+# -- medical-return study (seed 000) ----------------------------------------------------
+
+def medical_return_pool(pop: pd.DataFrame) -> np.ndarray:
+    """Rural hukou, urban residence, at least a year in the city: seed 000's population."""
+    months = (SURVEY_YEAR * 12 + SURVEY_MONTH - 1) - (pop["q108y"] * 12 + pop["q108m"] - 1)
+    return ((pop["q101f"] == 1) & (pop["q105"] == 1) & (months >= 12)).to_numpy()
+
+
+def plant_medical_return_sample(pop: pd.DataFrame, targets: Targets, rng, taken: np.ndarray) -> None:
+    """Top up seed 000's inpatients around the benefit respondents already among them."""
+    pool = medical_return_pool(pop)
+    free = pool.copy()
+    free[taken] = False
+    already = int(pool[taken].sum())  # benefit respondents: current city, never hometown
+    n_return = int(round(targets.medical_return_n * targets.medical_return_percent / 100))
+    n_stay = targets.medical_return_n - n_return - already
+    if n_stay < 0:
+        raise ValueError("the benefit sample alone exceeds the medical-return sample; "
+                         "lower datasets.cmds2014.synthetic.benefit_scale")
+    returners = quota.choose(np.flatnonzero(free), n_return, rng)
+    free[returners] = False
+    stayers = quota.choose(np.flatnonzero(free), n_stay, rng)
+    free[stayers] = False
+    unknown = quota.choose(np.flatnonzero(free), 30, rng)  # place not recorded: excluded
+    hospitalise(pop, returners, _codes(rng, n_return, [1, 2, 3], [0.8, 0.1, 0.1]), 2,
+                _codes(rng, n_return, [1, 2, 3, 4], [0.3, 0.45, 0.2, 0.05]),
+                rng.lognormal(np.log(6000), 0.8, n_return))
+    hospitalise(pop, unknown, 1, release.DONT_KNOW, _codes(rng, 30, [1, 2, 3], [0.3, 0.4, 0.3]),
+                rng.lognormal(np.log(8000), 0.8, 30))
+    plant_other_city_inpatients(pop, stayers, rng)
+    settle_other_reimbursements(pop, np.concatenate([returners, unknown]), rng)
+
+
+def plant_other_city_inpatients(pop, rows, rng) -> None:
+    """Non-hometown inpatients outside the benefit definition: elsewhere, childbirth, uninsured."""
+    n = len(rows)
+    kind = _codes(rng, n, ["elsewhere", "childbirth", "uninsured"], [0.03, 0.82, 0.15])
+    place = np.where(kind == "elsewhere", 3, 1)
+    reason = np.where(kind == "childbirth", 3, _codes(rng, n, [1, 2], [0.85, 0.15]))
+    pop.loc[rows[kind == "childbirth"], "q101b"] = 2
+    pop.loc[rows[kind == "childbirth"], "q101c"] = SURVEY_YEAR - rng.integers(20, 40, (kind == "childbirth").sum())
+    uninsured = rows[kind == "uninsured"]
+    for item in release.INSURANCE_ITEMS:
+        pop.loc[uninsured, f"q201_{item}"] = 0
+        pop.loc[uninsured, f"q202_{item}"] = release.NOT_APPLICABLE
+    hospitalise(pop, rows, reason, place, _codes(rng, n, [1, 2, 3, 4, 5], [0.25, 0.4, 0.25, 0.08, 0.02]),
+                rng.lognormal(np.log(5000), 0.7, n))
+    settle_other_reimbursements(pop, rows, rng)
+
+
+def settle_other_reimbursements(pop, rows, rng) -> None:
+    """Reimbursement items for inpatients outside the benefit sample (plausible, uncalibrated)."""
+    n = len(rows)
+    held = pop.loc[rows, [f"q201_{i}" for i in ("uebmi", "urbmi", "ncms")]].to_numpy() == 1
+    programme = np.select([held[:, 0], held[:, 1], held[:, 2]], ["UEBMI", "URBMI", "NCMS"], "none")
+    reimbursed = (programme != "none") & (rng.random(n) < 0.5)
+    sources = sources_matrix(n, reimbursed, programme, rng)
+    cost = pop.loc[rows, "q307"].to_numpy()
+    amount = np.where(reimbursed, np.rint(cost * rng.uniform(0.2, 0.7, n)), release.AMOUNT_NOT_APPLICABLE)
+    no_reason = np.where(reimbursed, release.NOT_APPLICABLE,
+                         _codes(rng, n, [1, 2, 3, 4], [0.5, 0.2, 0.2, 0.1]))
+    record_reimbursement(pop, rows, sources, amount, no_reason)
+
+
+# -- inequality study (seed 002) --------------------------------------------------------
+
+def ncms_workers(pop: pd.DataFrame) -> np.ndarray:
+    """Seed 002's population: rural hukou, employed, enrolled in NCMS (all aged 15-59)."""
+    return ((pop["q101f"] == 1) & (pop["q102"] == 1) & (pop["q201_ncms"] == 1)).to_numpy()
+
+
+def plant_ncms_worker_use(pop: pd.DataFrame, targets: Targets, rng) -> None:
+    """Exact outpatient and inpatient rates among NCMS workers.
+
+    Extra inpatients are hospitalised in the hometown or elsewhere, so that neither the
+    benefit sample (current city) nor the medical-return sample (its pool is excluded)
+    changes.
+    """
+    group = ncms_workers(pop)
+    n = int(group.sum())
+    ill_n = int(round(0.105 * n))
+    visit_n = int(round(targets.ncms_outpatient_percent / 100 * n))
+    ill = quota.choose(np.flatnonzero(group), ill_n, rng)
+    visited = quota.choose(ill, visit_n, rng)
+    pop.loc[np.flatnonzero(group), ["q301", "q302"]] = [2, release.NOT_APPLICABLE]
+    pop.loc[ill, ["q301", "q302"]] = [1, 2]
+    pop.loc[visited, "q302"] = 1
+
+    inpatient = (pop["q303"] == 1).to_numpy()
+    extra = int(round(targets.ncms_inpatient_percent / 100 * n)) - int((group & inpatient).sum())
+    if extra < 0:
+        raise ValueError("NCMS workers already exceed the inpatient rate of seed 002")
+    candidates = np.flatnonzero(group & ~inpatient & ~medical_return_pool(pop))
+    rows = quota.choose(candidates, extra, rng)
+    hospitalise(pop, rows, _codes(rng, extra, [1, 2, 3], [0.75, 0.15, 0.1]),
+                _codes(rng, extra, [2, 3], [0.7, 0.3]),
+                _codes(rng, extra, [1, 2, 3, 4], [0.35, 0.4, 0.2, 0.05]),
+                rng.lognormal(np.log(5000), 0.8, extra))
+    settle_other_reimbursements(pop, rows, rng)
+
+
+# -- writing ----------------------------------------------------------------------------
+
+def write_sav(raw: pd.DataFrame, path) -> None:
+    """The release as SPSS: variable labels, value labels, special codes as user-missing."""
+    import pyreadstat
+
+    labels = {name: label for name, (label, _, _) in release.VARIABLES.items()}
+    pyreadstat.write_sav(
+        raw.astype("float64"), str(path),
+        file_label="Synthetic CMDS 2014 (generated; not the real survey)",
+        column_labels=labels, variable_value_labels=release.value_labels(),
+        missing_ranges=release.user_missing(), row_compress=True,
+    )

@@ -1,0 +1,1 @@
+"""Tables rendered from tidy frames, never from live model objects."""

@@ -1,0 +1,45 @@
+"""Shared fixtures: one synthetic release and its canonical frame per test session."""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from migrant_health import derive, published
+from migrant_health.io import codebook, read
+from migrant_health.synth import cmds2014
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLISHED = ROOT / "data" / "published"
+CODEBOOK = ROOT / "data" / "codebooks" / "cmds2014.yaml"
+
+
+def load_config() -> dict:
+    return yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def targets():
+    docs = {n: published.load(PUBLISHED / f"{n}.yaml") for n in ("benefit", "medical_return", "inequality")}
+    return cmds2014.targets_from_published(docs["benefit"], docs["medical_return"], docs["inequality"])
+
+
+@pytest.fixture(scope="session")
+def raw_release() -> pd.DataFrame:
+    """The default synthetic release (config.yaml's seed), in raw codes."""
+    g = load_config()["datasets"]["cmds2014"]["generator"]
+    return cmds2014.generate(targets(), seed=g["seed"], n_respondents=g["n_respondents"])
+
+
+@pytest.fixture(scope="session")
+def sav_path(raw_release, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("raw") / "cmds2014_synthetic.sav"
+    cmds2014.write_sav(raw_release, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def canonical(sav_path) -> pd.DataFrame:
+    """The release read through the codebook, with respondent-level derivations."""
+    book = codebook.load_codebook(CODEBOOK)
+    frame, _ = codebook.apply_codebook(read.read_raw(sav_path, book.sources), book)
+    return derive.derive_all(frame, book.survey)

@@ -1,0 +1,63 @@
+"""The whole workflow: byte-identical reruns, aggregates only in results/, clean errors."""
+import pandas as pd
+import pytest
+
+from workflow_helpers import ROOT, prepare, result_files, run_workflow
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    runs = []
+    for name in ("first", "second"):
+        workdir = prepare(tmp_path_factory.mktemp(name))
+        done = run_workflow(workdir)
+        assert done.returncode == 0, done.stderr[-3000:]
+        runs.append(workdir)
+    return runs
+
+
+def test_same_config_gives_byte_identical_results(two_runs):
+    first, second = (result_files(w) for w in two_runs)
+    assert first.keys() == second.keys() and len(first) >= 7
+    differing = [name for name in first if first[name] != second[name]]
+    assert not differing
+
+
+def test_results_hold_aggregates_only(two_runs):
+    for name, content in result_files(two_runs[0]).items():
+        if name.endswith(".csv"):
+            table = pd.read_csv(two_runs[0] / name)
+            assert "respondent_id" not in table.columns and len(table) < 1000, name
+
+
+def test_microdata_are_git_ignored():
+    ignored = (ROOT / ".gitignore").read_text().split()
+    assert {"data/raw/", "data/interim/", "data/analytic/", "results/"} <= set(ignored)
+
+
+def test_flow_adds_up_to_the_analytic_sample(two_runs):
+    flow = pd.read_csv(two_runs[0] / "results/benefit/flow.csv")
+    assert flow["n_before"].iloc[0] - flow["n_dropped"].sum() == flow["n_after"].iloc[-1] == 1165
+    assert (flow["n_before"] - flow["n_dropped"] == flow["n_after"]).all()
+
+
+def test_rerun_has_nothing_to_do(two_runs):
+    done = run_workflow(two_runs[0], "--dry-run")
+    assert done.returncode == 0 and "Nothing to be done" in done.stdout + done.stderr
+
+
+def test_bad_filter_stops_with_its_message_not_a_traceback(tmp_path):
+    config = (ROOT / "config.yaml").read_text().replace("keep: reimbursed.notna()", "keep: reimbursd.notna()")
+    workdir = prepare(tmp_path, config)
+    done = run_workflow(workdir)
+    assert done.returncode != 0
+    assert "names unknown variables: 'reimbursd'; closest: reimbursed" in done.stderr
+    assert "Traceback (most recent call last)" not in done.stderr
+
+
+def test_bad_config_key_stops_before_any_job(tmp_path):
+    config = (ROOT / "config.yaml").read_text().replace("undeclared_codes: error", "undeclared_code: error")
+    done = run_workflow(prepare(tmp_path, config))
+    assert done.returncode != 0
+    assert "Configuration error: config.yaml: datasets.cmds2014: Additional properties" in done.stderr
+    assert not (tmp_path / "data" / "raw").exists()
