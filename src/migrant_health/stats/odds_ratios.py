@@ -1,0 +1,24 @@
+"""Odds ratios after a logistic model, as Stata's `logit, or` reports them.
+
+OR = exp(b); its standard error by the delta method, exp(b) x se(b); the z statistic and
+p-value of b; the 95% interval by exponentiating the Wald limits of b (not OR +- 1.96 se).
+"""
+import numpy as np
+import pandas as pd
+
+from .inference import wald
+from .models import FittedModel, coefficient_labels
+
+
+def odds_ratios(fit: FittedModel, study: str = "", sample: str = "", equation: str = "") -> pd.DataFrame:
+    if fit.spec.family_and_link() != ("binomial", "logit"):
+        raise ValueError(f"{fit.spec.name}: odds ratios need a logit model")
+    coefs = fit.tidy(study=study, sample=sample, equation=equation)
+    se = np.sqrt(np.diag(fit.cov))
+    _, _, low, high = wald(fit.params, se)
+    rows = coefs.assign(estimand="odds_ratio", estimate=np.exp(fit.params), std_error=np.exp(fit.params) * se,
+                        conf_low=np.exp(low), conf_high=np.exp(high))
+    return rows[rows["term"] != "_cons"].reset_index(drop=True)
+
+
+__all__ = ["odds_ratios", "coefficient_labels"]
