@@ -11,7 +11,10 @@ configfile: "config.yaml"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/sample.smk"
+include: "rules/models.smk"
 include: "rules/tables.smk"
+include: "rules/figures.smk"
+include: "rules/report.smk"
 
 
 rule all:

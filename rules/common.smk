@@ -35,12 +35,43 @@ def is_synthetic(dataset):
     return config["datasets"][dataset]["synthetic"]
 
 
-def all_targets():
+TABLE_FORMATS = ["csv", "md", "tex", "docx"]
+
+
+def effect_table_names():
+    return sorted({t for s in config["studies"].values() for t in s.get("effect_tables", {})})
+
+
+def estimates_of(study):
+    return [f"results/{study}/estimates.csv"] if config["studies"][study].get("models") else []
+
+
+def descriptives_of(study):
+    return [f"results/{study}/descriptives_{t}.csv" for t in config["studies"][study].get("tables", {})]
+
+
+def truth_of(study):
+    dataset = dataset_of(study)
+    return [f"results/data/{dataset}_synthetic_truth.csv"] if is_synthetic(dataset) else []
+
+
+def study_targets():
+    """Everything a study produces: flow, tables, figures, estimates, comparison."""
     targets = []
     for study, spec in config["studies"].items():
         targets.append(f"results/{study}/flow.csv")
-        for table in spec.get("tables", {}):
-            targets += expand(f"results/{study}/tables/{table}.{{ext}}", ext=["csv", "md", "tex", "docx"])
+        for table in list(spec.get("tables", {})) + list(spec.get("effect_tables", {})):
+            targets += expand(f"results/{study}/tables/{table}.{{ext}}", ext=TABLE_FORMATS)
+        for name in spec.get("figures", {}):
+            targets += expand(f"results/{study}/figures/{name}.{{ext}}", ext=["png", "pdf"])
+        targets += estimates_of(study)
+        if Path(f"data/published/{study}.yaml").exists():
+            targets.append(f"results/{study}/comparison.csv")
+    return targets
+
+
+def all_targets():
+    targets = study_targets() + ["results/report.html"]
     for dataset in {s["dataset"] for s in config["studies"].values()}:
         targets.append(f"results/data/{dataset}_codebook.csv")
     return targets

@@ -7,9 +7,11 @@ if any(d["synthetic"] for d in config["datasets"].values()):
     rule synthesize:
         input:
             published=expand("data/published/{name}.yaml", name=["benefit", "medical_return", "inequality"]),
-            code=code("synth/cmds2014.py", "synth/quota.py", "synth/release.py"),
+            code=code("synth/cmds2014.py", "synth/quota.py", "synth/release.py", "synth/benefit_truth.py",
+                      "stats/margins.py", "stats/design.py"),
         output:
             raw="data/raw/{dataset}_synthetic.sav",
+            truth="results/data/{dataset}_synthetic_truth.csv",
         params:
             dataset=lambda w: config["datasets"][w.dataset],
         log:
@@ -17,7 +19,7 @@ if any(d["synthetic"] for d in config["datasets"].values()):
         message:
             "Generating the synthetic {wildcards.dataset} release (calibrated to data/published)"
         run:
-            run_step(log[0], steps.synthesize, params.dataset, "data/published", output.raw)
+            run_step(log[0], steps.synthesize, params.dataset, "data/published", output.raw, output.truth)
 
 
 rule ingest:

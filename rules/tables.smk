@@ -2,6 +2,8 @@
 
 
 rule descriptive_table:
+    wildcard_constraints:
+        table="|".join(sorted({t for s in config["studies"].values() for t in s.get("tables", {})})),
     input:
         analytic="data/analytic/{study}.parquet",
         code=code("tables/descriptive.py", "tables/render.py"),
@@ -19,3 +21,23 @@ rule descriptive_table:
         run_step(log[0], steps.descriptive_table, wildcards.study, params.study, wildcards.table,
                  input.analytic, output.tidy, f"results/{wildcards.study}/tables/{wildcards.table}",
                  params.synthetic)
+
+
+rule effect_table:
+    input:
+        estimates="results/{study}/estimates.csv",
+        code=code("tables/effects.py", "tables/render.py"),
+    output:
+        tables=multiext("results/{study}/tables/{table}", ".csv", ".md", ".tex", ".docx"),
+    wildcard_constraints:
+        table="|".join(effect_table_names()) or "no_effect_tables",
+    params:
+        study=lambda w: {k: config["studies"][w.study].get(k, {}) for k in ("effect_tables", "labels")},
+        synthetic=lambda w: is_synthetic(dataset_of(w.study)),
+    log:
+        "logs/effect_table_{study}_{table}.log",
+    message:
+        "Writing {wildcards.study} {wildcards.table}"
+    run:
+        run_step(log[0], steps.effect_table, params.study, wildcards.table, input.estimates,
+                 f"results/{wildcards.study}/tables/{wildcards.table}", params.synthetic)

@@ -24,10 +24,16 @@ def targets():
 
 
 @pytest.fixture(scope="session")
-def raw_release() -> pd.DataFrame:
-    """The default synthetic release (config.yaml's seed), in raw codes."""
+def release():
+    """The default synthetic release (config.yaml's seed) and its truth."""
     g = load_config()["datasets"]["cmds2014"]["generator"]
     return cmds2014.generate(targets(), seed=g["seed"], n_respondents=g["n_respondents"])
+
+
+@pytest.fixture(scope="session")
+def raw_release(release) -> pd.DataFrame:
+    """The default synthetic release, in raw codes."""
+    return release.raw
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,11 @@ def age(df, survey):
     return survey["year"] - df["birth_year"]
 
 
+def age2(df, survey):
+    """Age squared as its own column, as seed 001's Table 3 enters it (a separate effect)."""
+    return age(df, survey) ** 2
+
+
 def female(df, survey):
     return (df["sex"] == "female").astype("boolean").mask(df["sex"].isna())
 
@@ -98,7 +103,7 @@ def medical_return(df, survey):
 
 
 RESPONDENT_DERIVATIONS = [
-    age, female, married, rural_hukou, income_per_capita, migration_duration_years,
+    age, age2, female, married, rural_hukou, income_per_capita, migration_duration_years,
     migration_duration, settle_intention, has_social_insurance, insurance_programme,
     reimbursed, reimbursement_ratio, reimbursement_ratio_pct, medical_return,
 ]

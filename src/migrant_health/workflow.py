@@ -9,18 +9,21 @@ from .io import read
 from .tables import descriptive, render
 
 
-def synthesize(dataset: dict, published_dir, out) -> None:
-    """Write the synthetic CMDS 2014 release calibrated to data/published/*.yaml."""
+def synthesize(dataset: dict, published_dir, out, truth_csv) -> None:
+    """Write the synthetic CMDS 2014 release calibrated to data/published/*.yaml, and the
+    true effects of its outcome equations (aggregates, for the comparison and the report)."""
     from .synth import cmds2014
 
     docs = {name: published.load(Path(published_dir) / f"{name}.yaml")
             for name in ("benefit", "medical_return", "inequality")}
     targets = cmds2014.targets_from_published(docs["benefit"], docs["medical_return"], docs["inequality"])
     g = dataset["generator"]
-    raw = cmds2014.generate(targets, seed=g["seed"], n_respondents=g["n_respondents"],
-                            benefit_scale=g["benefit_scale"])
+    release = cmds2014.generate(targets, seed=g["seed"], n_respondents=g["n_respondents"],
+                                benefit_scale=g["benefit_scale"])
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    cmds2014.write_sav(raw, out)
+    cmds2014.write_sav(release.raw, out)
+    Path(truth_csv).parent.mkdir(parents=True, exist_ok=True)
+    release.truth.to_csv(truth_csv, index=False, lineterminator="\n", float_format="%.10g")
 
 
 def ingest(dataset: dict, raw_path, interim, report) -> None:
@@ -58,3 +61,79 @@ def descriptive_table(study_name: str, study: dict, table: str, analytic, tidy_c
 def _write_parquet(df: pd.DataFrame, path) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     df.reset_index(drop=True).to_parquet(path, index=False, compression="zstd")
+
+
+def fit_study(study_name: str, study: dict, analytic, estimates_csv, model_flow_csv, messages_txt) -> None:
+    """Every equation in every subsample -> tidy estimates, the model flow, and the fit notes."""
+    from .estimation import fit_models
+
+    df = pd.read_parquet(analytic)
+    estimates, flow, messages = fit_models(df, study["models"], study_name)
+    for path in (estimates_csv, model_flow_csv, messages_txt):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    estimates.to_csv(estimates_csv, index=False, lineterminator="\n", float_format="%.10g")
+    flow.to_csv(model_flow_csv, index=False, lineterminator="\n")
+    Path(messages_txt).write_text("".join(f"{m}\n" for m in messages))
+
+
+def effect_table(study: dict, table: str, estimates_csv, stem, synthetic: bool) -> None:
+    from .tables.effects import effect_table as build
+
+    spec = study["effect_tables"][table]
+    estimates = pd.read_csv(estimates_csv, keep_default_na=False, na_values=[""])
+    shown = build(estimates, spec, study.get("labels", {}))
+    render.write_table(shown, stem, spec["title"], spec.get("note", ""), synthetic)
+
+
+def figure(study: dict, name: str, analytic, flow_csv, stem, synthetic: bool) -> None:
+    from .figures import plots
+
+    spec = study["figures"][name]
+    if spec["kind"] == "flowchart":
+        plots.flowchart(pd.read_csv(flow_csv), spec["title"], stem, synthetic)
+        return
+    df = pd.read_parquet(analytic)
+    data = plots.shares(df, spec) if spec["kind"] == "shares" else plots.share_by_group(df, spec)
+    plots.bar_chart(data, spec["title"], stem, synthetic, with_ci=spec["kind"] == "share_by_group")
+    data.to_csv(Path(stem).with_suffix(".csv"), index=False, lineterminator="\n", float_format="%.6g")
+
+
+def compare(published_yaml, estimates_csv, descriptive_csvs: list, truth_csv, out) -> None:
+    """comparison.csv: published numbers beside ours (and beside the synthetic truth, if any)."""
+    doc = published.load(published_yaml)
+    frames = []
+    if estimates_csv:
+        estimates = pd.read_csv(estimates_csv, keep_default_na=False, na_values=[""])
+        effects = published.compare_effects(estimates, published.effect_rows(doc))
+        if truth_csv:
+            truth = pd.read_csv(truth_csv, keep_default_na=False, na_values=[""])
+            effects = effects.merge(truth[published.KEYS + ["truth"]], on=published.KEYS, how="left")
+        frames.append(effects)
+    for path in descriptive_csvs:
+        ours = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        table = ours["model"].iloc[0]
+        if table in doc:
+            frames.append(published.compare_descriptives(ours, published.descriptive_rows(doc, table)))
+    columns = published.KEYS + ["published", "published_se", "published_stars", "estimate", "std_error", "diff",
+                                "z", "agrees", "truth", "source"]
+    result = pd.concat(frames, ignore_index=True).reindex(columns=columns)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    result.to_csv(out, index=False, lineterminator="\n", float_format="%.6g")
+
+
+def report(config: dict, out) -> None:
+    """results/report.html from the study outputs already written."""
+    from .report import html
+
+    sections = []
+    for name, study in config["studies"].items():
+        base = Path("results") / name
+        synthetic = config["datasets"][study["dataset"]]["synthetic"]
+        tables = [base / "tables" / f"{t}.csv" for t in list(study.get("tables", {})) + list(study.get("effect_tables", {}))]
+        figures = [base / "figures" / f"{f}.png" for f in study.get("figures", {})]
+        comparison = base / "comparison.csv"
+        notes_file = base / "model_messages.txt"
+        notes = notes_file.read_text().splitlines() if notes_file.exists() else []
+        sections.append(html.study_section(name, study.get("title", name), synthetic, base / "flow.csv", tables,
+                                           figures, comparison if comparison.exists() else None, notes))
+    html.write_report(sections, out)

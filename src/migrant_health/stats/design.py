@@ -14,7 +14,7 @@ indicators at a given level, so marginal effects never rebuild the whole matrix.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -81,26 +81,39 @@ class Design:
     """The terms of a model with their fixed levels and column positions."""
     terms: list
     intercept: bool = True
+    notes: list = field(default_factory=list)
 
     @classmethod
     def from_data(cls, covariates: list, data: pd.DataFrame, intercept: bool = True, where: str = "model"):
-        terms = []
+        """Terms fixed on `data`. Within a subsample, as Stata does: a factor with a single
+        level present is omitted, and a factor whose reference level is absent takes its
+        first present level as base; both are noted."""
+        terms, notes = [], []
         for item in covariates:
             term = parse_covariate(item)
             if term.variable not in data.columns:
                 raise InputError(f"{where}: covariate '{term.variable}' is not a variable of the sample.")
             if isinstance(term, Factor):
-                term = Factor(term.variable, term.reference, tuple(_levels(data[term.variable])))
-                if term.reference not in term.levels:
-                    raise InputError(f"{where}: reference '{term.reference}' of '{term.variable}' is not "
-                                     f"one of its levels {list(term.levels)}.")
+                levels = _levels(data[term.variable])
+                if len(levels) < 2:
+                    notes.append(f"{where}: {term.variable} omitted, it does not vary in this sample.")
+                    continue
+                reference = next((lv for lv in levels if str(lv) == str(term.reference)), None)
+                if reference is None:
+                    if str(term.reference) not in map(str, _declared_levels(data[term.variable])):
+                        raise InputError(f"{where}: reference '{term.reference}' of '{term.variable}' is not "
+                                         f"one of its levels {[str(lv) for lv in levels]}.")
+                    reference = levels[0]
+                    notes.append(f"{where}: {term.variable} has no '{term.reference}' in this sample; "
+                                 f"base level is '{reference}'.")
+                term = Factor(term.variable, reference, tuple(levels))
             terms.append(term)
         variables = [t.variable for t in terms]
         repeated = {v for v in variables if variables.count(v) > 1}
         if repeated:
             raise InputError(f"{where}: {sorted(repeated)} appear in more than one term; declare a "
                              f"polynomial as one term, {{polynomial: x, degree: 2}}.")
-        return cls(terms, intercept)
+        return cls(terms, intercept, notes)
 
     @property
     def variables(self) -> list[str]:
@@ -146,6 +159,13 @@ def _levels(column: pd.Series) -> list:
         present = set(column.dropna().unique())
         return [c for c in column.cat.categories if c in present]
     return sorted(column.dropna().unique(), key=str)
+
+
+def _declared_levels(column: pd.Series) -> list:
+    """Every level the variable can take: its categories, or the values present."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return list(column.cat.categories)
+    return _levels(column)
 
 
 def _values(column: pd.Series, term) -> np.ndarray:

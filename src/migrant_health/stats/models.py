@@ -124,7 +124,7 @@ def fit(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
     w = np.ones(len(y)) if not spec.weights else data[spec.weights].astype("float64").to_numpy()
     w = w / w.mean()
     link = LINKS[link_name]()
-    messages = []
+    messages = list(design.notes)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if spec.kind == "ols":
@@ -147,7 +147,7 @@ def fit(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
                         f"estimates for those terms are not identified.")
     if not converged and not messages:
         messages.append(f"{spec.name}: the fit did not converge.")
-    for m in messages:
+    for m in messages[len(design.notes):]:
         warnings.warn(m, stacklevel=2)
     cov = _variance(spec, result, X, y, w, data)
     return FittedModel(spec, design, data, X, y, w, np.asarray(params), cov, link, converged,

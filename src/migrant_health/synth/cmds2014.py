@@ -12,7 +12,11 @@ about the real survey):
   means. The total column follows from the two groups: the printed total of rural hukou
   (1,023) disagrees with its own columns (777 + 267 = 1,044); the synthetic total is 1,044.
   About 15% of the reimbursed have no amount recorded ("don't know"), leaving the 663
-  of the GLM columns. Reasons for no reimbursement follow Figure 1's quoted shares.
+  of the GLM columns. Reasons for no reimbursement follow Figure 1's quoted shares, the
+  hometown reason weighted 1 : 1.6 : 2.2 by scope so that it rises as in Figure 2 (the
+  figure's values are not printed). Reimbursement, amount and ratio follow outcome
+  equations solved from Tables 3 and 4: see benefit_truth.py, whose documented truth is
+  written beside the release.
 * Medical-return study (seed 000): 4,018 rural-hukou respondents living in an urban
   area, in the city for at least a year, hospitalised in the last 12 months with a known
   place of hospitalisation; 15.3% of them in the hometown.
@@ -36,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import quota, release
+from . import benefit_truth, quota, release
 
 SURVEY_YEAR, SURVEY_MONTH = 2014, 5
 N_PROVINCES, N_CITIES, CLUSTER_SIZE = 32, 348, 20
@@ -55,6 +59,7 @@ NO_REIMBURSEMENT_REASONS = {"go_back_hometown": 1, "unaware_of_process": 2, "pol
 class Targets:
     """Calibration targets, read from data/published/*.yaml by `targets_from_published`."""
     table1: dict          # column -> term -> {level: count} or (mean, sd)
+    benefit: dict         # data/published/benefit.yaml (Tables 1, 3, 4 for the outcome equations)
     n_glm: int
     no_reimbursement_percent: dict  # level -> percent (Figure 1)
     medical_return_n: int
@@ -81,6 +86,7 @@ def targets_from_published(benefit: dict, medical_return: dict, inequality: dict
 
     return Targets(
         table1=table1,
+        benefit=benefit,
         n_glm=next(s["value"] for s in benefit["samples"] if s["quantity"] == "n_glm"),
         no_reimbursement_percent={s["level"]: s["percent"] for s in benefit["figure1"]["shares"]},
         medical_return_n=quantity(medical_return, "n"),
@@ -90,9 +96,15 @@ def targets_from_published(benefit: dict, medical_return: dict, inequality: dict
     )
 
 
-def generate(targets: Targets, seed: int, n_respondents: int = 200_937,
-             benefit_scale: int = 1) -> pd.DataFrame:
-    """The whole synthetic release, one row per respondent, in raw codes.
+@dataclass
+class Release:
+    raw: pd.DataFrame       # one row per respondent, raw codes
+    truth: pd.DataFrame     # true effects of the outcome equations (aggregates)
+    notes: list
+
+
+def generate(targets: Targets, seed: int, n_respondents: int = 200_937, benefit_scale: int = 1) -> Release:
+    """The whole synthetic release and the truth it was generated from.
 
     `benefit_scale` multiplies the benefit study's quotas (for recovery checks at
     100 times the published n) without enlarging the rest of the survey.
@@ -100,10 +112,15 @@ def generate(targets: Targets, seed: int, n_respondents: int = 200_937,
     rng = np.random.default_rng(seed)
     pop = sampling_frame(n_respondents, rng)
     background_population(pop, rng)
-    benefit_rows = plant_benefit_sample(pop, targets, rng, benefit_scale)
-    plant_medical_return_sample(pop, targets, rng, taken=benefit_rows)
-    plant_ncms_worker_use(pop, targets, rng)
-    return pop[list(release.VARIABLES)]
+    benefit_rows, truth, notes = plant_benefit_sample(pop, targets, rng, benefit_scale)
+    if benefit_scale == 1:
+        plant_medical_return_sample(pop, targets, rng, taken=benefit_rows)
+        plant_ncms_worker_use(pop, targets, rng)
+    else:
+        # The scaled benefit sample fills much of the file: seed 000's and 002's samples
+        # cannot be planted beside it. A scaled release serves benefit recovery checks only.
+        notes.append(f"benefit_scale {benefit_scale}: medical-return and inequality samples not planted")
+    return Release(pop[list(release.VARIABLES)], truth.assign(study="benefit"), notes)
 
 
 # -- frame -----------------------------------------------------------------------------
@@ -238,21 +255,30 @@ def sources_matrix(n: int, reimbursed: np.ndarray, programme: np.ndarray, rng) -
 
 # -- benefit study (seed 001) -----------------------------------------------------------
 
-def plant_benefit_sample(pop: pd.DataFrame, targets: Targets, rng, scale: int) -> np.ndarray:
-    """Draw Table 1's NCMS and URBMI+UEBMI columns by quota onto random respondents."""
+def plant_benefit_sample(pop: pd.DataFrame, targets: Targets, rng, scale: int):
+    """Table 1's NCMS and URBMI+UEBMI columns by quota, then outcomes from Tables 3-4.
+
+    Returns the planted rows, the documented truth of the outcome equations, and notes.
+    """
     t1 = targets.table1
     sizes = {c: scale * sum(t1[c]["insurance_programme"].values()) for c in ("ncms", "urban")}
     rows = quota.choose(np.arange(len(pop)), sum(sizes.values()), rng)
     rng.shuffle(rows)
-    by_column = {"ncms": rows[:sizes["ncms"]], "urban": rows[sizes["ncms"]:]}
+    by_column = {"ncms": np.sort(rows[:sizes["ncms"]]), "urban": np.sort(rows[sizes["ncms"]:])}
+    frame = pd.concat([benefit_covariates(pop, col_rows, t1[c], scale, rng).assign(group=c)
+                       for c, col_rows in by_column.items()])
+    frame["income_quintile"] = benefit_truth.income_quintiles(frame["income_per_capita"])
+    frame["age2"] = frame["age"].astype(float) ** 2
     reimbursed_total = sum(scale * t1[c]["reimbursed"]["True"] for c in by_column)
-    recorded_total = scale * targets.n_glm
-    for column, col_rows in by_column.items():
-        reimbursed_n = scale * t1[column]["reimbursed"]["True"]
-        recorded_n = int(round(recorded_total * reimbursed_n / reimbursed_total))
-        plant_benefit_column(pop, np.sort(col_rows), t1[column], scale, reimbursed_n, recorded_n, rng)
+    counts = {}
+    for c in by_column:
+        reimbursed_n = scale * t1[c]["reimbursed"]["True"]
+        counts[c] = {"reimbursed": reimbursed_n,
+                     "recorded": int(round(scale * targets.n_glm * reimbursed_n / reimbursed_total))}
+    outcomes = benefit_truth.draw(frame, targets.benefit, counts, rng)
+    record_benefit_outcomes(pop, frame, outcomes, t1, rng)
     plant_no_reimbursement_reasons(pop, np.sort(rows), targets, rng)
-    return np.sort(rows)
+    return np.sort(rows), outcomes.truth, outcomes.notes
 
 
 def _levels(target: dict, scale: int, n: int, rng) -> np.ndarray:
@@ -273,52 +299,90 @@ def _expand(levels: np.ndarray, code_map: dict, rng) -> np.ndarray:
     return out
 
 
-def plant_benefit_column(pop, rows, t: dict, scale, reimbursed_n, recorded_n, rng) -> None:
+def _categorical(levels: np.ndarray, categories) -> pd.Categorical:
+    return pd.Categorical(levels, categories=list(categories))
+
+
+def benefit_covariates(pop, rows, t: dict, scale, rng) -> pd.DataFrame:
+    """Draw one Table 1 column's covariates by quota: raw codes into `pop`, and the
+    canonical frame the outcome equations are solved on (as ingestion will derive it)."""
     n = len(rows)
     age = np.clip(np.rint(quota.normal_exact(*t["age"], n, rng)), 15, 59).astype(int)
-    pop.loc[rows, "q101c"] = SURVEY_YEAR - age
-    pop.loc[rows, "q101b"] = np.where(_levels(t["female"], scale, n, rng), 2, 1)
+    female = _levels(t["female"], scale, n, rng)
     married = _levels(t["married"], scale, n, rng)
+    education = _levels(t["education"], scale, n, rng)
+    rural = _levels(t["rural_hukou"], scale, n, rng)
+    employed = _levels(t["employed"], scale, n, rng)
+    urban_area = _levels(t["urban_area"], scale, n, rng)
+    scope = _levels(t["migration_scope"], scale, n, rng)
+    reason = _levels(t["migration_reason"], scale, n, rng)
+    duration_group = _levels(t["migration_duration"], scale, n, rng)
+    programme = _levels(t["insurance_programme"], scale, n, rng)
+    facility = _levels(t["facility_level"], scale, n, rng)
+
+    pop.loc[rows, "q101c"] = SURVEY_YEAR - age
+    pop.loc[rows, "q101b"] = np.where(female, 2, 1)
     pop.loc[rows, "q101g"] = np.where(married, _codes(rng, n, [2, 3], [0.96, 0.04]),
                                       _codes(rng, n, [1, 4, 5, 6], [0.7, 0.15, 0.1, 0.05]))
-    pop.loc[rows, "q101e"] = _expand(_levels(t["education"], scale, n, rng), EDUCATION_CODES, rng)
-    rural = _levels(t["rural_hukou"], scale, n, rng)
+    pop.loc[rows, "q101e"] = _expand(education, EDUCATION_CODES, rng)
     pop.loc[rows, "q101f"] = np.where(rural, 1, _codes(rng, n, [2, 3], [0.85, 0.15]))
-    pop.loc[rows, "q102"] = np.where(_levels(t["employed"], scale, n, rng), 1, 2)
-    per_capita = quota.lognormal_for(*t["income_per_capita"], n, rng)
+    pop.loc[rows, "q102"] = np.where(employed, 1, 2)
     size = pop.loc[rows, "q104"].to_numpy()
-    pop.loc[rows, "q103"] = np.rint(per_capita * size)
-    pop.loc[rows, "q105"] = np.where(_levels(t["urban_area"], scale, n, rng), 1, 2)
-    scope = np.array([SCOPE_CODES[s] for s in _levels(t["migration_scope"], scale, n, rng)])
-    pop.loc[rows, "q106"] = scope
-    pop.loc[rows, "q101h"] = hukou_province(pop.loc[rows, "prov"].to_numpy(), scope, rng)
-    pop.loc[rows, "q107"] = _expand(_levels(t["migration_reason"], scale, n, rng), REASON_CODES, rng)
-    duration_group = _levels(t["migration_duration"], scale, n, rng)
+    household_income = np.rint(quota.lognormal_for(*t["income_per_capita"], n, rng) * size)
+    pop.loc[rows, "q103"] = household_income
+    pop.loc[rows, "q105"] = np.where(urban_area, 1, 2)
+    scope_codes = np.array([SCOPE_CODES[s] for s in scope])
+    pop.loc[rows, "q106"] = scope_codes
+    pop.loc[rows, "q101h"] = hukou_province(pop.loc[rows, "prov"].to_numpy(), scope_codes, rng)
+    pop.loc[rows, "q107"] = _expand(reason, REASON_CODES, rng)
     low, high = np.array([DURATION_YEARS[g] for g in duration_group]).T
     # Within the quota group, and never longer than the respondent's life (age >= 15 > 10).
     high = np.minimum(high, age)
     set_arrival(pop, rows, low + (high - low) * rng.random(n))
-    programme = _levels(t["insurance_programme"], scale, n, rng)
     hold_one_programme(pop, rows, programme, rng)
+    pop.loc[rows, "q306"] = [FACILITY_CODES[f] for f in facility]
+    return pd.DataFrame({
+        "insurance_programme": _categorical(programme, ["NCMS", "URBMI", "UEBMI"]),
+        "age": age, "female": female, "married": married,
+        "education": _categorical(education, EDUCATION_CODES),
+        "income_per_capita": household_income / size,
+        "employed": employed, "rural_hukou": rural, "urban_area": urban_area,
+        "migration_scope": _categorical(scope, SCOPE_CODES),
+        "migration_reason": _categorical(reason, REASON_CODES),
+        "migration_duration": _categorical(duration_group, DURATION_YEARS),
+        "facility_level": _categorical(facility, FACILITY_CODES),
+    }, index=rows)
 
-    facility = np.array([FACILITY_CODES[f] for f in _levels(t["facility_level"], scale, n, rng)])
-    reimbursed = np.zeros(n, dtype=bool)
-    reimbursed[quota.choose(np.arange(n), reimbursed_n, rng)] = True
-    recorded = np.zeros(n, dtype=bool)
-    recorded[quota.choose(np.flatnonzero(reimbursed), recorded_n, rng)] = True
-    ratio = reimbursement_ratios(*t["reimbursement_ratio_pct"], recorded.sum(), rng)
-    cost = quota.lognormal_for(*t["total_cost"], n, rng)
-    # Reimbursed stays cost more on average: scale them so that mean(ratio x cost)
-    # equals the printed mean amount, then the rest so the column's mean cost holds.
-    cost[recorded] *= t["reimbursement_amount"][0] / np.mean(ratio * cost[recorded])
-    rest = ~recorded
-    cost[rest] *= (t["total_cost"][0] * n - cost[recorded].sum()) / cost[rest].sum()
-    hospitalise(pop, rows, _codes(rng, n, [1, 2], [0.85, 0.15]), 1, facility, cost)
-    amount = np.full(n, float(release.AMOUNT_NOT_APPLICABLE))
-    amount[reimbursed] = release.AMOUNT_DONT_KNOW
-    amount[recorded] = np.rint(ratio * np.rint(cost[recorded]))
-    sources = sources_matrix(n, reimbursed, programme, rng)
-    record_reimbursement(pop, rows, sources, amount, release.NOT_APPLICABLE)
+
+def record_benefit_outcomes(pop, frame: pd.DataFrame, outcomes, t1: dict, rng) -> None:
+    """Reimbursement items, amounts and costs of the benefit rows, in raw codes.
+
+    Recorded stays: cost = amount / ratio. The other stays (not reimbursed, or amount not
+    known) get lognormal costs scaled so each group's mean cost is Table 1's.
+    """
+    rows = frame.index.to_numpy()
+    n = len(rows)
+    recorded = outcomes.recorded
+    amount = np.maximum(np.rint(outcomes.amount[recorded]), 10.0)
+    cost = np.full(n, np.nan)
+    cost[recorded] = np.rint(amount / outcomes.ratio[recorded])
+    for column in ("ncms", "urban"):
+        mean, sd = t1[column]["total_cost"]
+        at = (frame["group"] == column).to_numpy()
+        rest = at & ~recorded
+        budget = mean * at.sum() - np.nansum(cost[at & recorded])
+        if budget <= 0:
+            raise ValueError(f"{column}: recorded stays alone exceed Table 1's mean cost; "
+                             f"the ratio draws are too small for these amounts")
+        draws = quota.lognormal_for(mean, sd, int(rest.sum()), rng)
+        cost[rest] = np.rint(draws * budget / draws.sum())
+    programme = frame["insurance_programme"].astype(str).to_numpy()
+    hospitalise(pop, rows, _codes(rng, n, [1, 2], [0.85, 0.15]), 1, pop.loc[rows, "q306"].to_numpy(), cost)
+    raw_amount = np.full(n, float(release.AMOUNT_NOT_APPLICABLE))
+    raw_amount[outcomes.reimbursed] = release.AMOUNT_DONT_KNOW
+    raw_amount[recorded] = amount
+    sources = sources_matrix(n, outcomes.reimbursed, programme, rng)
+    record_reimbursement(pop, rows, sources, raw_amount, release.NOT_APPLICABLE)
 
 
 def hold_one_programme(pop, rows, programme: np.ndarray, rng) -> None:
@@ -329,15 +393,6 @@ def hold_one_programme(pop, rows, programme: np.ndarray, rng) -> None:
         place = np.where(rng.random(len(rows)) < local_share, 1, 2)
         pop.loc[rows, f"q201_{item}"] = held.astype(int)
         pop.loc[rows, f"q202_{item}"] = np.where(held, place, release.NOT_APPLICABLE)
-
-
-def reimbursement_ratios(mean_pct: float, sd_pct: float, n: int, rng) -> np.ndarray:
-    """Ratios in (0, 1] with the printed mean and SD (Beta draws, then standardised)."""
-    m, s = mean_pct / 100, sd_pct / 100
-    k = m * (1 - m) / s**2 - 1
-    x = rng.beta(m * k, (1 - m) * k, n)
-    x = m + s * (x - x.mean()) / x.std(ddof=1)
-    return np.clip(x, 0.02, 1.0)
 
 
 def plant_no_reimbursement_reasons(pop, rows, targets: Targets, rng) -> None:

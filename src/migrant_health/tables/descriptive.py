@@ -1,6 +1,7 @@
 """Descriptive tables (n (%), mean (±SD)) as tidy rows, then as a display frame."""
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..sample import evaluate
 
@@ -13,24 +14,34 @@ def _row(study, table, column, term, level, estimand, estimate, n_obs) -> dict:
             "level": level, "reference": "", "estimand": estimand, "estimate": estimate, "n_obs": n_obs}
 
 
+def _column_rows(df: pd.DataFrame, spec: dict, column: dict, table: str) -> pd.DataFrame:
+    if spec.get("by"):
+        return df[(df[spec["by"]].astype(object) == column["name"]).to_numpy()]
+    if column.get("keep"):
+        return df[evaluate(df, column["keep"], f"tables.{table}.columns '{column['name']}'")[0]]
+    return df
+
+
 def describe(df: pd.DataFrame, spec: dict, study: str, table: str) -> pd.DataFrame:
-    """One tidy row per printed number: count and percent, or mean and sd.
+    """One tidy row per printed number: count and percent, or mean and sd, and with `by`,
+    the p-value of each row's test (sample 'test').
 
     Percentages and means are over the rows where the variable is observed (n_obs),
     as SPSS and Stata tabulate by default.
     """
     rows = []
     for column in spec["columns"]:
-        sub = df
-        if column.get("keep"):
-            sub = df[evaluate(df, column["keep"], f"tables.{table}.columns '{column['name']}'")[0]]
+        sub = _column_rows(df, spec, column, table)
         for r in spec["rows"]:
             if r["term"] not in sub.columns:
                 raise KeyError(f"tables.{table}.rows: unknown variable '{r['term']}'")
             x = sub[r["term"]].dropna()
-            if r["stat"] == "mean":
-                rows.append(_row(study, table, column["name"], r["term"], "", "mean", float(x.mean()), len(x)))
-                rows.append(_row(study, table, column["name"], r["term"], "", "sd", float(x.std(ddof=1)), len(x)))
+            if r["stat"] in ("mean", "percent"):
+                values = x.astype(float) * (100 if r["stat"] == "percent" else 1)
+                rows.append(_row(study, table, column["name"], r["term"], "True" if r["stat"] == "percent" else "",
+                                 r["stat"], float(values.mean()), len(x)))
+                rows.append(_row(study, table, column["name"], r["term"], "True" if r["stat"] == "percent" else "",
+                                 "sd", float(values.std(ddof=1)), len(x)))
                 continue
             levels = {"True": True} if r["stat"] == "share" else r["levels"]
             for level, value in levels.items():
@@ -39,7 +50,24 @@ def describe(df: pd.DataFrame, spec: dict, study: str, table: str) -> pd.DataFra
                 pct = 100 * count / len(x) if len(x) else np.nan
                 rows.append(_row(study, table, column["name"], r["term"], level, "count", count, len(x)))
                 rows.append(_row(study, table, column["name"], r["term"], level, "percent", pct, len(x)))
+    if spec.get("by"):
+        rows += [_row(study, table, "test", r["term"], "", "p_value", association_p(df, spec["by"], r), len(df))
+                 for r in spec["rows"]]
     return pd.DataFrame(rows).reindex(columns=TIDY_COLUMNS)
+
+
+def association_p(df: pd.DataFrame, by: str, row: dict) -> float:
+    """Pearson chi-square (no continuity correction) for a share, one-way ANOVA for a mean."""
+    data = df[[by, row["term"]]].dropna()
+    groups = data[by].astype(object)
+    if row["stat"] == "mean":
+        return float(stats.f_oneway(*[g.astype(float) for _, g in data[row["term"]].groupby(groups)]).pvalue)
+    table = pd.crosstab(groups, data[row["term"]].astype(object))
+    return float(stats.chi2_contingency(table, correction=False).pvalue)
+
+
+def format_p(p: float) -> str:
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def display(tidy: pd.DataFrame, spec: dict) -> pd.DataFrame:
@@ -54,6 +82,9 @@ def display(tidy: pd.DataFrame, spec: dict) -> pd.DataFrame:
             name = c["name"]
             if stat == "mean":
                 out[headers[name]] = f"{value[(name, term, '', 'mean')]:.2f} (±{value[(name, term, '', 'sd')]:.2f})"
+            elif stat == "percent":
+                out[headers[name]] = (f"{value[(name, term, 'True', 'percent')]:.2f} "
+                                      f"({value[(name, term, 'True', 'sd')]:.2f})")
             else:
                 out[headers[name]] = (f"{int(value[(name, term, level, 'count')])} "
                                       f"({value[(name, term, level, 'percent')]:.2f})")
@@ -67,10 +98,11 @@ def display(tidy: pd.DataFrame, spec: dict) -> pd.DataFrame:
         else:
             lines.append({"Variables": r["label"], **cells(r["term"], "True" if r["stat"] == "share" else "",
                                                            r["stat"])})
+        if spec.get("by"):
+            lines[-1]["P value"] = format_p(value[("test", r["term"], "", "p_value")])
     return pd.DataFrame(lines)
 
 
 def _column_n(tidy: pd.DataFrame, column: str) -> int:
-    """Rows in a column: the largest n behind its counts (a variable observed for all)."""
-    shares = tidy[(tidy["sample"] == column) & (tidy["estimand"] == "count")]
-    return int(shares["n_obs"].max())
+    """Rows in a column: the largest n behind its numbers (a variable observed for all)."""
+    return int(tidy.loc[tidy["sample"] == column, "n_obs"].max())

@@ -1,0 +1,33 @@
+# Published numbers beside ours, then one self-contained page.
+
+
+rule compare:
+    input:
+        published="data/published/{study}.yaml",
+        estimates=lambda w: estimates_of(w.study),
+        descriptives=lambda w: descriptives_of(w.study),
+        truth=lambda w: truth_of(w.study),
+        code=code("published.py"),
+    output:
+        comparison="results/{study}/comparison.csv",
+    log:
+        "logs/compare_{study}.log",
+    message:
+        "Comparing {wildcards.study} with its published numbers"
+    run:
+        run_step(log[0], steps.compare, input.published, input.estimates[0] if input.estimates else None,
+                 list(input.descriptives), input.truth[0] if input.truth else None, output.comparison)
+
+
+rule report:
+    input:
+        study_outputs=study_targets(),
+        code=code("report/html.py"),
+    output:
+        report="results/report.html",
+    log:
+        "logs/report.log",
+    message:
+        "Writing results/report.html"
+    run:
+        run_step(log[0], steps.report, config, output.report)

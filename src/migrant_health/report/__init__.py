@@ -1,0 +1,1 @@
+"""One self-contained HTML page: every study's tables, figures and comparison."""
