@@ -61,3 +61,29 @@ def test_bad_config_key_stops_before_any_job(tmp_path):
     assert done.returncode != 0
     assert "Configuration error: config.yaml: datasets.cmds2014: Additional properties" in done.stderr
     assert not (tmp_path / "data" / "raw").exists()
+
+
+def planned_rules(workdir, config_text: str) -> set[str]:
+    """Rules a dry run would execute with `config_text` overriding config.yaml."""
+    override = workdir / "override.yaml"
+    override.write_text(config_text)
+    done = run_workflow(workdir, "--dry-run", "--configfile", str(override))
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout + done.stderr
+    table = out.split("Job stats:")[1] if "Job stats:" in out else ""
+    return {line.split()[0] for line in table.splitlines()[3:] if line.strip() and not line.startswith("total")}
+
+
+def test_editing_a_covariate_reruns_only_the_models_and_what_follows(two_runs):
+    config = (ROOT / "config.yaml").read_text().replace("        - age2\n", "")
+    rules = planned_rules(two_runs[1], config)
+    assert {"fit_models", "effect_table", "compare", "report"} <= rules
+    assert not rules & {"synthesize", "ingest", "sample", "descriptive_table", "figure"}
+
+
+def test_editing_a_filter_redraws_the_sample_but_not_the_data(two_runs):
+    config = (ROOT / "config.yaml").read_text().replace("keep: reimbursed.notna()",
+                                                        "keep: reimbursed.notna() and age >= 16")
+    rules = planned_rules(two_runs[1], config)
+    assert {"sample", "fit_models", "descriptive_table", "figure", "report"} <= rules
+    assert not rules & {"synthesize", "ingest"}
