@@ -38,8 +38,9 @@ def is_synthetic(dataset):
 TABLE_FORMATS = ["csv", "md", "tex", "docx"]
 
 
-def effect_table_names():
-    return sorted({t for s in config["studies"].values() for t in s.get("effect_tables", {})})
+def table_names(kind):
+    """Names of a kind of table ('tables' or 'effect_tables') across studies, for wildcards."""
+    return sorted({t for s in config["studies"].values() for t in s.get(kind, {})})
 
 
 def estimates_of(study):

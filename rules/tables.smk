@@ -3,7 +3,7 @@
 
 rule descriptive_table:
     wildcard_constraints:
-        table="|".join(sorted({t for s in config["studies"].values() for t in s.get("tables", {})})),
+        table="|".join(table_names("tables")),
     input:
         analytic="data/analytic/{study}.parquet",
         code=code("tables/descriptive.py", "tables/render.py"),
@@ -30,7 +30,7 @@ rule effect_table:
     output:
         tables=multiext("results/{study}/tables/{table}", ".csv", ".md", ".tex", ".docx"),
     wildcard_constraints:
-        table="|".join(effect_table_names()) or "no_effect_tables",
+        table="|".join(table_names("effect_tables")) or "no_effect_tables",
     params:
         study=lambda w: {k: config["studies"][w.study].get(k, {}) for k in ("effect_tables", "labels")},
         synthetic=lambda w: is_synthetic(dataset_of(w.study)),

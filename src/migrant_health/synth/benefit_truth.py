@@ -186,12 +186,13 @@ def _contrast(table3: dict, equation: str) -> float:
 
 # -- drawing -------------------------------------------------------------------------------
 
-def draw(frame: pd.DataFrame, published: dict, counts: dict, rng: np.random.Generator) -> Outcomes:
+def draw(frame: pd.DataFrame, published: dict, table1: dict, counts: dict, rng: np.random.Generator) -> Outcomes:
     """Outcomes for the benefit rows in `frame` (canonical covariates and `group`).
 
-    counts: per group, 'reimbursed' and 'recorded' (exact quotas).
+    published: benefit.yaml (Tables 3 and 4); table1: Table 1 as the generator's targets
+    hold it (group -> term -> (mean, sd)); counts: per group, 'reimbursed' and 'recorded'.
     """
-    table1, table3, table4 = published["table1"], published["table3"], published["table4"]
+    table3, table4 = published["table3"], published["table4"]
     frame = with_group_scope(frame)
     design = _dgp_design(table3, frame)
     notes = []
@@ -231,7 +232,7 @@ def draw(frame: pd.DataFrame, published: dict, counts: dict, rng: np.random.Gene
     shifts = {}
     for g in GROUPS:
         at = glm_rows["group"].to_numpy() == g
-        target = _table1_mean(table1, g, "reimbursement_amount")
+        target = table1[g]["reimbursement_amount"][0]
         factor = target / amount_draw[at].mean()
         amount_draw[at] *= factor
         shifts[g] = np.log(factor)
@@ -249,7 +250,7 @@ def draw(frame: pd.DataFrame, published: dict, counts: dict, rng: np.random.Gene
     # Ratio: log-link mean solved like participation; Beta precision from Table 1's SD.
     ratio_eq = Equation(design, np.zeros(len(design.column_names())), sm.families.links.Log())
     ratio_eq.params[-1] = np.log(0.45)
-    means = {g: _table1_mean(table1, g, "reimbursement_ratio_pct") / 100 for g in GROUPS}
+    means = {g: table1[g]["reimbursement_ratio_pct"][0] / 100 for g in GROUPS}
     ratio_eq.params = solve(ratio_eq, glm_rows, _targets(table3, table4, "ratio"), means, _contrast(table3, "ratio"))
     mu = np.exp(X @ ratio_eq.params)
     if (mu >= 0.97).any():
@@ -258,7 +259,7 @@ def draw(frame: pd.DataFrame, published: dict, counts: dict, rng: np.random.Gene
     ratio_draw = np.empty(len(mu))
     for g in GROUPS:
         at = glm_rows["group"].to_numpy() == g
-        sd = _table1_sd(table1, g, "reimbursement_ratio_pct") / 100
+        sd = table1[g]["reimbursement_ratio_pct"][1] / 100
         precision = max(np.mean(mu[at] * (1 - mu[at])) / (sd**2 - np.var(mu[at])) - 1, 2.0)
         notes.append(f"ratio: Beta precision {precision:.2f} in the {g} group (Table 1 SD {sd:.4f})")
         ratio_draw[at] = rng.beta(mu[at] * precision, (1 - mu[at]) * precision)
@@ -334,14 +335,6 @@ def _gamma_dispersion(X: np.ndarray, table3: dict) -> float:
     published_se = np.array([r["amount"][1] for r in table3["rows"]])
     # Column order of the DGP design differs from Table 3 (scope split); match by median.
     return float(np.median(published_se[published_se > 0]) ** 2 / np.median(unit[:-1]) ** 2)
-
-
-def _table1_mean(table1: dict, group: str, term: str) -> float:
-    return next(r[group][0] for r in table1["rows"] if r["term"] == term)
-
-
-def _table1_sd(table1: dict, group: str, term: str) -> float:
-    return next(r[group][1] for r in table1["rows"] if r["term"] == term)
 
 
 # -- documented truth -----------------------------------------------------------------------

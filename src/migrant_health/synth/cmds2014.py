@@ -275,9 +275,9 @@ def plant_benefit_sample(pop: pd.DataFrame, targets: Targets, rng, scale: int):
         reimbursed_n = scale * t1[c]["reimbursed"]["True"]
         counts[c] = {"reimbursed": reimbursed_n,
                      "recorded": int(round(scale * targets.n_glm * reimbursed_n / reimbursed_total))}
-    outcomes = benefit_truth.draw(frame, targets.benefit, counts, rng)
+    outcomes = benefit_truth.draw(frame, targets.benefit, t1, counts, rng)
     record_benefit_outcomes(pop, frame, outcomes, t1, rng)
-    plant_no_reimbursement_reasons(pop, np.sort(rows), targets, rng)
+    plant_no_reimbursement_reasons(pop, np.sort(frame.index[~outcomes.reimbursed]), targets, rng)
     return np.sort(rows), outcomes.truth, outcomes.notes
 
 
@@ -395,10 +395,8 @@ def hold_one_programme(pop, rows, programme: np.ndarray, rng) -> None:
         pop.loc[rows, f"q202_{item}"] = np.where(held, place, release.NOT_APPLICABLE)
 
 
-def plant_no_reimbursement_reasons(pop, rows, targets: Targets, rng) -> None:
+def plant_no_reimbursement_reasons(pop, not_reimbursed, targets: Targets, rng) -> None:
     """Figure 1's shares among the not reimbursed; the hometown reason rises with scope."""
-    reimbursed = pop.loc[rows, [f"q308_{k}" for k in (1, 2, 3, 4, 5, 7, 8)]].to_numpy().any(axis=1)
-    not_reimbursed = rows[~reimbursed]
     shares = dict(targets.no_reimbursement_percent)
     shares["other"] = 100 - sum(shares.values())
     counts = quota.largest_remainder(list(shares.values()), len(not_reimbursed))
