@@ -5,11 +5,15 @@ rule figure:
     input:
         analytic="data/analytic/{study}.parquet",
         flow="results/{study}/flow.csv",
+        # Only a forest plot reads the estimates: refitting a model redraws nothing else.
+        estimates=lambda w: (estimates_of(w.study)
+                             if config["studies"][w.study]["figures"][w.figure]["kind"] == "forest" else []),
         code=code("figures/plots.py"),
     output:
         figures=multiext("results/{study}/figures/{figure}", ".png", ".pdf"),
     params:
-        study=lambda w: {"figures": config["studies"][w.study]["figures"]},
+        study=lambda w: {"figures": {w.figure: config["studies"][w.study]["figures"][w.figure]},
+                         "labels": config["studies"][w.study].get("labels", {})},
         synthetic=lambda w: is_synthetic(dataset_of(w.study)),
     log:
         "logs/figure_{study}_{figure}.log",
@@ -17,4 +21,5 @@ rule figure:
         "Drawing {wildcards.study} {wildcards.figure}"
     run:
         run_step(log[0], steps.figure, params.study, wildcards.figure, input.analytic, input.flow,
-                 f"results/{wildcards.study}/figures/{wildcards.figure}", params.synthetic)
+                 f"results/{wildcards.study}/figures/{wildcards.figure}", params.synthetic,
+                 input.estimates[0] if input.estimates else None)

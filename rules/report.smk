@@ -7,6 +7,7 @@ rule compare:
         estimates=lambda w: estimates_of(w.study),
         descriptives=lambda w: descriptives_of(w.study),
         truth=lambda w: truth_of(w.study),
+        analytic="data/analytic/{study}.parquet",
         code=code("published.py"),
     output:
         comparison="results/{study}/comparison.csv",
@@ -16,7 +17,8 @@ rule compare:
         "Comparing {wildcards.study} with its published numbers"
     run:
         run_step(log[0], steps.compare, input.published, input.estimates[0] if input.estimates else None,
-                 list(input.descriptives), input.truth[0] if input.truth else None, output.comparison)
+                 list(input.descriptives), input.truth[0] if input.truth else None, input.analytic,
+                 output.comparison)
 
 
 rule report:

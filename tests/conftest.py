@@ -23,11 +23,16 @@ def targets():
     return cmds2014.targets_from_published(docs["benefit"], docs["medical_return"], docs["inequality"])
 
 
+def generate(seed: int, **kwargs):
+    """A synthetic release read back through the project's codebook (as `make` does)."""
+    return cmds2014.generate(targets(), seed=seed, book=codebook.load_codebook(CODEBOOK), **kwargs)
+
+
 @pytest.fixture(scope="session")
 def release():
     """The default synthetic release (config.yaml's seed) and its truth."""
     g = load_config()["datasets"]["cmds2014"]["generator"]
-    return cmds2014.generate(targets(), seed=g["seed"], n_respondents=g["n_respondents"])
+    return generate(g["seed"], n_respondents=g["n_respondents"])
 
 
 @pytest.fixture(scope="session")

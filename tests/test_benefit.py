@@ -4,12 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import CODEBOOK, PUBLISHED, ROOT, load_config, targets
+from conftest import CODEBOOK, PUBLISHED, ROOT, generate, load_config
 from migrant_health import derive, published, sample
 from migrant_health.config import validate_config
 from migrant_health.estimation import fit_models
 from migrant_health.io import codebook
-from migrant_health.synth import benefit_truth, cmds2014
+from migrant_health.synth import benefit_truth
 
 CONFIG = validate_config(load_config(), ROOT / "schemas" / "config.schema.yaml")
 STUDY = CONFIG["studies"]["benefit"]
@@ -43,8 +43,7 @@ def test_tables_3_and_4_within_published_standard_errors(default_estimates):
 def test_recovery_at_100_times_the_published_n():
     """A scaled release (benefit_scale 100: 116,500 inpatients) recovers every documented true
     effect, subsample DGP effects and pooled probability limits alike, within 4 of its own SEs."""
-    release = cmds2014.generate(targets(), seed=CONFIG["datasets"]["cmds2014"]["generator"]["seed"] + 100,
-                                benefit_scale=100)
+    release = generate(CONFIG["datasets"]["cmds2014"]["generator"]["seed"] + 100, benefit_scale=100)
     book = codebook.load_codebook(CODEBOOK)
     frame, _ = codebook.apply_codebook(release.raw[book.sources], book)
     data = analytic(derive.derive_all(frame, book.survey))

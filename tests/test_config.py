@@ -29,6 +29,9 @@ def test_shipped_config_is_valid_and_defaults_are_filled():
      "datasets.cmds2014.undeclared_codes: 'ignore' is not allowed; choose one of error, missing"),
     (lambda c: c["studies"]["benefit"].update(dataset="cmds2015"),
      "studies.benefit.dataset: 'cmds2015' is not a dataset; allowed: cmds2014"),
+    (lambda c: c["studies"]["medical_return"]["effect_tables"].update(table1={"title": "t", "samples": [], "models": {}}),
+     "table name 'table1' is a descriptive table in studies.benefit.tables and an effect table in "
+     "studies.medical_return.effect_tables; rename one of them"),
 ])
 def test_bad_config_names_the_key(edit, expected):
     config = copy.deepcopy(load_config())

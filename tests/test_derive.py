@@ -64,6 +64,21 @@ def test_insurance_programme_single_multiple_none():
     assert got == ["NCMS", "URBMI", "multiple", "none"]
 
 
+def test_medical_insurance_type_of_seed_000():
+    """Local urban insurance first, then NCMS, then urban insurance held elsewhere, other, none."""
+    t, f = True, False
+    rows = pd.DataFrame({
+        "holds_ncms":            [t, t, f, f, f, f, f],
+        "holds_urbmi":           [f, t, f, t, f, f, f],
+        "holds_uebmi":           [f, f, t, f, t, f, f],
+        "holds_other_insurance": [f, f, f, f, f, t, f],
+        "urbmi_place": [None, "current_city", None, "hometown", None, None, None],
+        "uebmi_place": [None, None, "current_city", None, "elsewhere", None, None],
+    })
+    got = list(derive.medical_insurance(rows, SURVEY))
+    assert got == ["NCMS", "local_urban", "local_urban", "urban_elsewhere", "urban_elsewhere", "other", "none"]
+
+
 def test_age_income_and_binary_covariates():
     rows = pd.DataFrame({"birth_year": [1980.0], "household_income": [6000.0], "household_size": [3.0],
                          "sex": pd.Categorical(["female"]), "marital_status": pd.Categorical(["married"]),

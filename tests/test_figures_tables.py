@@ -38,3 +38,51 @@ def test_effect_table_layout():
     assert table["Probit"].tolist() == ["", "-0.260**", "0.024", "100"]
     assert table["Probit SE"].tolist()[1:3] == ["0.038", "0.031"]
     assert np.isfinite(rows["estimate"]).all()
+
+
+def odds_ratio_estimates() -> pd.DataFrame:
+    return pd.DataFrame([
+        {"model": "m", "sample": "total", "term": "insurance", "level": "NCMS", "reference": "local",
+         "estimand": "odds_ratio", "estimate": 2.5, "conf_low": 1.8, "conf_high": 3.4, "p_value": 1e-5, "n_obs": 50},
+        {"model": "m", "sample": "total", "term": "settle", "level": "True", "reference": "False",
+         "estimand": "odds_ratio", "estimate": 0.7, "conf_low": 0.5, "conf_high": 0.98, "p_value": 0.0412, "n_obs": 50},
+        {"model": "m", "sample": "total", "term": "settle", "level": "True", "reference": "False",
+         "estimand": "coef", "estimate": np.log(0.7), "conf_low": -1, "conf_high": 0, "p_value": 0.0412, "n_obs": 50},
+    ])
+
+
+LABELS = {"insurance": {"label": "Insurance (referred to local)", "levels": {"NCMS": "NCMS"}},
+          "settle": {"label": "Intends to settle"}}
+
+
+def test_odds_ratio_table_prints_or_ci_and_p():
+    table = effect_table(odds_ratio_estimates(), {"samples": ["total"], "models": {"m": "Return"},
+                                                  "estimand": "odds_ratio"}, LABELS)
+    assert table["Variables"].tolist() == ["Insurance (referred to local)", "  NCMS", "Intends to settle",
+                                           "Observations"]
+    assert table["Return"].tolist()[1:] == ["2.500**", "0.700*", "50"]
+    assert table["Return 95% CI"].tolist()[1:3] == ["1.800–3.400", "0.500–0.980"]
+    assert table["Return p"].tolist()[1:3] == ["<0.001", "0.041"]
+
+
+def test_forest_plot_rows_are_the_models_odds_ratios(tmp_path):
+    from migrant_health.figures.plots import forest, odds_ratio_rows
+
+    rows = odds_ratio_rows(odds_ratio_estimates(), {"model": "m"}, LABELS)
+    assert rows["label"].tolist() == ["NCMS", "Intends to settle"]
+    assert rows["group"].tolist() == ["Insurance (referred to local)", ""]
+    assert rows["odds_ratio"].tolist() == [2.5, 0.7]
+    written = forest(rows, "Odds ratios", tmp_path / "forest", synthetic=True)
+    assert all(p.stat().st_size > 1000 for p in written)
+    with pytest.raises(ValueError, match="no odds ratios of model 'other'"):
+        odds_ratio_rows(odds_ratio_estimates(), {"model": "other"}, LABELS)
+
+
+def test_flowchart_is_drawn_from_any_flow_table(tmp_path):
+    from migrant_health.figures.plots import flowchart
+
+    flow = pd.DataFrame([{"step": "start", "n_after": 100, "n_dropped": 0, "reason": "respondents in the file"},
+                         {"step": "adults", "n_after": 80, "n_dropped": 20, "reason": "under 18"},
+                         {"step": "insured", "n_after": 60, "n_dropped": 20, "reason": "uninsured"}])
+    written = flowchart(flow, "Flow", tmp_path / "flow", synthetic=False)
+    assert [p.suffix for p in written] == [".png", ".pdf"] and all(p.stat().st_size > 1000 for p in written)

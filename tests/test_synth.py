@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from conftest import PUBLISHED, targets
+from conftest import PUBLISHED, generate, targets
 from migrant_health import published
 from migrant_health.sample import apply_filters
 from migrant_health.synth import cmds2014, release
@@ -36,9 +36,9 @@ def test_sav_carries_labels_and_user_missing_codes(sav_path):
 
 def test_same_seed_same_release_other_seed_differs(raw_release):
     g = CONFIG["datasets"]["cmds2014"]["generator"]
-    again = cmds2014.generate(targets(), seed=g["seed"]).raw
+    again = generate(g["seed"]).raw
     pd.testing.assert_frame_equal(raw_release, again)
-    other = cmds2014.generate(targets(), seed=g["seed"] + 1).raw
+    other = generate(g["seed"] + 1).raw
     assert not other["q101c"].equals(raw_release["q101c"])
 
 

@@ -37,7 +37,21 @@ def validate_config(config: dict, schema_path, config_name: str = "config.yaml")
         if study["dataset"] not in config["datasets"]:
             raise InputError(f"{config_name}: studies.{name}.dataset: '{study['dataset']}' is not a "
                              f"dataset; allowed: {', '.join(config['datasets'])}.")
+    _check_table_names(config, config_name)
     return config
+
+
+def _check_table_names(config: dict, config_name: str) -> None:
+    """Descriptive and effect tables share results/<study>/tables/, and the rules tell them
+    apart by name across studies: a name must be one kind of table everywhere."""
+    def names(kind):
+        return {t: s for s, study in config["studies"].items() for t in study.get(kind, {})}
+
+    descriptive, effects = names("tables"), names("effect_tables")
+    for table in sorted(set(descriptive) & set(effects)):
+        raise InputError(f"{config_name}: table name '{table}' is a descriptive table in studies."
+                         f"{descriptive[table]}.tables and an effect table in studies.{effects[table]}"
+                         f".effect_tables; rename one of them.")
 
 
 def _explain(e: jsonschema.ValidationError) -> str:

@@ -77,6 +77,28 @@ def insurance_programme(df, survey):
     return pd.Categorical(out, categories=["NCMS", "URBMI", "UEBMI", "multiple", "none"])
 
 
+MEDICAL_INSURANCE = ["local_urban", "NCMS", "urban_elsewhere", "other", "none"]
+
+
+def medical_insurance(df, survey):
+    """Seed 000's insurance type: where the migrant is insured, not only which programme.
+
+    local_urban: UEBMI or URBMI registered in the current city (the paper's reference);
+    NCMS: the hometown's rural scheme, without local urban insurance; urban_elsewhere:
+    UEBMI/URBMI registered in the hometown or elsewhere; other: only another programme;
+    none. A migrant holding several is classed by the first that applies in that order,
+    because local insurance is what removes the need to go home for reimbursement.
+    """
+    def held(column):
+        return df[column].fillna(False).astype(bool).to_numpy()
+
+    local = ((held("holds_urbmi") & (df["urbmi_place"] == "current_city").to_numpy())
+             | (held("holds_uebmi") & (df["uebmi_place"] == "current_city").to_numpy()))
+    out = np.select([local, held("holds_ncms"), held("holds_urbmi") | held("holds_uebmi"),
+                     held("holds_other_insurance")], MEDICAL_INSURANCE[:4], "none")
+    return pd.Categorical(out, categories=MEDICAL_INSURANCE)
+
+
 def reimbursed(df, survey):
     """Reimbursed by social health insurance for the last hospitalisation (seed 001's rule).
 
@@ -104,7 +126,7 @@ def medical_return(df, survey):
 
 RESPONDENT_DERIVATIONS = [
     age, age2, female, married, rural_hukou, income_per_capita, migration_duration_years,
-    migration_duration, settle_intention, has_social_insurance, insurance_programme,
+    migration_duration, settle_intention, has_social_insurance, insurance_programme, medical_insurance,
     reimbursed, reimbursement_ratio, reimbursement_ratio_pct, medical_return,
 ]
 

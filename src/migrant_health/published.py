@@ -8,6 +8,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+import numpy as np
+from scipy import stats
+
 KEYS = ["model", "sample", "equation", "term", "level", "estimand"]
 
 
@@ -54,6 +57,57 @@ def effect_rows(doc: dict, tables=("table3", "table4")) -> pd.DataFrame:
                              "term": r["term"], "level": str(r.get("level", "")), "estimand": meta["estimand"],
                              "published": estimate, "published_se": se, "published_stars": marks,
                              "source": _source(doc, t, r)})
+    return pd.DataFrame(rows)
+
+
+def estimate_rows(doc: dict) -> pd.DataFrame:
+    """A study's `estimates:` list as tidy rows. An odds ratio printed with its 95% CI is
+    compared on the log scale: its standard error is recovered from the interval,
+    (ln high - ln low) / (2 x 1.96), and it is matched with our coefficient."""
+    z = stats.norm.ppf(0.975)
+    rows = []
+    for e in doc.get("estimates", []):
+        row = {k: str(e.get(k, "")) for k in KEYS}
+        row.update(published=e["estimate"], published_se=e.get("std_error", np.nan),
+                   published_stars=e.get("stars", ""), source=f"{doc['source']['seed']}, \"{e['row']}\"")
+        if e["estimand"] == "odds_ratio":
+            row.update(published_conf_low=e["conf_low"], published_conf_high=e["conf_high"],
+                       published_se=(np.log(e["conf_high"]) - np.log(e["conf_low"])) / (2 * z))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def compare_odds_ratios(estimates: pd.DataFrame, published: pd.DataFrame, within_se: float = 2.0) -> pd.DataFrame:
+    """Odds ratios beside ours, judged on the log scale: diff = ln(ours) - ln(published),
+    z = diff / our SE of the log odds, agreement within `within_se` published log SEs."""
+    ours = estimates.assign(level=estimates["level"].fillna("").astype(str))
+    coef = ours[ours["estimand"] == "coef"][[k for k in KEYS if k != "estimand"] + ["std_error"]]
+    odds = ours[ours["estimand"] == "odds_ratio"][KEYS + ["estimate", "conf_low", "conf_high"]]
+    merged = (published.merge(odds, on=KEYS, how="left")
+              .merge(coef, on=[k for k in KEYS if k != "estimand"], how="left"))
+    merged["diff"] = np.log(merged["estimate"]) - np.log(merged["published"])
+    merged["z"] = merged["diff"] / merged["std_error"]
+    merged["agrees"] = merged["diff"].abs() <= within_se * merged["published_se"]
+    merged["scale"] = "log"
+    return merged
+
+
+def sample_rows(doc: dict, analytic: pd.DataFrame, count_relative: float = 0.03,
+                share_points: float = 3.0) -> pd.DataFrame:
+    """Published sample size and shares beside ours (counts within 3%, shares within 3 points)."""
+    rows = []
+    for q in doc.get("sample", []):
+        if q.get("statistic") == "n":
+            ours, agrees = len(analytic), abs(len(analytic) - q["value"]) <= count_relative * q["value"]
+        elif q.get("statistic") == "percent":
+            ours = 100 * float(analytic[q["variable"]].dropna().astype(float).mean())
+            agrees = abs(ours - q["value"]) <= share_points
+        else:
+            continue   # a calibration target of a study not configured here
+        rows.append({"model": "sample", "sample": "total", "equation": "", "term": q.get("variable", "n"),
+                     "level": "", "estimand": q["statistic"], "published": q["value"], "estimate": ours,
+                     "diff": ours - q["value"], "agrees": agrees,
+                     "source": f"{doc['source']['seed']}, \"{q['row']}\""})
     return pd.DataFrame(rows)
 
 

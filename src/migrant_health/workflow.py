@@ -18,8 +18,9 @@ def synthesize(dataset: dict, published_dir, out, truth_csv) -> None:
             for name in ("benefit", "medical_return", "inequality")}
     targets = cmds2014.targets_from_published(docs["benefit"], docs["medical_return"], docs["inequality"])
     g = dataset["generator"]
-    release = cmds2014.generate(targets, seed=g["seed"], n_respondents=g["n_respondents"],
-                                benefit_scale=g["benefit_scale"])
+    release = cmds2014.generate(targets, seed=g["seed"], book=cb.load_codebook(dataset["codebook"]),
+                                n_respondents=g["n_respondents"], benefit_scale=g["benefit_scale"],
+                                medical_return_scale=g["medical_return_scale"])
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     cmds2014.write_sav(release.raw, out)
     Path(truth_csv).parent.mkdir(parents=True, exist_ok=True)
@@ -85,12 +86,18 @@ def effect_table(study: dict, table: str, estimates_csv, stem, synthetic: bool) 
     render.write_table(shown, stem, spec["title"], spec.get("note", ""), synthetic)
 
 
-def figure(study: dict, name: str, analytic, flow_csv, stem, synthetic: bool) -> None:
+def figure(study: dict, name: str, analytic, flow_csv, stem, synthetic: bool, estimates_csv=None) -> None:
     from .figures import plots
 
     spec = study["figures"][name]
     if spec["kind"] == "flowchart":
         plots.flowchart(pd.read_csv(flow_csv), spec["title"], stem, synthetic)
+        return
+    if spec["kind"] == "forest":
+        estimates = pd.read_csv(estimates_csv, keep_default_na=False, na_values=[""])
+        data = plots.odds_ratio_rows(estimates, spec, study.get("labels", {}))
+        plots.forest(data, spec["title"], stem, synthetic)
+        data.to_csv(Path(stem).with_suffix(".csv"), index=False, lineterminator="\n", float_format="%.6g")
         return
     df = pd.read_parquet(analytic)
     data = plots.shares(df, spec) if spec["kind"] == "shares" else plots.share_by_group(df, spec)
@@ -98,25 +105,30 @@ def figure(study: dict, name: str, analytic, flow_csv, stem, synthetic: bool) ->
     data.to_csv(Path(stem).with_suffix(".csv"), index=False, lineterminator="\n", float_format="%.6g")
 
 
-def compare(published_yaml, estimates_csv, descriptive_csvs: list, truth_csv, out) -> None:
+def compare(published_yaml, estimates_csv, descriptive_csvs: list, truth_csv, analytic, out) -> None:
     """comparison.csv: published numbers beside ours (and beside the synthetic truth, if any)."""
     doc = published.load(published_yaml)
-    frames = []
+    frames = [published.sample_rows(doc, pd.read_parquet(analytic))]
     if estimates_csv:
         estimates = pd.read_csv(estimates_csv, keep_default_na=False, na_values=[""])
-        effects = published.compare_effects(estimates, published.effect_rows(doc))
+        if "table3" in doc:
+            frames.append(published.compare_effects(estimates, published.effect_rows(doc)))
+        listed = published.estimate_rows(doc)
+        if not listed.empty:
+            frames.append(published.compare_odds_ratios(estimates, listed[listed["estimand"] == "odds_ratio"]))
         if truth_csv:
             truth = pd.read_csv(truth_csv, keep_default_na=False, na_values=[""])
-            effects = effects.merge(truth[published.KEYS + ["truth"]], on=published.KEYS, how="left")
-        frames.append(effects)
+            effects = pd.concat(frames[1:], ignore_index=True)
+            frames[1:] = [effects.merge(truth[published.KEYS + ["truth"]], on=published.KEYS, how="left")]
     for path in descriptive_csvs:
         ours = pd.read_csv(path, keep_default_na=False, na_values=[""])
         table = ours["model"].iloc[0]
         if table in doc:
             frames.append(published.compare_descriptives(ours, published.descriptive_rows(doc, table)))
-    columns = published.KEYS + ["published", "published_se", "published_stars", "estimate", "std_error", "diff",
-                                "z", "agrees", "truth", "source"]
-    result = pd.concat(frames, ignore_index=True).reindex(columns=columns)
+    columns = published.KEYS + ["published", "published_se", "published_conf_low", "published_conf_high",
+                                "published_stars", "estimate", "std_error", "conf_low", "conf_high", "diff",
+                                "scale", "z", "agrees", "truth", "source"]
+    result = pd.concat([f for f in frames if not f.empty], ignore_index=True).reindex(columns=columns)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(out, index=False, lineterminator="\n", float_format="%.6g")
 

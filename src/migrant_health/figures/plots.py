@@ -6,6 +6,7 @@ reruns give identical files.
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -114,4 +115,60 @@ def flowchart(flow: pd.DataFrame, title: str, stem, synthetic: bool) -> list[Pat
             ax.text(5.7, y - 0.5, _wrap(f"Excluded n = {nxt['n_dropped']:,}: {nxt['reason']}", 44),
                     ha="left", va="center", fontsize=5.8, bbox={**box, "boxstyle": "square,pad=0.3"})
     ax.set_title(_wrap(title, 90) + (f"\n{SYNTHETIC_NOTE}" if synthetic else ""), fontsize=7, loc="left")
+    return _save(fig, stem)
+
+
+def odds_ratio_rows(estimates: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFrame:
+    """The odds ratios a forest plot draws, in model order, with printed labels."""
+    rows = estimates[(estimates["model"] == spec["model"]) & (estimates["sample"] == spec.get("sample", "total"))
+                     & (estimates["estimand"] == "odds_ratio")]
+    if spec.get("terms"):
+        rows = rows[rows["term"].isin(spec["terms"])]
+    if rows.empty:
+        raise ValueError(f"forest plot: no odds ratios of model '{spec['model']}' in sample "
+                         f"'{spec.get('sample', 'total')}'; the model needs `report: [odds_ratio]`")
+    out = []
+    for r in rows.itertuples():
+        info = labels.get(r.term, {})
+        level = "" if pd.isna(r.level) else str(r.level)
+        binary = level == "True"
+        name = info.get("label", r.term) if binary or not level else info.get("levels", {}).get(level, level)
+        group = "" if binary or not level else info.get("label", r.term)
+        out.append({"term": r.term, "level": level, "group": group, "label": name, "odds_ratio": r.estimate,
+                    "conf_low": r.conf_low, "conf_high": r.conf_high, "p_value": r.p_value})
+    return pd.DataFrame(out)
+
+
+def forest(data: pd.DataFrame, title: str, stem, synthetic: bool) -> list[Path]:
+    """Odds ratios with 95% CIs on a log axis, a line at 1, grouped under their term's label."""
+    plt.rcParams.update({"font.size": 6.5, "font.family": "DejaVu Sans"})
+    lines = []   # (label, row or None for a group heading)
+    previous = None
+    for r in data.itertuples():
+        if r.group and r.group != previous:
+            lines.append((r.group, None))
+        previous = r.group
+        lines.append((("  " if r.group else "") + r.label, r))
+    fig, ax = plt.subplots(figsize=(WIDTH_IN * 1.6, 0.22 * len(lines) + 0.9))
+    y = np.arange(len(lines))[::-1]
+    for yi, (label, r) in zip(y, lines):
+        if r is None:
+            continue
+        ax.plot([r.conf_low, r.conf_high], [yi, yi], color="black", linewidth=0.7)
+        ax.plot(r.odds_ratio, yi, "s", color="black", markersize=3)
+        ax.text(1.02, yi, f"{r.odds_ratio:.2f} ({r.conf_low:.2f}–{r.conf_high:.2f})", transform=ax.get_yaxis_transform(),
+                va="center", fontsize=6)
+    ax.axvline(1, color="0.5", linewidth=0.6, linestyle="--")
+    ax.set_xscale("log")
+    low, high = float(data["conf_low"].min()), float(data["conf_high"].max())
+    ticks = [t for t in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20) if low / 1.5 <= t <= high * 1.5]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_yticks(y, [_wrap(label, 40) for label, _ in lines])
+    for tick, (_, r) in zip(ax.get_yticklabels(), lines):
+        tick.set_fontweight("bold" if r is None else "normal")
+    ax.set_ylim(-0.7, len(lines) - 0.3)
+    ax.set_xlabel("Odds ratio (log scale)")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(_wrap(title, 70) + (f"\n{SYNTHETIC_NOTE}" if synthetic else ""), fontsize=7, loc="left")
     return _save(fig, stem)

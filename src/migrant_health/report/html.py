@@ -60,7 +60,8 @@ def study_section(name: str, title: str, synthetic: bool, flow: Path, tables: li
         n_bad = int((judged["agrees"] == False).sum())  # noqa: E712 (pandas objects)
         parts += ["<h3>Published and reproduced, side by side</h3>",
                   f"<p>{len(judged)} published numbers judged, {n_bad} outside the study's rule "
-                  f"(highlighted). Rule: effects within two published standard errors; shares within 3 points; "
+                  f"(highlighted). Rule: effects within two published standard errors (odds ratios on the log scale, "
+                  f"their SE recovered from the 95% CI); sample sizes within 3%; shares within 3 points; "
                   f"means within 10%.</p>",
                   _table(cmp.assign(agrees=cmp["agrees"].map({True: True, False: False})), flag="agrees")]
     if notes:

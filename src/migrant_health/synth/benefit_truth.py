@@ -415,6 +415,7 @@ if __name__ == "__main__":
 
     import yaml
 
+    from ..io.codebook import load_codebook
     from . import cmds2014
 
     root = Path(__file__).resolve().parents[3]
@@ -422,5 +423,6 @@ if __name__ == "__main__":
             for n in ("benefit", "medical_return", "inequality")}
     seed = yaml.safe_load((root / "config.yaml").read_text())["datasets"]["cmds2014"]["generator"]["seed"]
     release = cmds2014.generate(cmds2014.targets_from_published(docs["benefit"], docs["medical_return"],
-                                                                docs["inequality"]), seed=seed)
+                                                                docs["inequality"]), seed=seed,
+                                book=load_codebook(root / "data" / "codebooks" / "cmds2014.yaml"))
     sys.stdout.write(gaps_markdown(release.truth, docs["benefit"], release.notes))

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import benefit_truth, quota, release
+from . import benefit_truth, medical_return_truth, quota, release
 
 SURVEY_YEAR, SURVEY_MONTH = 2014, 5
 N_PROVINCES, N_CITIES, CLUSTER_SIZE = 32, 348, 20
@@ -62,6 +62,7 @@ class Targets:
     benefit: dict         # data/published/benefit.yaml (Tables 1, 3, 4 for the outcome equations)
     n_glm: int
     no_reimbursement_percent: dict  # level -> percent (Figure 1)
+    medical_return: dict  # data/published/medical_return.yaml (odds ratios for the outcome equation)
     medical_return_n: int
     medical_return_percent: float
     ncms_outpatient_percent: float
@@ -89,6 +90,7 @@ def targets_from_published(benefit: dict, medical_return: dict, inequality: dict
         benefit=benefit,
         n_glm=next(s["value"] for s in benefit["samples"] if s["quantity"] == "n_glm"),
         no_reimbursement_percent={s["level"]: s["percent"] for s in benefit["figure1"]["shares"]},
+        medical_return=medical_return,
         medical_return_n=quantity(medical_return, "n"),
         medical_return_percent=quantity(medical_return, "medical_return_percent"),
         ncms_outpatient_percent=quantity(inequality, "outpatient_percent"),
@@ -103,24 +105,34 @@ class Release:
     notes: list
 
 
-def generate(targets: Targets, seed: int, n_respondents: int = 200_937, benefit_scale: int = 1) -> Release:
+def generate(targets: Targets, seed: int, book, n_respondents: int = 200_937, benefit_scale: int = 1,
+             medical_return_scale: int = 1) -> Release:
     """The whole synthetic release and the truth it was generated from.
 
-    `benefit_scale` multiplies the benefit study's quotas (for recovery checks at
-    100 times the published n) without enlarging the rest of the survey.
+    `book` is the codebook ingestion will read the release with: outcome equations are
+    solved on covariates derived exactly as the pipeline derives them. `benefit_scale`
+    and `medical_return_scale` multiply a study's sample (recovery checks at 100 times
+    the published n); a scaled release serves that study's recovery check only.
     """
+    if benefit_scale > 1 and medical_return_scale > 1:
+        raise ValueError("scale one study at a time (benefit_scale or medical_return_scale)")
     rng = np.random.default_rng(seed)
     pop = sampling_frame(n_respondents, rng)
     background_population(pop, rng)
     benefit_rows, truth, notes = plant_benefit_sample(pop, targets, rng, benefit_scale)
+    truths = [truth.assign(study="benefit")]
     if benefit_scale == 1:
-        plant_medical_return_sample(pop, targets, rng, taken=benefit_rows)
-        plant_ncms_worker_use(pop, targets, rng)
+        mr_truth, mr_notes = plant_medical_return_sample(pop, targets, rng, benefit_rows, book,
+                                                         medical_return_scale)
+        truths.append(mr_truth)
+        notes += mr_notes
     else:
         # The scaled benefit sample fills much of the file: seed 000's and 002's samples
-        # cannot be planted beside it. A scaled release serves benefit recovery checks only.
+        # cannot be planted beside it.
         notes.append(f"benefit_scale {benefit_scale}: medical-return and inequality samples not planted")
-    return Release(pop[list(release.VARIABLES)], truth.assign(study="benefit"), notes)
+    if benefit_scale == 1 and medical_return_scale == 1:
+        plant_ncms_worker_use(pop, targets, rng)
+    return Release(pop[list(release.VARIABLES)], pd.concat(truths, ignore_index=True), notes)
 
 
 # -- frame -----------------------------------------------------------------------------
@@ -243,13 +255,15 @@ def sources_matrix(n: int, reimbursed: np.ndarray, programme: np.ndarray, rng) -
     """
     m = np.zeros((n, 9), dtype=int)
     social = {"NCMS": [1, 4, 5], "URBMI": [2], "UEBMI": [2, 3], "none": [9]}
-    for i in np.flatnonzero(reimbursed):
-        m[i, rng.choice(social[programme[i]]) - 1] = 1
-        m[i, 5] = int(rng.random() < 0.05)
-    for i in np.flatnonzero(~reimbursed):
-        pick = rng.choice(3, p=[0.1, 0.8, 0.1])  # commercial only, else only, both
-        m[i, 5] = int(pick in (0, 2))
-        m[i, 8] = int(pick in (1, 2))
+    pick = rng.random(n)
+    for name, sources in social.items():
+        at = np.flatnonzero(reimbursed & (programme == name))
+        chosen = np.asarray(sources)[(pick[at] * len(sources)).astype(int)]
+        m[at, chosen - 1] = 1
+    m[reimbursed, 5] = rng.random(int(reimbursed.sum())) < 0.05
+    other = rng.choice(3, size=n, p=[0.1, 0.8, 0.1])  # commercial only, else only, both
+    m[~reimbursed, 5] = np.isin(other[~reimbursed], (0, 2))
+    m[~reimbursed, 8] = np.isin(other[~reimbursed], (1, 2))
     return m
 
 
@@ -420,43 +434,60 @@ def medical_return_pool(pop: pd.DataFrame) -> np.ndarray:
     return ((pop["q101f"] == 1) & (pop["q105"] == 1) & (months >= 12)).to_numpy()
 
 
-def plant_medical_return_sample(pop: pd.DataFrame, targets: Targets, rng, taken: np.ndarray) -> None:
-    """Top up seed 000's inpatients around the benefit respondents already among them."""
+def canonical(pop: pd.DataFrame, rows: np.ndarray, book) -> pd.DataFrame:
+    """Rows of the release as ingestion will see them: through the codebook and derive.py."""
+    from .. import derive
+    from ..io import codebook
+
+    frame, _ = codebook.apply_codebook(pop.loc[rows, book.sources].reset_index(drop=True), book)
+    return derive.derive_all(frame, book.survey).set_axis(rows)
+
+
+def plant_medical_return_sample(pop: pd.DataFrame, targets: Targets, rng, taken: np.ndarray, book,
+                                scale: int = 1):
+    """Seed 000's inpatients around the benefit respondents already among them, and who of
+    them went home for care (medical_return_truth.py). Returns the truth and notes."""
     pool = medical_return_pool(pop)
     free = pool.copy()
     free[taken] = False
-    already = int(pool[taken].sum())  # benefit respondents: current city, never hometown
-    n_return = int(round(targets.medical_return_n * targets.medical_return_percent / 100))
-    n_stay = targets.medical_return_n - n_return - already
-    if n_stay < 0:
+    benefit_rows = np.flatnonzero(pool & np.isin(np.arange(len(pop)), taken))
+    n_planted = scale * targets.medical_return_n - len(benefit_rows)
+    if n_planted < 0:
         raise ValueError("the benefit sample alone exceeds the medical-return sample; "
-                         "lower datasets.cmds2014.synthetic.benefit_scale")
-    returners = quota.choose(np.flatnonzero(free), n_return, rng)
-    free[returners] = False
-    stayers = quota.choose(np.flatnonzero(free), n_stay, rng)
-    free[stayers] = False
-    unknown = quota.choose(np.flatnonzero(free), 30, rng)  # place not recorded: excluded
+                         "lower datasets.cmds2014.generator.benefit_scale")
+    if n_planted + 30 * scale > free.sum():
+        raise ValueError(f"medical_return_scale {scale} needs more respondents: raise "
+                         f"datasets.cmds2014.generator.n_respondents")
+    planted = quota.choose(np.flatnonzero(free), n_planted, rng)
+    free[planted] = False
+    unknown = quota.choose(np.flatnonzero(free), 30 * scale, rng)  # place not recorded: excluded
+    sample_rows = np.sort(np.concatenate([planted, benefit_rows]))
+    frame = canonical(pop, sample_rows, book)
+    frame["income_quintile"] = benefit_truth.income_quintiles(frame["income_per_capita"])
+    is_planted = np.isin(sample_rows, planted)
+    returned, truth, notes = medical_return_truth.draw(frame, is_planted, targets.medical_return, rng)
+    returners, stayers = sample_rows[returned], sample_rows[is_planted & ~returned]
+    n_return = len(returners)
     hospitalise(pop, returners, _codes(rng, n_return, [1, 2, 3], [0.8, 0.1, 0.1]), 2,
                 _codes(rng, n_return, [1, 2, 3, 4], [0.3, 0.45, 0.2, 0.05]),
                 rng.lognormal(np.log(6000), 0.8, n_return))
-    hospitalise(pop, unknown, 1, release.DONT_KNOW, _codes(rng, 30, [1, 2, 3], [0.3, 0.4, 0.3]),
-                rng.lognormal(np.log(8000), 0.8, 30))
-    plant_other_city_inpatients(pop, stayers, rng)
+    hospitalise(pop, unknown, 1, release.DONT_KNOW, _codes(rng, len(unknown), [1, 2, 3], [0.3, 0.4, 0.3]),
+                rng.lognormal(np.log(8000), 0.8, len(unknown)))
+    plant_other_city_inpatients(pop, stayers, frame.loc[stayers], rng)
     settle_other_reimbursements(pop, np.concatenate([returners, unknown]), rng)
+    return truth, notes
 
 
-def plant_other_city_inpatients(pop, rows, rng) -> None:
-    """Non-hometown inpatients outside the benefit definition: elsewhere, childbirth, uninsured."""
+def plant_other_city_inpatients(pop, rows, covariates: pd.DataFrame, rng) -> None:
+    """Inpatients who did not go home, kept outside the benefit definition without touching
+    the covariates their outcome was drawn on: those without exactly one of NCMS, URBMI and
+    UEBMI were treated in the city for illness or injury; singly insured women of 18-45 gave
+    birth in the city; the other singly insured were treated in a third place."""
     n = len(rows)
-    kind = _codes(rng, n, ["elsewhere", "childbirth", "uninsured"], [0.03, 0.82, 0.15])
-    place = np.where(kind == "elsewhere", 3, 1)
-    reason = np.where(kind == "childbirth", 3, _codes(rng, n, [1, 2], [0.85, 0.15]))
-    pop.loc[rows[kind == "childbirth"], "q101b"] = 2
-    pop.loc[rows[kind == "childbirth"], "q101c"] = SURVEY_YEAR - rng.integers(20, 40, (kind == "childbirth").sum())
-    uninsured = rows[kind == "uninsured"]
-    for item in release.INSURANCE_ITEMS:
-        pop.loc[uninsured, f"q201_{item}"] = 0
-        pop.loc[uninsured, f"q202_{item}"] = release.NOT_APPLICABLE
+    single = covariates["insurance_programme"].isin(["NCMS", "URBMI", "UEBMI"]).to_numpy()
+    mother = single & covariates["female"].to_numpy(dtype=bool) & covariates["age"].between(18, 45).to_numpy()
+    place = np.where(single & ~mother, 3, 1)
+    reason = np.where(mother, 3, _codes(rng, n, [1, 2], [0.85, 0.15]))
     hospitalise(pop, rows, reason, place, _codes(rng, n, [1, 2, 3, 4, 5], [0.25, 0.4, 0.25, 0.08, 0.02]),
                 rng.lognormal(np.log(5000), 0.7, n))
     settle_other_reimbursements(pop, rows, rng)

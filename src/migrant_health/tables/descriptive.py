@@ -16,7 +16,9 @@ def _row(study, table, column, term, level, estimand, estimate, n_obs) -> dict:
 
 def _column_rows(df: pd.DataFrame, spec: dict, column: dict, table: str) -> pd.DataFrame:
     if spec.get("by"):
-        return df[(df[spec["by"]].astype(object) == column["name"]).to_numpy()]
+        # Column names are strings in YAML; a boolean `by` has levels "True" and "False".
+        by = df[spec["by"]]
+        return df[(by.notna() & (by.astype(object).map(str) == str(column["name"]))).to_numpy()]
     if column.get("keep"):
         return df[evaluate(df, column["keep"], f"tables.{table}.columns '{column['name']}'")[0]]
     return df

@@ -2,6 +2,8 @@
 a label column, then estimate and SE (or 95% CI and p) per model, stars from the p-value."""
 import pandas as pd
 
+from .descriptive import format_p
+
 EFFECT_ESTIMANDS = ("ame", "log_effect", "ame_linear", "odds_ratio")
 
 
@@ -19,11 +21,12 @@ def _effects(estimates: pd.DataFrame, spec: dict) -> pd.DataFrame:
     return rows
 
 
-def _cells(row: pd.Series, digits: int) -> tuple[str, str]:
+def _cells(row: pd.Series, digits: int) -> tuple:
+    """Estimate with stars and SE; for odds ratios, OR with stars, 95% CI and p."""
+    estimate = f"{row['estimate']:.{digits}f}{stars(row['p_value'])}"
     if row["estimand"] == "odds_ratio":
-        return (f"{row['estimate']:.{digits}f}{stars(row['p_value'])}",
-                f"{row['conf_low']:.{digits}f}–{row['conf_high']:.{digits}f}")
-    return f"{row['estimate']:.{digits}f}{stars(row['p_value'])}", f"{row['std_error']:.{digits}f}"
+        return (estimate, f"{row['conf_low']:.{digits}f}–{row['conf_high']:.{digits}f}", format_p(row["p_value"]))
+    return estimate, f"{row['std_error']:.{digits}f}"
 
 
 def _level_label(term: str, level: str, reference: str, usual: dict, info: dict) -> str:
@@ -44,7 +47,7 @@ def effect_table(estimates: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFr
     references = rows.assign(reference=rows["reference"].fillna("").astype(str))
     usual = references.groupby("term")["reference"].agg(lambda r: r.mode().iloc[0]).to_dict()
     blocks = [None] if by_sample_columns else spec["samples"]
-    second = "95% CI" if rows["estimand"].eq("odds_ratio").any() else "SE"
+    extra = ["95% CI", "p"] if rows["estimand"].eq("odds_ratio").any() else ["SE"]
     lines = []
     for block in blocks:
         if block is not None and len(blocks) > 1:
@@ -67,14 +70,14 @@ def effect_table(estimates: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFr
                 match = sub[(sub["term"] == term) & (sub["level"].fillna("").astype(str) == level)
                             & (sub["reference"] == reference) & (sub["model"] == model)
                             & ((sub["sample"] == sample) if sample else True)]
-                est, se = _cells(match.iloc[0], digits) if len(match) else ("", "")
-                line[f"{header}"] = est
-                line[f"{header} {second}"] = se
+                cells = _cells(match.iloc[0], digits) if len(match) else ("",) * (1 + len(extra))
+                line[header] = cells[0]
+                line.update({f"{header} {name}": cell for name, cell in zip(extra, cells[1:])})
             lines.append(line)
     n_line = {"Variables": "Observations"}
     for sample, model, header in columns:
         match = rows[(rows["model"] == model) & ((rows["sample"] == sample) if sample else True)]
         n_line[header] = " / ".join(str(int(n)) for n in dict.fromkeys(match["n_obs"]))
-        n_line[f"{header} {second}"] = ""
+        n_line.update({f"{header} {name}": "" for name in extra})
     lines.append(n_line)
     return pd.DataFrame(lines).fillna("")
