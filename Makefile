@@ -26,7 +26,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench_workflow.py
+	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean-results:
 	rm -rf results data/interim data/analytic

@@ -14,6 +14,7 @@ include: "rules/sample.smk"
 include: "rules/models.smk"
 include: "rules/tables.smk"
 include: "rules/figures.smk"
+include: "rules/concentration.smk"
 include: "rules/report.smk"
 
 

@@ -47,6 +47,17 @@ def estimates_of(study):
     return [f"results/{study}/estimates.csv"] if config["studies"][study].get("models") else []
 
 
+def concentration_of(study):
+    return [f"results/{study}/concentration.csv"] if config["studies"][study].get("concentration") else []
+
+
+CONCENTRATION_OUTPUTS = (["concentration.csv", "decomposition.csv"]
+                         + [f"tables/{t}.{ext}" for t in ("concentration_indices", "decomposition")
+                            for ext in TABLE_FORMATS]
+                         + [f"figures/{f}.{ext}" for f in ("concentration_curves", "decomposition")
+                            for ext in ("png", "pdf")])
+
+
 def descriptives_of(study):
     return [f"results/{study}/descriptives_{t}.csv" for t in config["studies"][study].get("tables", {})]
 
@@ -66,6 +77,8 @@ def study_targets():
         for name in spec.get("figures", {}):
             targets += expand(f"results/{study}/figures/{name}.{{ext}}", ext=["png", "pdf"])
         targets += estimates_of(study)
+        if spec.get("concentration"):
+            targets += [f"results/{study}/{name}" for name in CONCENTRATION_OUTPUTS]
         if Path(f"data/published/{study}.yaml").exists():
             targets.append(f"results/{study}/comparison.csv")
     return targets

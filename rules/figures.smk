@@ -2,6 +2,8 @@
 
 
 rule figure:
+    wildcard_constraints:
+        figure="|".join(sorted({f for s in config["studies"].values() for f in s.get("figures", {})})) or "no_figures",
     input:
         analytic="data/analytic/{study}.parquet",
         flow="results/{study}/flow.csv",

@@ -4,11 +4,11 @@
 rule compare:
     input:
         published="data/published/{study}.yaml",
-        estimates=lambda w: estimates_of(w.study),
+        estimates=lambda w: estimates_of(w.study) + concentration_of(w.study),
         descriptives=lambda w: descriptives_of(w.study),
         truth=lambda w: truth_of(w.study),
         analytic="data/analytic/{study}.parquet",
-        code=code("published.py"),
+        code=code("published.py", "workflow.py"),
     output:
         comparison="results/{study}/comparison.csv",
     log:
@@ -16,7 +16,7 @@ rule compare:
     message:
         "Comparing {wildcards.study} with its published numbers"
     run:
-        run_step(log[0], steps.compare, input.published, input.estimates[0] if input.estimates else None,
+        run_step(log[0], steps.compare, input.published, list(input.estimates),
                  list(input.descriptives), input.truth[0] if input.truth else None, input.analytic,
                  output.comparison)
 

@@ -55,6 +55,20 @@ def test_medical_return_study_is_regenerated_and_compared(two_runs):
     assert "medical return" in (two_runs[0] / "results/report.html").read_text().lower()
 
 
+def test_inequality_study_is_regenerated_and_compared(two_runs):
+    base = two_runs[0] / "results/inequality"
+    for name in ("tables/concentration_indices.docx", "tables/decomposition.tex", "tables/multilevel.md",
+                 "figures/concentration_curves.pdf", "figures/decomposition.png"):
+        assert (base / name).stat().st_size > 0, name
+    cmp = pd.read_csv(base / "comparison.csv").set_index(["equation", "estimand"])
+    outpatient = cmp.loc[("outpatient_2w", "concentration_index")]
+    assert outpatient["published"] == -0.168 and outpatient["truth"] == pytest.approx(-0.168)
+    assert abs(outpatient["z"]) <= 3
+    multilevel = pd.read_csv(base / "estimates.csv").set_index(["model", "estimand"])
+    assert (multilevel.loc[("outpatient_city", "variance"), "estimate"] > 0).all()
+    assert multilevel.loc["outpatient_city", "converged"].all()
+
+
 def test_rerun_has_nothing_to_do(two_runs):
     done = run_workflow(two_runs[0], "--dry-run")
     assert done.returncode == 0 and "Nothing to be done" in done.stdout + done.stderr

@@ -5,7 +5,9 @@ Config (studies.<study>.models):
   vce, cluster, weights   variance and weights (Stata's conventions, stats/models.py)
   samples      name -> pandas filter (null: the whole analytic sample)
   equations    name -> outcome, kind, family, link, keep/reason (the equation's own sample),
-               scale and estimand of its marginal effects, report (coef, ame, odds_ratio)
+               scale and estimand of its marginal effects, report (coef, ame, odds_ratio);
+               kind melogit: a random-intercept logit by `group` (nagq: 1 Laplace, >1 adaptive
+               quadrature), reported as coefficients, odds ratios, group variance and ICC
   two_part     {first, second}: combined effects on E[y] = P(y>0) x E[y|y>0]
 Rows an equation's `keep` drops are counted, with the reason, in model_flow.csv.
 """
@@ -15,14 +17,16 @@ import pandas as pd
 
 from .sample import evaluate
 from .stats import ModelSpec, fit, fit_two_part, margins, odds_ratios
+from .stats.mixed import fit_mixed_logit, mixed_tidy
 from .stats.inference import TIDY_COLUMNS
 
 FLOW_COLUMNS = ["sample", "model", "n_sample", "keep", "n_dropped", "n_obs", "reason"]
 
 
 def equation_spec(name: str, eq: dict, models: dict) -> ModelSpec:
+    # A random-intercept logit is a logit for the fixed part of its specification.
     return ModelSpec(outcome=eq["outcome"], covariates=eq.get("covariates", models["covariates"]),
-                     kind=eq["kind"], family=eq.get("family"), link=eq.get("link"),
+                     kind="logit" if eq["kind"] == "melogit" else eq["kind"], family=eq.get("family"), link=eq.get("link"),
                      vce=eq.get("vce", models.get("vce", "oim")), cluster=models.get("cluster"),
                      weights=models.get("weights"), name=name)
 
@@ -43,6 +47,11 @@ def fit_models(df: pd.DataFrame, models: dict, study: str):
             flow.append({"sample": sample_name, "model": name, "n_sample": len(sub), "keep": eq.get("keep", ""),
                          "n_dropped": len(sub) - len(rows), "n_obs": len(rows), "reason": eq.get("reason", "")})
             spec = equation_spec(name, eq, models)
+            if eq["kind"] == "melogit":
+                mixed = fit_mixed_logit(spec, rows, eq["group"], eq.get("nagq", 1))
+                messages += [f"{sample_name}: {m}" for m in mixed.notes]
+                frames.append(mixed_tidy(mixed, study, sample_name, name, eq["outcome"], eq["group"]))
+                continue
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 fits[name] = fitted = fit(spec, rows)

@@ -92,6 +92,18 @@ def compare_odds_ratios(estimates: pd.DataFrame, published: pd.DataFrame, within
     return merged
 
 
+def compare_listed(estimates: pd.DataFrame, published: pd.DataFrame, within_se: float = 2.0) -> pd.DataFrame:
+    """Published numbers printed without a standard error (e.g. concentration indices) beside
+    ours: z = diff / our SE, agreement within `within_se` of our standard errors."""
+    ours = estimates.assign(level=estimates["level"].fillna("").astype(str))
+    merged = published.drop(columns=["published_se"]).merge(
+        ours[KEYS + ["estimate", "std_error", "conf_low", "conf_high"]], on=KEYS, how="left")
+    merged["diff"] = merged["estimate"] - merged["published"]
+    merged["z"] = merged["diff"] / merged["std_error"]
+    merged["agrees"] = merged["z"].abs() <= within_se
+    return merged
+
+
 def sample_rows(doc: dict, analytic: pd.DataFrame, count_relative: float = 0.03,
                 share_points: float = 3.0) -> pd.DataFrame:
     """Published sample size and shares beside ours (counts within 3%, shares within 3 points)."""

@@ -105,19 +105,54 @@ def figure(study: dict, name: str, analytic, flow_csv, stem, synthetic: bool, es
     data.to_csv(Path(stem).with_suffix(".csv"), index=False, lineterminator="\n", float_format="%.6g")
 
 
-def compare(published_yaml, estimates_csv, descriptive_csvs: list, truth_csv, analytic, out) -> None:
-    """comparison.csv: published numbers beside ours (and beside the synthetic truth, if any)."""
+def concentration(study_name: str, study: dict, analytic, estimates_csv, out_dir, synthetic: bool) -> None:
+    """Concentration indices, their decomposition, tables and figures (studies.<s>.concentration)."""
+    from . import inequality
+    from .figures import plots
+
+    spec, labels = study["concentration"], study.get("labels", {})
+    df = pd.read_parquet(analytic)
+    estimates = pd.read_csv(estimates_csv, keep_default_na=False, na_values=[""])
+    out = Path(out_dir)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    tidy = inequality.indices(df, spec, study_name)
+    tidy.to_csv(out / "concentration.csv", index=False, lineterminator="\n", float_format="%.10g")
+    dec = inequality.decompositions(df, spec, study["models"], estimates)
+    dec.to_csv(out / "decomposition.csv", index=False, lineterminator="\n", float_format="%.10g")
+    note = (f"Ranked by {spec['rank']}; standard errors from the convenient regression ({spec['vce']}"
+            f"{' by ' + spec['cluster'] if spec['vce'] == 'cluster' else ''}), as Stata's conindex. "
+            f"Wagstaff and Erreygers indices for outcomes bounded in {spec['bounds']}.")
+    render.write_table(inequality.index_table(tidy, spec), out / "tables" / "concentration_indices",
+                       "Concentration indices of health service use by income", note, synthetic)
+    render.write_table(inequality.decomposition_table(dec, spec, labels), out / "tables" / "decomposition",
+                       "Decomposition of the concentration indices (Wagstaff, van Doorslaer and Watanabe 2003)",
+                       "Contribution of a determinant = marginal effect x 2 cov(determinant, income rank) / mean use; "
+                       "marginal effects from the study's logit models.", synthetic)
+    outcome_labels = {o: info["label"] for o, info in spec["outcomes"].items()}
+    plots.concentration_curves(inequality.curves(df, spec), outcome_labels, "Concentration curves of health "
+                               "service use by income", out / "figures" / "concentration_curves", synthetic)
+    plots.decomposition_chart(dec, labels, outcome_labels, "Contributions to the concentration indices",
+                              out / "figures" / "decomposition", synthetic)
+
+
+def compare(published_yaml, estimate_csvs: list, descriptive_csvs: list, truth_csv, analytic, out) -> None:
+    """comparison.csv: published numbers beside ours (and beside the synthetic truth, if any).
+    `estimate_csvs`: tidy estimates (models, concentration indices) of the study."""
     doc = published.load(published_yaml)
     frames = [published.sample_rows(doc, pd.read_parquet(analytic))]
-    if estimates_csv:
-        estimates = pd.read_csv(estimates_csv, keep_default_na=False, na_values=[""])
+    if estimate_csvs:
+        estimates = pd.concat([pd.read_csv(path, keep_default_na=False, na_values=[""]) for path in estimate_csvs],
+                              ignore_index=True)
         if "table3" in doc:
             frames.append(published.compare_effects(estimates, published.effect_rows(doc)))
         listed = published.estimate_rows(doc)
         if not listed.empty:
-            frames.append(published.compare_odds_ratios(estimates, listed[listed["estimand"] == "odds_ratio"]))
+            odds = listed["estimand"] == "odds_ratio"
+            frames.append(published.compare_odds_ratios(estimates, listed[odds]))
+            frames.append(published.compare_listed(estimates, listed[~odds]))
         if truth_csv:
             truth = pd.read_csv(truth_csv, keep_default_na=False, na_values=[""])
+            truth["level"] = truth["level"].fillna("").astype(str)   # continuous terms have no level
             effects = pd.concat(frames[1:], ignore_index=True)
             frames[1:] = [effects.merge(truth[published.KEYS + ["truth"]], on=published.KEYS, how="left")]
     for path in descriptive_csvs:
@@ -141,8 +176,13 @@ def report(config: dict, out) -> None:
     for name, study in config["studies"].items():
         base = Path("results") / name
         synthetic = config["datasets"][study["dataset"]]["synthetic"]
-        tables = [base / "tables" / f"{t}.csv" for t in list(study.get("tables", {})) + list(study.get("effect_tables", {}))]
-        figures = [base / "figures" / f"{f}.png" for f in study.get("figures", {})]
+        table_names = list(study.get("tables", {})) + list(study.get("effect_tables", {}))
+        figure_names = list(study.get("figures", {}))
+        if study.get("concentration"):
+            table_names += ["concentration_indices", "decomposition"]
+            figure_names += ["concentration_curves", "decomposition"]
+        tables = [base / "tables" / f"{t}.csv" for t in table_names]
+        figures = [base / "figures" / f"{f}.png" for f in figure_names]
         comparison = base / "comparison.csv"
         notes_file = base / "model_messages.txt"
         notes = notes_file.read_text().splitlines() if notes_file.exists() else []

@@ -172,3 +172,44 @@ def forest(data: pd.DataFrame, title: str, stem, synthetic: bool) -> list[Path]:
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(_wrap(title, 70) + (f"\n{SYNTHETIC_NOTE}" if synthetic else ""), fontsize=7, loc="left")
     return _save(fig, stem)
+
+
+def concentration_curves(curves: pd.DataFrame, labels: dict, title: str, stem, synthetic: bool) -> list[Path]:
+    """Each outcome's concentration curve against the line of equality (above it: pro-poor)."""
+    plt.rcParams.update({"font.size": 7, "font.family": "DejaVu Sans"})
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, WIDTH_IN))
+    ax.plot([0, 1], [0, 1], color="0.5", linewidth=0.7, linestyle="--", label="Line of equality")
+    for (outcome, curve), style in zip(curves.groupby("outcome", sort=False), ["-", "-.", ":"]):
+        ax.plot(curve["population_share"], curve["outcome_share"], color="black", linewidth=0.9, linestyle=style,
+                label=labels.get(outcome, outcome))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("Cumulative share of workers, ranked by income per capita")
+    ax.set_ylabel("Cumulative share of use")
+    ax.legend(frameon=False, fontsize=6, loc="upper left")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(_wrap(title, 50) + (f"\n{_wrap(SYNTHETIC_NOTE, 50)}" if synthetic else ""), fontsize=7, loc="left")
+    return _save(fig, stem)
+
+
+def decomposition_chart(dec: pd.DataFrame, term_labels: dict, outcome_labels: dict, title: str, stem,
+                        synthetic: bool) -> list[Path]:
+    """Percentage contributions to each outcome's index, summed over a term's levels."""
+    plt.rcParams.update({"font.size": 6.5, "font.family": "DejaVu Sans"})
+    shown = dec[dec["determinant"] != "total"]
+    by_term = shown.groupby(["term", "outcome"], sort=False)["percent"].sum().unstack("outcome")
+    by_term = by_term.reindex(columns=list(outcome_labels))
+    fig, ax = plt.subplots(figsize=(WIDTH_IN * 1.5, 0.2 * len(by_term) * len(outcome_labels) + 1.0))
+    height = 0.8 / len(outcome_labels)
+    y = np.arange(len(by_term))[::-1]
+    for i, (outcome, shade) in enumerate(zip(outcome_labels, ["0.35", "0.75", "0.55"])):
+        ax.barh(y + (i - (len(outcome_labels) - 1) / 2) * height, by_term[outcome], height=height, color=shade,
+                edgecolor="black", linewidth=0.4, label=outcome_labels[outcome])
+    ax.axvline(0, color="black", linewidth=0.6)
+    names = [("Residual" if t == "residual" else term_labels.get(t, {}).get("label", t)) for t in by_term.index]
+    ax.set_yticks(y, [_wrap(n, 34) for n in names])
+    ax.set_xlabel("Contribution to the concentration index (% of the index)")
+    ax.legend(frameon=False, fontsize=6)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(_wrap(title, 70) + (f"\n{SYNTHETIC_NOTE}" if synthetic else ""), fontsize=7, loc="left")
+    return _save(fig, stem)

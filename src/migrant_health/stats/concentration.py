@@ -54,7 +54,7 @@ class IndexResult:
             self.estimate + q * self.std_error
 
 
-def _scale(index: str, mean: float, bounded_mean: float) -> float:
+def _scale(index: str, bounded_mean: float) -> float:
     """What the left-hand side 2 var(r) h* is multiplied by, per index."""
     if index == "standard":
         return 1 / bounded_mean
@@ -88,7 +88,7 @@ def concentration_index(h, rank_by, weights=None, index: str = "standard", bound
     bounded_mean = float(np.sum(share * star))
     if bounded_mean == 0:
         raise ValueError("the outcome's mean is 0: a concentration index is not defined")
-    lhs = 2 * var_r * star * _scale(index, mean, bounded_mean)
+    lhs = 2 * var_r * star * _scale(index, bounded_mean)
     slope, se, df = _weighted_slope(lhs, r, w, vce, clusters)
     return IndexResult(index, slope, se, df, len(h), mean)
 

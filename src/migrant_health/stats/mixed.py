@@ -16,11 +16,16 @@ The intraclass correlation on the latent scale is s^2 / (s^2 + pi^2 / 3).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy import optimize
 from scipy.special import expit, logsumexp
+
+from .design import Design
+from .inference import TIDY_COLUMNS, wald
+from .models import ModelSpec, coefficient_labels, require_observed
 
 LOGISTIC_VARIANCE = np.pi ** 2 / 3
 
@@ -36,6 +41,8 @@ class MixedLogitFit:
     n_groups: int
     nagq: int
     converged: bool
+    labels: list = field(default_factory=list)   # (term, level, reference) per fixed effect
+    notes: list = field(default_factory=list)
 
     @property
     def variance(self) -> float:
@@ -63,11 +70,12 @@ class _Problem:
     def _find_modes(self, eta0, s):
         """Each group's mode of log f(y | u) + log phi(u), by Newton's method (concave)."""
         u = self.modes.copy()
-        for _ in range(100):
+        for _ in range(200):
             p = expit(eta0 + s * u[self.g])
             d1 = s * self._sum(self.y - p) - u
             d2 = -(s ** 2) * self._sum(p * (1 - p)) - 1
-            step = d1 / d2
+            # Damped: a full Newton step from far away can overshoot where p saturates.
+            step = np.clip(d1 / d2, -1.0, 1.0)
             u -= step
             if np.max(np.abs(step)) < 1e-12:
                 break
@@ -123,25 +131,37 @@ class _Problem:
 def fit_random_intercept_logit(X, y, groups, names=None, nagq: int = 1, start=None) -> MixedLogitFit:
     """Maximum likelihood under the Laplace (nagq=1) or adaptive Gauss-Hermite approximation."""
     X = np.asarray(X, float)
-    problem = _Problem(X, y, groups, nagq)
-    if start is None:
-        start = np.concatenate([_logit_start(X, np.asarray(y, float)), [np.log(0.5)]])
+    # Columns on a common scale (age^2 runs to thousands): the optimiser works on X / scale
+    # and its coefficients b * scale; estimates and covariance are mapped back below.
+    scale = X.std(axis=0)
+    scale[scale == 0] = 1.0
+    problem = _Problem(X / scale, y, groups, nagq)
+    start = (np.concatenate([_logit_start(X / scale, np.asarray(y, float)), [np.log(0.5)]]) if start is None
+             else np.concatenate([np.asarray(start[:-1]) * scale, [start[-1]]]))
 
     def objective(theta):
         value, grad = problem.value_and_gradient(theta)
         return -value, -grad
 
+    # BFGS starts from the ordinary logit's inverse information, not the identity, so its
+    # first steps have the right size.
+    problem.modes[:] = 0
+    p = expit(problem.X @ start[:-1])
+    information = np.zeros((len(start), len(start)))
+    information[:-1, :-1] = (problem.X * (p * (1 - p))[:, None]).T @ problem.X
+    information[-1, -1] = problem.G
+    inverse = np.linalg.inv(information)
     result = optimize.minimize(objective, start, jac=True, method="BFGS",
-                               options={"gtol": 1e-8, "maxiter": 1000})
+                               options={"gtol": 1e-8, "maxiter": 1000, "hess_inv0": (inverse + inverse.T) / 2})
     theta = result.x
     hessian = _numerical_hessian(lambda th: problem.value_and_gradient(th)[1], theta)
     # The fixed-effect block of the inverse is the same whether the variance is
     # parameterised by s or log s (the reparameterisation touches the last row only).
-    cov = np.linalg.inv(-hessian)[:-1, :-1]
+    cov = np.linalg.inv(-hessian)[:-1, :-1] / np.outer(scale, scale)
     value, grad = problem.value_and_gradient(theta)
     converged = bool(result.success or np.max(np.abs(grad)) < 1e-4)
     return MixedLogitFit(list(names) if names is not None else [f"x{j}" for j in range(X.shape[1])],
-                         theta[:-1], float(np.exp(theta[-1])), cov, float(value), len(X), problem.G,
+                         theta[:-1] / scale, float(np.exp(theta[-1])), cov, float(value), len(X), problem.G,
                          nagq, converged)
 
 
@@ -165,3 +185,36 @@ def _numerical_hessian(gradient, theta, step: float = 1e-5):
         e[j] = step * max(1.0, abs(theta[j]))
         H[:, j] = (gradient(theta + e) - gradient(theta - e)) / (2 * e[j])
     return (H + H.T) / 2
+
+
+def fit_mixed_logit(spec: ModelSpec, data: pd.DataFrame, group: str, nagq: int = 1) -> MixedLogitFit:
+    """A config equation (kind melogit): its covariates as fixed effects, a random intercept
+    for each level of `group`."""
+    require_observed(spec, data, [group])
+    design = Design.from_data(spec.covariates, data, where=spec.name)
+    fitted = fit_random_intercept_logit(design.matrix(data), data[spec.outcome].astype(float).to_numpy(),
+                                        data[group].to_numpy(), design.column_names(), nagq)
+    fitted.labels, fitted.notes = coefficient_labels(design), list(design.notes)
+    if not fitted.converged:
+        fitted.notes.append(f"{spec.name}: the mixed logit did not converge.")
+    return fitted
+
+
+def mixed_tidy(fitted: MixedLogitFit, study: str, sample: str, model: str, equation: str, group: str) -> pd.DataFrame:
+    """Coefficients, odds ratios (CI from exponentiated Wald limits), the group variance and
+    the latent-scale intraclass correlation, in the tidy columns."""
+    se = np.sqrt(np.diag(fitted.cov))
+    statistic, p_value, low, high = wald(fitted.params, se)
+    base = pd.DataFrame(fitted.labels, columns=["term", "level", "reference"]).assign(
+        study=study, model=model, sample=sample, equation=equation, n_obs=fitted.n_obs, converged=fitted.converged,
+        statistic=statistic, p_value=p_value)
+    coef = base.assign(estimand="coef", estimate=fitted.params, std_error=se, conf_low=low, conf_high=high)
+    odds = base.assign(estimand="odds_ratio", estimate=np.exp(fitted.params), std_error=np.exp(fitted.params) * se,
+                       conf_low=np.exp(low), conf_high=np.exp(high))
+    odds = odds[odds["term"] != "_cons"]
+    extra = pd.DataFrame([{"term": f"var(_cons[{group}])", "level": "", "reference": "", "estimand": "variance",
+                           "estimate": fitted.variance},
+                          {"term": "icc", "level": "", "reference": "", "estimand": "icc", "estimate": fitted.icc}])
+    extra = extra.assign(study=study, model=model, sample=sample, equation=equation, n_obs=fitted.n_obs,
+                         converged=fitted.converged)
+    return pd.concat([coef, odds, extra], ignore_index=True)[TIDY_COLUMNS]

@@ -106,12 +106,7 @@ def coefficient_labels(design: Design) -> list[tuple[str, str, str]]:
 def fit(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
     """Fit one equation; missing values in its variables are an error, not a silent drop."""
     family, link_name = spec.family_and_link()
-    used = [spec.outcome] + _variables(spec) + [c for c in (spec.weights, spec.cluster) if c]
-    missing = data[used].isna().sum()
-    if missing.any():
-        listing = ", ".join(f"{v} ({n})" for v, n in missing[missing > 0].items())
-        raise InputError(f"{spec.name}: missing values in {listing}. Exclude them with a sample or "
-                         f"subsample filter so that the flow table counts them.")
+    require_observed(spec, data, [c for c in (spec.weights, spec.cluster) if c])
     if spec.vce not in VCES:
         raise InputError(f"{spec.name}: vce '{spec.vce}' is not one of {', '.join(VCES)}.")
     if spec.vce == "cluster" and not spec.cluster:
@@ -152,6 +147,16 @@ def fit(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
     cov = _variance(spec, result, X, y, w, data)
     return FittedModel(spec, design, data, X, y, w, np.asarray(params), cov, link, converged,
                        df_resid=float(result.df_resid) if spec.kind == "ols" else None, messages=messages)
+
+
+def require_observed(spec: ModelSpec, data: pd.DataFrame, extra: list) -> None:
+    """Missing values in a model's variables are an error, not a silent drop."""
+    used = [spec.outcome] + _variables(spec) + list(extra)
+    missing = data[used].isna().sum()
+    if missing.any():
+        listing = ", ".join(f"{v} ({n})" for v, n in missing[missing > 0].items())
+        raise InputError(f"{spec.name}: missing values in {listing}. Exclude them with a sample or "
+                         f"subsample filter so that the flow table counts them.")
 
 
 def _variables(spec: ModelSpec) -> list[str]:

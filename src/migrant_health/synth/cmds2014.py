@@ -20,8 +20,10 @@ about the real survey):
 * Medical-return study (seed 000): 4,018 rural-hukou respondents living in an urban
   area, in the city for at least a year, hospitalised in the last 12 months with a known
   place of hospitalisation; 15.3% of them in the hometown.
-* Inequality study (seed 002): among rural-hukou, employed NCMS holders, 6.32% visited
-  an outpatient clinic in the last two weeks and 5.9% were hospitalised in 12 months.
+* Inequality study (seed 002): among rural-hukou, employed NCMS holders of working age,
+  6.32% visited an outpatient clinic in the last two weeks and 5.9% were hospitalised in
+  12 months, with income gradients solved so that the concentration indices of the
+  expected use are the published -0.168 and -0.072 (inequality_truth.py).
 
 Reconciling seeds 000 and 001: 4,018 rural-to-urban inpatients against 1,165 insured
 inpatients treated in the city for illness cannot both hold unless most of seed 000's
@@ -40,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import benefit_truth, medical_return_truth, quota, release
+from . import benefit_truth, inequality_truth, medical_return_truth, quota, release
 
 SURVEY_YEAR, SURVEY_MONTH = 2014, 5
 N_PROVINCES, N_CITIES, CLUSTER_SIZE = 32, 348, 20
@@ -65,8 +67,7 @@ class Targets:
     medical_return: dict  # data/published/medical_return.yaml (odds ratios for the outcome equation)
     medical_return_n: int
     medical_return_percent: float
-    ncms_outpatient_percent: float
-    ncms_inpatient_percent: float
+    inequality: dict      # data/published/inequality.yaml (rates and concentration indices)
 
 
 def targets_from_published(benefit: dict, medical_return: dict, inequality: dict) -> Targets:
@@ -93,8 +94,7 @@ def targets_from_published(benefit: dict, medical_return: dict, inequality: dict
         medical_return=medical_return,
         medical_return_n=quantity(medical_return, "n"),
         medical_return_percent=quantity(medical_return, "medical_return_percent"),
-        ncms_outpatient_percent=quantity(inequality, "outpatient_percent"),
-        ncms_inpatient_percent=quantity(inequality, "inpatient_percent"),
+        inequality=inequality,
     )
 
 
@@ -131,7 +131,10 @@ def generate(targets: Targets, seed: int, book, n_respondents: int = 200_937, be
         # cannot be planted beside it.
         notes.append(f"benefit_scale {benefit_scale}: medical-return and inequality samples not planted")
     if benefit_scale == 1 and medical_return_scale == 1:
-        plant_ncms_worker_use(pop, targets, rng)
+        ineq_truth, ineq_notes = plant_ncms_worker_use(pop, targets, rng, book)
+        truths.append(ineq_truth)
+        notes += ineq_notes
+    visits_of_everyone_else(pop, rng)
     return Release(pop[list(release.VARIABLES)], pd.concat(truths, ignore_index=True), notes)
 
 
@@ -509,39 +512,45 @@ def settle_other_reimbursements(pop, rows, rng) -> None:
 
 # -- inequality study (seed 002) --------------------------------------------------------
 
+WORKING_AGE = (16, 59)   # China's minimum legal working age to the survey's upper age
+
+
 def ncms_workers(pop: pd.DataFrame) -> np.ndarray:
-    """Seed 002's population: rural hukou, employed, enrolled in NCMS (all aged 15-59)."""
-    return ((pop["q101f"] == 1) & (pop["q102"] == 1) & (pop["q201_ncms"] == 1)).to_numpy()
+    """Seed 002's population: rural hukou, employed, enrolled in NCMS, of working age."""
+    age = SURVEY_YEAR - pop["q101c"]
+    return ((pop["q101f"] == 1) & (pop["q102"] == 1) & (pop["q201_ncms"] == 1)
+            & age.between(*WORKING_AGE)).to_numpy()
 
 
-def plant_ncms_worker_use(pop: pd.DataFrame, targets: Targets, rng) -> None:
-    """Exact outpatient and inpatient rates among NCMS workers.
+def plant_ncms_worker_use(pop: pd.DataFrame, targets: Targets, rng, book):
+    """Illness, outpatient visits and hospitalisations of the NCMS workers, with the
+    published rates and concentration indices (inequality_truth.py). Returns truth, notes.
 
     Extra inpatients are hospitalised in the hometown or elsewhere, so that neither the
-    benefit sample (current city) nor the medical-return sample (its pool is excluded)
-    changes.
+    benefit sample (current city) nor the medical-return sample (its population is kept
+    out) changes.
     """
-    group = ncms_workers(pop)
-    n = int(group.sum())
-    ill_n = int(round(0.105 * n))
-    visit_n = int(round(targets.ncms_outpatient_percent / 100 * n))
-    ill = quota.choose(np.flatnonzero(group), ill_n, rng)
-    visited = quota.choose(ill, visit_n, rng)
-    pop.loc[np.flatnonzero(group), ["q301", "q302"]] = [2, release.NOT_APPLICABLE]
-    pop.loc[ill, ["q301", "q302"]] = [1, 2]
-    pop.loc[visited, "q302"] = 1
+    rows = np.flatnonzero(ncms_workers(pop))
+    frame = canonical(pop, rows, book)
+    already = (pop.loc[rows, "q303"] == 1).to_numpy()
+    kept_out = medical_return_pool(pop)[rows] & ~already
+    ill, visited, inpatient, truth, notes = inequality_truth.draw(frame, already, kept_out, targets.inequality, rng)
+    # The visit item is asked of everyone (check-ups and follow-ups need no recent illness).
+    pop.loc[rows, "q301"] = np.where(ill, 1, 2)
+    pop.loc[rows, "q302"] = np.where(visited, 1, 2)
+    extra = rows[inpatient & ~already]
+    hospitalise(pop, extra, _codes(rng, len(extra), [1, 2, 3], [0.75, 0.15, 0.1]),
+                _codes(rng, len(extra), [2, 3], [0.7, 0.3]),
+                _codes(rng, len(extra), [1, 2, 3, 4], [0.35, 0.4, 0.2, 0.05]),
+                rng.lognormal(np.log(5000), 0.8, len(extra)))
+    settle_other_reimbursements(pop, extra, rng)
+    return truth, notes
 
-    inpatient = (pop["q303"] == 1).to_numpy()
-    extra = int(round(targets.ncms_inpatient_percent / 100 * n)) - int((group & inpatient).sum())
-    if extra < 0:
-        raise ValueError("NCMS workers already exceed the inpatient rate of seed 002")
-    candidates = np.flatnonzero(group & ~inpatient & ~medical_return_pool(pop))
-    rows = quota.choose(candidates, extra, rng)
-    hospitalise(pop, rows, _codes(rng, extra, [1, 2, 3], [0.75, 0.15, 0.1]),
-                _codes(rng, extra, [2, 3], [0.7, 0.3]),
-                _codes(rng, extra, [1, 2, 3, 4], [0.35, 0.4, 0.2, 0.05]),
-                rng.lognormal(np.log(5000), 0.8, extra))
-    settle_other_reimbursements(pop, rows, rng)
+
+def visits_of_everyone_else(pop: pd.DataFrame, rng) -> None:
+    """The visit item for respondents the study plantings left without an answer."""
+    unanswered = np.flatnonzero((pop["q302"] == release.NOT_APPLICABLE).to_numpy())
+    pop.loc[unanswered, "q302"] = _codes(rng, len(unanswered), [1, 2], [0.015, 0.985])
 
 
 # -- writing ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ urban area, at least a year in the city, hospitalised with a known place):
 
 x holds the paper's model (COVARIATES, which config.yaml's model must equal). The
 generator's own assumptions, not published: BACKGROUND's log odds ratios; every other
-effect is zero. Solved by Newton's method on a finite-difference Jacobian: the intercept
+effect is zero. Solved by calibrate.newton: the intercept
 and the NCMS and settlement coefficients, so that the paper's logit fitted to the expected
 outcomes -- its probability limit, the truth the pipeline's estimate converges to --
 has the published odds ratios (2.44 and 0.66) and the mean outcome is the published rate.
@@ -29,6 +29,7 @@ from scipy.special import expit
 from ..stats.design import Design
 from ..stats.models import ModelSpec, fit
 from ..stats.odds_ratios import odds_ratios
+from .calibrate import newton
 
 MODEL, SAMPLE, OUTCOME = "medical_return", "total", "medical_return"
 
@@ -97,26 +98,17 @@ def solve(frame: pd.DataFrame, planted: np.ndarray, targets: dict, tol: float = 
     g = np.array([BACKGROUND.get(n, 0.0) for n in names])
     free = [names.index(n) for n in CALIBRATED]
     g[free] = [targets[CALIBRATED[0]], targets[CALIBRATED[1]], np.log(targets["rate"] / (1 - targets["rate"]))]
-    limit = g.copy()
+    state = {"limit": g.copy()}   # the last limit: a warm start for the next one
 
     def gaps(values):
         trial = g.copy()
         trial[free] = values
         expected = expit(X @ trial) * planted
-        fitted = logit_limit(X, expected, limit)
-        return np.array([fitted[free[0]] - targets[CALIBRATED[0]], fitted[free[1]] - targets[CALIBRATED[1]],
-                         expected.mean() - targets["rate"]]), fitted
+        state["limit"] = fitted = logit_limit(X, expected, state["limit"])
+        return [fitted[free[0]] - targets[CALIBRATED[0]], fitted[free[1]] - targets[CALIBRATED[1]],
+                expected.mean() - targets["rate"]]
 
-    theta = g[free]
-    for _ in range(50):
-        gap, limit = gaps(theta)
-        if np.max(np.abs(gap)) < tol:
-            break
-        step = 1e-6
-        jacobian = np.column_stack([(gaps(theta + step * e)[0] - gap) / step for e in np.eye(3)])
-        theta = theta - np.linalg.solve(jacobian, gap)
-    else:
-        raise ValueError(f"medical return: calibration did not converge (gaps {gap})")
+    theta = newton(gaps, g[free], "medical return", tol=tol)
     g[free] = theta
     return g
 

@@ -69,7 +69,7 @@ VARIABLES: dict[str, tuple[str, dict | None, dict]] = {
                                                      3: "Elsewhere"}, SPECIAL)
        for k, v in INSURANCE_ITEMS.items()},
     "q301": ("Ill or injured in the last two weeks", YES_NO, {}),
-    "q302": ("Visited an outpatient clinic for it", YES_NO, SPECIAL),
+    "q302": ("Visited an outpatient clinic in the last two weeks", YES_NO, SPECIAL),
     "q303": ("Hospitalised in the last 12 months", YES_NO, {}),
     "q304": ("Reason for the last hospitalisation", {1: "Illness", 2: "Injury or poisoning",
                                                      3: "Childbirth", 4: "Other"}, SPECIAL),

@@ -5,6 +5,7 @@ import pandas as pd
 from .descriptive import format_p
 
 EFFECT_ESTIMANDS = ("ame", "log_effect", "ame_linear", "odds_ratio")
+MODEL_STATISTICS = ("variance", "icc")   # a mixed model's group variance and ICC, printed below its effects
 
 
 def stars(p: float) -> str:
@@ -13,7 +14,7 @@ def stars(p: float) -> str:
 
 
 def _effects(estimates: pd.DataFrame, spec: dict) -> pd.DataFrame:
-    wanted = [spec["estimand"]] if spec.get("estimand") else list(EFFECT_ESTIMANDS)
+    wanted = ([spec["estimand"]] if spec.get("estimand") else list(EFFECT_ESTIMANDS)) + list(MODEL_STATISTICS)
     rows = estimates[estimates["model"].isin(list(spec["models"])) & estimates["estimand"].isin(wanted)
                      & estimates["sample"].isin(spec["samples"])]
     if spec.get("terms"):
@@ -23,6 +24,8 @@ def _effects(estimates: pd.DataFrame, spec: dict) -> pd.DataFrame:
 
 def _cells(row: pd.Series, digits: int) -> tuple:
     """Estimate with stars and SE; for odds ratios, OR with stars, 95% CI and p."""
+    if row["estimand"] in MODEL_STATISTICS:
+        return (f"{row['estimate']:.{digits}f}",)
     estimate = f"{row['estimate']:.{digits}f}{stars(row['p_value'])}"
     if row["estimand"] == "odds_ratio":
         return (estimate, f"{row['conf_low']:.{digits}f}–{row['conf_high']:.{digits}f}", format_p(row["p_value"]))
@@ -70,7 +73,8 @@ def effect_table(estimates: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFr
                 match = sub[(sub["term"] == term) & (sub["level"].fillna("").astype(str) == level)
                             & (sub["reference"] == reference) & (sub["model"] == model)
                             & ((sub["sample"] == sample) if sample else True)]
-                cells = _cells(match.iloc[0], digits) if len(match) else ("",) * (1 + len(extra))
+                cells = _cells(match.iloc[0], digits) if len(match) else ("",)
+                cells = cells + ("",) * (1 + len(extra) - len(cells))
                 line[header] = cells[0]
                 line.update({f"{header} {name}": cell for name, cell in zip(extra, cells[1:])})
             lines.append(line)

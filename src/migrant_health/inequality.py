@@ -1,0 +1,130 @@
+"""A study's concentration indices and their decomposition, from config.
+
+Config (studies.<study>.concentration):
+  rank        the living-standard variable respondents are ranked by (income per capita)
+  outcomes    outcome -> {label, decomposition: the equation whose marginal effects decompose it}
+  bounds      [min, max] of the outcomes (binary: [0, 1]), for Wagstaff and Erreygers
+  vce, cluster, weights   the convenient regression's variance and the sampling weights
+  compare_by  a binary variable: each group's index and conindex's test of their difference
+"""
+import numpy as np
+import pandas as pd
+
+from .stats import concentration as ci
+from .stats.design import Design
+from .stats.inference import TIDY_COLUMNS
+
+# Tidy estimand of each index (the standard one is what papers call "the" concentration index).
+ESTIMANDS = {"standard": "concentration_index", "wagstaff": "wagstaff", "erreygers": "erreygers",
+             "generalized": "generalized"}
+
+
+def _weights(df: pd.DataFrame, spec: dict):
+    return df[spec["weights"]].to_numpy(float) if spec.get("weights") else None
+
+
+def _clusters(df: pd.DataFrame, spec: dict):
+    return df[spec["cluster"]].to_numpy() if spec.get("vce") == "cluster" else None
+
+
+def _index_row(result: ci.IndexResult, study: str, sample: str, outcome: str, rank: str) -> dict:
+    statistic, p_value, low, high = result.wald()
+    return {"study": study, "model": "concentration_index", "sample": sample, "equation": outcome, "term": rank,
+            "level": "", "reference": "", "estimand": ESTIMANDS[result.index], "estimate": result.estimate,
+            "std_error": result.std_error, "statistic": statistic, "p_value": p_value, "conf_low": low,
+            "conf_high": high, "n_obs": result.n_obs, "converged": True}
+
+
+def indices(df: pd.DataFrame, spec: dict, study: str) -> pd.DataFrame:
+    """Every index of every outcome (sample 'total'), and with `compare_by` each group's
+    standard index and the test of their difference (estimand 'difference')."""
+    rows = []
+    rank = spec["rank"]
+    for outcome in spec["outcomes"]:
+        for index in ci.INDICES:
+            result = ci.concentration_index(df[outcome].astype(float), df[rank], _weights(df, spec), index,
+                                            tuple(spec["bounds"]), spec["vce"], _clusters(df, spec))
+            rows.append(_index_row(result, study, "total", outcome, rank))
+        if spec.get("compare_by"):
+            by = spec["compare_by"]
+            groups = []
+            for level in (False, True):
+                sub = df[df[by].astype(bool) == level]
+                groups.append(ci.concentration_index(sub[outcome].astype(float), sub[rank], _weights(sub, spec),
+                                                     "standard", tuple(spec["bounds"]), spec["vce"],
+                                                     _clusters(sub, spec)))
+                rows.append(_index_row(groups[-1], study, f"{by}={level}", outcome, rank))
+            test = ci.compare_groups(*groups)
+            rows.append({"study": study, "model": "concentration_index", "sample": f"{by}: True - False",
+                         "equation": outcome, "term": rank, "level": "", "reference": "", "estimand": "difference",
+                         "estimate": test["diff"], "std_error": test["std_error"], "statistic": test["z"],
+                         "p_value": test["p_value"], "n_obs": groups[0].n_obs + groups[1].n_obs,
+                         "converged": True})
+    return pd.DataFrame(rows).reindex(columns=TIDY_COLUMNS)
+
+
+def decompositions(df: pd.DataFrame, spec: dict, models: dict, estimates: pd.DataFrame) -> pd.DataFrame:
+    """Each outcome's decomposition from the marginal effects of its equation (sample total)."""
+    frames = []
+    for outcome, info in spec["outcomes"].items():
+        equation = info["decomposition"]
+        eq = models["equations"][equation]
+        effects = estimates[(estimates["model"] == equation) & (estimates["sample"] == "total")
+                            & (estimates["estimand"] == "ame")]
+        if effects.empty:
+            raise ValueError(f"concentration.outcomes.{outcome}.decomposition: equation '{equation}' has no "
+                             f"marginal effects; add `report: [coef, ame]` to it")
+        design = Design.from_data(eq.get("covariates", models["covariates"]), df)
+        determinants = pd.DataFrame(design.matrix(df), columns=design.column_names(), index=df.index)
+        level = effects["level"].fillna("").astype(str)
+        names = np.where(level == "", effects["term"], effects["term"] + "=" + level)
+        table = ci.decompose(df[outcome].astype(float), df[spec["rank"]], determinants,
+                             pd.Series(effects["estimate"].to_numpy(), index=names), _weights(df, spec))
+        term_level = table["determinant"].str.split("=", n=1, expand=True).reindex(columns=[0, 1])
+        frames.append(table.assign(outcome=outcome, term=term_level[0], level=term_level[1].fillna("")))
+    columns = ["outcome", "determinant", "term", "level", "effect", "mean", "elasticity", "concentration_index",
+               "contribution", "percent"]
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def curves(df: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    return pd.concat([ci.concentration_curve(df[outcome].astype(float), df[spec["rank"]], _weights(df, spec))
+                      .assign(outcome=outcome) for outcome in spec["outcomes"]], ignore_index=True)
+
+
+def index_table(tidy: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    """Rows: outcomes; columns: each index with its SE and 95% CI."""
+    lines = []
+    for outcome, info in spec["outcomes"].items():
+        line = {"Outcome": info["label"]}
+        for index, header in (("concentration_index", "Standard CI"), ("wagstaff", "Wagstaff"),
+                              ("erreygers", "Erreygers")):
+            r = tidy[(tidy["equation"] == outcome) & (tidy["sample"] == "total") & (tidy["estimand"] == index)].iloc[0]
+            line[header] = f"{r['estimate']:.3f}"
+            line[f"{header} SE"] = f"{r['std_error']:.3f}"
+            line[f"{header} 95% CI"] = f"{r['conf_low']:.3f} to {r['conf_high']:.3f}"
+        line["n"] = str(int(r["n_obs"]))
+        lines.append(line)
+    return pd.DataFrame(lines)
+
+
+def decomposition_table(dec: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFrame:
+    """Rows: determinants (labelled), residual and total; per outcome, the contribution and
+    its percentage of the index."""
+    order = list(dict.fromkeys(dec["determinant"]))
+    lines = []
+    for determinant in order:
+        first = dec[dec["determinant"] == determinant].iloc[0]
+        info = labels.get(first["term"], {})
+        if first["level"] and first["level"] != "True":
+            name = f"{info.get('label', first['term'])}: {info.get('levels', {}).get(first['level'], first['level'])}"
+        else:
+            name = {"residual": "Residual", "total": "Total (concentration index)"}.get(
+                determinant, info.get("label", first["term"]))
+        line = {"Determinant": name}
+        for outcome, out_info in spec["outcomes"].items():
+            r = dec[(dec["outcome"] == outcome) & (dec["determinant"] == determinant)]
+            line[f"{out_info['label']}: contribution"] = f"{r['contribution'].iloc[0]:.4f}" if len(r) else ""
+            line[f"{out_info['label']}: %"] = f"{r['percent'].iloc[0]:.1f}" if len(r) else ""
+        lines.append(line)
+    return pd.DataFrame(lines)

@@ -1,0 +1,88 @@
+"""Inequality study (seed 002): the synthetic population's concentration indices, the default
+run's indices and rates against the published ones, and the multilevel logit through config."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import PUBLISHED, ROOT, load_config
+from migrant_health import inequality, published, sample
+from migrant_health.config import validate_config
+from migrant_health.estimation import fit_models
+from test_concentration import cbpp
+
+CONFIG = validate_config(load_config(), ROOT / "schemas" / "config.schema.yaml")
+STUDY = CONFIG["studies"]["inequality"]
+DOC = published.load(PUBLISHED / "inequality.yaml")
+PUBLISHED_INDEX = {e["equation"]: e["estimate"] for e in DOC["estimates"]}
+PUBLISHED_RATE = {q["variable"]: q["value"] for q in DOC["sample"]}
+
+
+@pytest.fixture(scope="module")
+def workers(canonical):
+    kept, _ = sample.apply_filters(canonical, STUDY["sample"], "inequality")
+    return sample.add_sample_derivations(kept, STUDY)
+
+
+def test_synthetic_population_has_the_published_indices(release):
+    """The calibration's own target: the concentration index of the expected use."""
+    truth = release.truth[release.truth["study"] == "inequality"].set_index("equation")["truth"]
+    for outcome, value in PUBLISHED_INDEX.items():
+        assert truth[outcome] == pytest.approx(value, abs=1e-8)
+
+
+def test_default_run_indices_within_3_standard_errors_and_rates_within_half_a_point(workers):
+    tidy = inequality.indices(workers, STUDY["concentration"], "inequality")
+    standard = tidy[(tidy["estimand"] == "concentration_index") & (tidy["sample"] == "total")].set_index("equation")
+    for outcome, value in PUBLISHED_INDEX.items():
+        row = standard.loc[outcome]
+        assert abs(row["estimate"] - value) <= 3 * row["std_error"], (outcome, row["estimate"], row["std_error"])
+        assert abs(100 * workers[outcome].mean() - PUBLISHED_RATE[outcome]) <= 0.5
+
+
+def test_group_comparison_and_every_index_are_reported(workers):
+    tidy = inequality.indices(workers, STUDY["concentration"], "inequality")
+    outpatient = tidy[tidy["equation"] == "outpatient_2w"]
+    assert set(outpatient["estimand"]) == {"concentration_index", "wagstaff", "erreygers", "generalized",
+                                           "difference"}
+    groups = outpatient[outpatient["sample"].str.startswith("female=")].set_index("sample")
+    diff = outpatient[outpatient["estimand"] == "difference"].iloc[0]
+    assert diff["estimate"] == pytest.approx(groups.loc["female=True", "estimate"]
+                                             - groups.loc["female=False", "estimate"])
+    total = outpatient[(outpatient["sample"] == "total")].set_index("estimand")["estimate"]
+    mean = workers["outpatient_2w"].mean()
+    assert total["wagstaff"] == pytest.approx(total["concentration_index"] / (1 - mean))
+    assert total["erreygers"] == pytest.approx(4 * mean * total["concentration_index"])
+
+
+def test_decomposition_adds_up_to_the_index(workers, default_estimates):
+    dec = inequality.decompositions(workers, STUDY["concentration"], STUDY["models"], default_estimates)
+    for outcome in PUBLISHED_INDEX:
+        table = dec[dec["outcome"] == outcome].set_index("determinant")
+        parts = table.drop(index="total")["contribution"].sum()
+        assert parts == pytest.approx(table.loc["total", "contribution"])
+        # The income gradient is what the generator planted: income is the main contributor.
+        income = table[table["term"] == "income_quintile"]["contribution"].sum()
+        assert income < 0 and abs(income) > 0.5 * abs(table.loc["total", "contribution"])
+
+
+@pytest.fixture(scope="module")
+def default_estimates(workers):
+    models = {**STUDY["models"], "equations": {k: v for k, v in STUDY["models"]["equations"].items()
+                                               if v["kind"] != "melogit"}}
+    estimates, _, _ = fit_models(workers, models, "inequality")
+    return estimates
+
+
+def test_melogit_equation_through_config_matches_glmer():
+    """kind: melogit in a study's models gives lme4's cbpp numbers (Laplace) and the tidy rows."""
+    X, y, herd = cbpp()
+    data = pd.DataFrame({"y": y, "herd": herd,
+                         "period": pd.Categorical((X[:, 1:] @ [2, 3, 4]).astype(int).clip(1).astype(str))})
+    models = {"covariates": [{"factor": "period", "reference": "1"}], "vce": "oim",
+              "equations": {"m": {"outcome": "y", "kind": "melogit", "group": "herd", "nagq": 1}}}
+    estimates, _, _ = fit_models(data, models, "cbpp")
+    rows = estimates.set_index(["estimand", "term", "level"])["estimate"]
+    assert rows[("variance", "var(_cons[herd])", "")] == pytest.approx(0.41225, abs=1e-3)
+    assert rows[("coef", "period", "4")] == pytest.approx(-1.57975, abs=1e-3)
+    assert rows[("odds_ratio", "period", "4")] == pytest.approx(np.exp(-1.57975), abs=1e-3)
+    assert rows[("icc", "icc", "")] == pytest.approx(0.41225 / (0.41225 + np.pi ** 2 / 3), abs=1e-3)
