@@ -6,9 +6,12 @@ if any(d["synthetic"] for d in config["datasets"].values()):
 
     rule synthesize:
         input:
-            published=expand("data/published/{name}.yaml", name=["benefit", "medical_return", "inequality"]),
-            code=code("synth/cmds2014.py", "synth/quota.py", "synth/release.py", "synth/benefit_truth.py",
-                      "stats/margins.py", "stats/design.py"),
+            published=lambda w: [f"data/published/{name}.yaml" for name in
+                                 steps.GENERATOR_TARGETS[config["datasets"][w.dataset]["generator"]["survey"]]],
+            codebook=lambda w: config["datasets"][w.dataset]["codebook"],
+            code=code("synth/cmds2014.py", "synth/jinan_mefc.py", "synth/quota.py", "synth/release.py",
+                      "synth/benefit_truth.py", "synth/medical_return_truth.py", "synth/inequality_truth.py",
+                      "synth/calibrate.py", "stats/margins.py", "stats/design.py", "stats/concentration.py"),
         output:
             raw="data/raw/{dataset}_synthetic.sav",
             truth="results/data/{dataset}_synthetic_truth.csv",

@@ -18,6 +18,21 @@ def load_config() -> dict:
     return yaml.safe_load((ROOT / "config.yaml").read_text())
 
 
+def validated_config() -> dict:
+    """config.yaml with the schema's defaults filled in, as the workflow sees it."""
+    from migrant_health.config import validate_config
+
+    return validate_config(load_config(), ROOT / "schemas" / "config.schema.yaml")
+
+
+def analytic_sample(frame: pd.DataFrame, study: dict, name: str) -> pd.DataFrame:
+    """A study's filters and sample-level derivations, as the `sample` rule applies them."""
+    from migrant_health import sample
+
+    kept, _ = sample.apply_filters(frame, study["sample"], name)
+    return sample.add_sample_derivations(kept, study)
+
+
 def targets():
     docs = {n: published.load(PUBLISHED / f"{n}.yaml") for n in ("benefit", "medical_return", "inequality")}
     return cmds2014.targets_from_published(docs["benefit"], docs["medical_return"], docs["inequality"])

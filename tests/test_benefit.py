@@ -4,21 +4,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import CODEBOOK, PUBLISHED, ROOT, generate, load_config
-from migrant_health import derive, published, sample
-from migrant_health.config import validate_config
+from conftest import CODEBOOK, PUBLISHED, ROOT, analytic_sample, generate, validated_config
+from migrant_health import derive, published
 from migrant_health.estimation import fit_models
 from migrant_health.io import codebook
 from migrant_health.synth import benefit_truth
 
-CONFIG = validate_config(load_config(), ROOT / "schemas" / "config.schema.yaml")
+CONFIG = validated_config()
 STUDY = CONFIG["studies"]["benefit"]
 DOC = published.load(PUBLISHED / "benefit.yaml")
 
 
 def analytic(frame: pd.DataFrame) -> pd.DataFrame:
-    kept, _ = sample.apply_filters(frame, STUDY["sample"], "benefit")
-    return sample.add_sample_derivations(kept, STUDY)
+    return analytic_sample(frame, STUDY, "benefit")
 
 
 @pytest.fixture(scope="module")

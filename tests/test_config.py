@@ -1,6 +1,5 @@
 """Config validation: unknown keys, wrong types and missing keys are named by path."""
 import copy
-from pathlib import Path
 
 import pytest
 

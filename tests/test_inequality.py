@@ -4,13 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import PUBLISHED, ROOT, load_config
-from migrant_health import inequality, published, sample
-from migrant_health.config import validate_config
+from conftest import PUBLISHED, analytic_sample, validated_config
+from migrant_health import inequality, published
 from migrant_health.estimation import fit_models
 from test_concentration import cbpp
 
-CONFIG = validate_config(load_config(), ROOT / "schemas" / "config.schema.yaml")
+CONFIG = validated_config()
 STUDY = CONFIG["studies"]["inequality"]
 DOC = published.load(PUBLISHED / "inequality.yaml")
 PUBLISHED_INDEX = {e["equation"]: e["estimate"] for e in DOC["estimates"]}
@@ -19,8 +18,7 @@ PUBLISHED_RATE = {q["variable"]: q["value"] for q in DOC["sample"]}
 
 @pytest.fixture(scope="module")
 def workers(canonical):
-    kept, _ = sample.apply_filters(canonical, STUDY["sample"], "inequality")
-    return sample.add_sample_derivations(kept, STUDY)
+    return analytic_sample(canonical, STUDY, "inequality")
 
 
 def test_synthetic_population_has_the_published_indices(release):

@@ -5,21 +5,19 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from conftest import CODEBOOK, PUBLISHED, ROOT, generate, load_config
-from migrant_health import derive, published, sample
-from migrant_health.config import validate_config
+from conftest import CODEBOOK, PUBLISHED, analytic_sample, generate, validated_config
+from migrant_health import derive, published
 from migrant_health.estimation import fit_models
 from migrant_health.io import codebook
 from migrant_health.synth import medical_return_truth
 
-CONFIG = validate_config(load_config(), ROOT / "schemas" / "config.schema.yaml")
+CONFIG = validated_config()
 STUDY = CONFIG["studies"]["medical_return"]
 DOC = published.load(PUBLISHED / "medical_return.yaml")
 
 
 def analytic(frame: pd.DataFrame) -> pd.DataFrame:
-    kept, _ = sample.apply_filters(frame, STUDY["sample"], "medical_return")
-    return sample.add_sample_derivations(kept, STUDY)
+    return analytic_sample(frame, STUDY, "medical_return")
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +110,7 @@ def test_characteristics_table_by_a_boolean_outcome(default_sample):
     returned = default_sample["medical_return"].astype(bool)
     assert counts.loc["True", "estimate"] == (default_sample["settle_intention"] & returned).sum()
     assert counts.loc["True", "n_obs"] + counts.loc["False", "n_obs"] == len(default_sample)
-    p = tidy[(tidy["sample"] == "test") & (tidy["term"] == "medical_insurance")]["estimate"].iloc[0]
+    tests = tidy[(tidy["sample"] == "test") & (tidy["term"] == "medical_insurance")].set_index("estimand")["estimate"]
     table = pd.crosstab(returned, default_sample["medical_insurance"])
-    assert p == pytest.approx(stats.chi2_contingency(table, correction=False).pvalue)
+    chi2, p, dof, _ = stats.chi2_contingency(table, correction=False)
+    assert tests["p_value"] == pytest.approx(p) and tests["chi2"] == pytest.approx(chi2) and tests["df"] == dof

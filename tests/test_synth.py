@@ -1,5 +1,4 @@
 """The synthetic CMDS 2014 release: its frame, its labels, and what it is calibrated to."""
-import numpy as np
 import pandas as pd
 import pyreadstat
 

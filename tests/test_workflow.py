@@ -69,6 +69,19 @@ def test_inequality_study_is_regenerated_and_compared(two_runs):
     assert multilevel.loc["outpatient_city", "converged"].all()
 
 
+def test_mefc_study_is_regenerated_from_its_own_dataset(two_runs):
+    base = two_runs[0] / "results/mefc"
+    for name in ("tables/sociodemographics.docx", "tables/diseases.tex", "tables/social_integration.md",
+                 "tables/odds_ratios.csv", "figures/figure1.pdf"):
+        assert (base / name).stat().st_size > 0, name
+    assert (two_runs[0] / "data/raw/jinan_mefc_synthetic.sav").exists()
+    flow = pd.read_csv(base / "flow.csv")
+    assert flow["n_after"].tolist()[:3] == [670, 656, 627]
+    cmp = pd.read_csv(base / "comparison.csv")
+    tables = cmp[cmp["model"].str.startswith("Table")]
+    assert len(tables) > 100 and tables["agrees"].all()
+
+
 def test_rerun_has_nothing_to_do(two_runs):
     done = run_workflow(two_runs[0], "--dry-run")
     assert done.returncode == 0 and "Nothing to be done" in done.stdout + done.stderr

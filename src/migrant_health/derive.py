@@ -129,11 +129,14 @@ RESPONDENT_DERIVATIONS = [
     migration_duration, settle_intention, has_social_insurance, insurance_programme, medical_insurance,
     reimbursed, reimbursement_ratio, reimbursement_ratio_pct, medical_return,
 ]
+# Derivations per survey (the codebook's `dataset`). The Jinan MEFC codebook forms every
+# variable its study needs from the items themselves (groups of codes), so it needs none.
+DERIVATIONS = {"cmds2014": RESPONDENT_DERIVATIONS, "jinan_mefc": []}
 
 
-def derive_all(df: pd.DataFrame, survey: dict) -> pd.DataFrame:
-    """The canonical frame with every respondent-level derivation appended."""
+def derive_all(df: pd.DataFrame, survey: dict, dataset: str = "cmds2014") -> pd.DataFrame:
+    """The canonical frame with every respondent-level derivation of its survey appended."""
     out = df.copy()
-    for derivation in RESPONDENT_DERIVATIONS:
+    for derivation in DERIVATIONS.get(dataset, []):
         out[derivation.__name__] = derivation(out, survey)
     return out

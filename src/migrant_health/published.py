@@ -104,6 +104,50 @@ def compare_listed(estimates: pd.DataFrame, published: pd.DataFrame, within_se: 
     return merged
 
 
+def matches_printed(printed: float, ours: float, decimals: int = 3, at_most: tuple = ()) -> bool:
+    """Equal to the printed number at its decimals; a printed value listed in `at_most` (a paper
+    printing p < 0.001 as 0.001) is matched by anything not above it."""
+    if printed in at_most:
+        return bool(round(ours, decimals) <= printed)
+    return bool(round(ours, decimals) == round(printed, decimals))
+
+
+def compare_crosstabs(doc: dict, ours: pd.DataFrame) -> pd.DataFrame:
+    """Every printed count (after the documented corrections) and test of a study's crosstabs
+    by its outcome, beside ours (descriptive tidy rows: samples 'False'/'True' and 'test')."""
+    at_most = tuple(float(k) for k, v in doc.get("p_reading", {}).items() if v == "at_most")
+    ours = ours.assign(level=ours["level"].fillna("").astype(str)).drop_duplicates(["sample", "term", "level", "estimand"])
+    value = ours.set_index(["sample", "term", "level", "estimand"])["estimate"]
+    rows = []
+
+    def add(table, term, sample, level, estimand, printed, ours_value, agrees, row, correction=""):
+        rows.append({"model": table, "sample": sample, "equation": "", "term": term, "level": level,
+                     "estimand": estimand, "published": printed, "estimate": ours_value, "diff": ours_value - printed,
+                     "agrees": agrees, "source": f"{doc['source']['seed']}, {table}, row \"{row}\"{correction}"})
+
+    tabs = list(doc.get("crosstabs", []))
+    if "age" in doc:
+        tabs.append({"table": doc["age"]["test"]["table"], "variable": "age", "row": "Age", "test": doc["age"]["test"],
+                     "levels": {}})
+    for tab in tabs:
+        for level, counts in tab["levels"].items():
+            fixed = " (corrected; see data/published)" if str(level) in {str(k) for k in tab.get("printed", {})} else ""
+            for sample, printed in zip(("False", "True"), counts):
+                got = value.get((sample, tab["variable"], str(level), "count"), float("nan"))
+                add(tab["table"], tab["variable"], sample, str(level), "count", printed, got, got == printed,
+                    tab["row"], fixed)
+        test = tab["test"]
+        if "chi2" in test:
+            got = value.get(("test", tab["variable"], "", "chi2"), float("nan"))
+            add(tab["table"], tab["variable"], "test", "", "chi2", test["chi2"], got,
+                matches_printed(test["chi2"], got), tab["row"])
+        estimand = {"pearson": "p_value"}.get(test["p_kind"], test["p_kind"])
+        got = value.get(("test", tab["variable"], "", estimand), float("nan"))
+        add(tab["table"], tab["variable"], "test", "", estimand, test["p"], got,
+            matches_printed(test["p"], got, at_most=at_most), tab["row"])
+    return pd.DataFrame(rows)
+
+
 def sample_rows(doc: dict, analytic: pd.DataFrame, count_relative: float = 0.03,
                 share_points: float = 3.0) -> pd.DataFrame:
     """Published sample size and shares beside ours (counts within 3%, shares within 3 points)."""

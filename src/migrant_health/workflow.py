@@ -9,20 +9,29 @@ from .io import read
 from .tables import descriptive, render
 
 
-def synthesize(dataset: dict, published_dir, out, truth_csv) -> None:
-    """Write the synthetic CMDS 2014 release calibrated to data/published/*.yaml, and the
-    true effects of its outcome equations (aggregates, for the comparison and the report)."""
-    from .synth import cmds2014
+# The published numbers each synthetic survey is calibrated to.
+GENERATOR_TARGETS = {"cmds2014": ("benefit", "medical_return", "inequality"), "jinan_mefc": ("mefc",)}
 
-    docs = {name: published.load(Path(published_dir) / f"{name}.yaml")
-            for name in ("benefit", "medical_return", "inequality")}
-    targets = cmds2014.targets_from_published(docs["benefit"], docs["medical_return"], docs["inequality"])
+
+def synthesize(dataset: dict, published_dir, out, truth_csv) -> None:
+    """Write a synthetic survey calibrated to data/published/*.yaml, and the true effects of
+    its outcome equations (aggregates, for the comparison and the report)."""
     g = dataset["generator"]
-    release = cmds2014.generate(targets, seed=g["seed"], book=cb.load_codebook(dataset["codebook"]),
-                                n_respondents=g["n_respondents"], benefit_scale=g["benefit_scale"],
-                                medical_return_scale=g["medical_return_scale"])
+    docs = {name: published.load(Path(published_dir) / f"{name}.yaml") for name in GENERATOR_TARGETS[g["survey"]]}
+    book = cb.load_codebook(dataset["codebook"])
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    cmds2014.write_sav(release.raw, out)
+    if g["survey"] == "jinan_mefc":
+        from .synth import jinan_mefc
+
+        release = jinan_mefc.generate(docs["mefc"], book, seed=g["seed"])
+        jinan_mefc.write_sav(release.raw, book, out)
+    else:
+        from .synth import cmds2014
+
+        targets = cmds2014.targets_from_published(docs["benefit"], docs["medical_return"], docs["inequality"])
+        release = cmds2014.generate(targets, seed=g["seed"], book=book, n_respondents=g["n_respondents"],
+                                    benefit_scale=g["benefit_scale"], medical_return_scale=g["medical_return_scale"])
+        cmds2014.write_sav(release.raw, out)
     Path(truth_csv).parent.mkdir(parents=True, exist_ok=True)
     release.truth.to_csv(truth_csv, index=False, lineterminator="\n", float_format="%.10g")
 
@@ -32,7 +41,7 @@ def ingest(dataset: dict, raw_path, interim, report) -> None:
     book = cb.load_codebook(dataset["codebook"])
     raw = read.read_raw(raw_path, book.sources)
     canonical, code_report = cb.apply_codebook(raw, book, dataset["undeclared_codes"])
-    frame = derive.derive_all(canonical, book.survey)
+    frame = derive.derive_all(canonical, book.survey, book.dataset)
     _write_parquet(frame, interim)
     Path(report).parent.mkdir(parents=True, exist_ok=True)
     code_report.to_csv(report, index=False, lineterminator="\n")
@@ -155,11 +164,13 @@ def compare(published_yaml, estimate_csvs: list, descriptive_csvs: list, truth_c
             truth["level"] = truth["level"].fillna("").astype(str)   # continuous terms have no level
             effects = pd.concat(frames[1:], ignore_index=True)
             frames[1:] = [effects.merge(truth[published.KEYS + ["truth"]], on=published.KEYS, how="left")]
-    for path in descriptive_csvs:
-        ours = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    descriptives = [pd.read_csv(path, keep_default_na=False, na_values=[""]) for path in descriptive_csvs]
+    for ours in descriptives:
         table = ours["model"].iloc[0]
         if table in doc:
             frames.append(published.compare_descriptives(ours, published.descriptive_rows(doc, table)))
+    if "crosstabs" in doc:
+        frames.append(published.compare_crosstabs(doc, pd.concat(descriptives, ignore_index=True)))
     columns = published.KEYS + ["published", "published_se", "published_conf_low", "published_conf_high",
                                 "published_stars", "estimate", "std_error", "conf_low", "conf_high", "diff",
                                 "scale", "z", "agrees", "truth", "source"]

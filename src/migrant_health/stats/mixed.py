@@ -25,7 +25,7 @@ from scipy.special import expit, logsumexp
 
 from .design import Design
 from .inference import TIDY_COLUMNS, wald
-from .models import ModelSpec, coefficient_labels, require_observed
+from .models import ModelSpec, coefficient_labels, logit_newton, require_observed
 
 LOGISTIC_VARIANCE = np.pi ** 2 / 3
 
@@ -136,7 +136,7 @@ def fit_random_intercept_logit(X, y, groups, names=None, nagq: int = 1, start=No
     scale = X.std(axis=0)
     scale[scale == 0] = 1.0
     problem = _Problem(X / scale, y, groups, nagq)
-    start = (np.concatenate([_logit_start(X / scale, np.asarray(y, float)), [np.log(0.5)]]) if start is None
+    start = (np.concatenate([logit_newton(X / scale, np.asarray(y, float)), [np.log(0.5)]]) if start is None
              else np.concatenate([np.asarray(start[:-1]) * scale, [start[-1]]]))
 
     def objective(theta):
@@ -163,17 +163,6 @@ def fit_random_intercept_logit(X, y, groups, names=None, nagq: int = 1, start=No
     return MixedLogitFit(list(names) if names is not None else [f"x{j}" for j in range(X.shape[1])],
                          theta[:-1] / scale, float(np.exp(theta[-1])), cov, float(value), len(X), problem.G,
                          nagq, converged)
-
-
-def _logit_start(X, y):
-    b = np.zeros(X.shape[1])
-    for _ in range(50):
-        p = expit(X @ b)
-        step = np.linalg.solve((X * (p * (1 - p))[:, None]).T @ X, X.T @ (y - p))
-        b += step
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    return b
 
 
 def _numerical_hessian(gradient, theta, step: float = 1e-5):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy.special import expit
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from ..errors import InputError
@@ -147,6 +148,20 @@ def fit(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
     cov = _variance(spec, result, X, y, w, data)
     return FittedModel(spec, design, data, X, y, w, np.asarray(params), cov, link, converged,
                        df_resid=float(result.df_resid) if spec.kind == "ols" else None, messages=messages)
+
+
+def logit_newton(X: np.ndarray, y: np.ndarray, start=None, tol: float = 1e-10, max_iter: int = 100) -> np.ndarray:
+    """Logit coefficients by Newton's method, for outcomes in [0, 1] (fractional ones too:
+    fitted to expected outcomes, this is the model's probability limit). A bare loop for
+    the generators and starting values, which refit it many times."""
+    beta = np.zeros(X.shape[1]) if start is None else np.array(start, dtype=float)
+    for _ in range(max_iter):
+        p = expit(X @ beta)
+        step = np.linalg.solve((X * (p * (1 - p))[:, None]).T @ X, X.T @ (y - p))
+        beta += step
+        if np.max(np.abs(step)) < tol:
+            return beta
+    raise ValueError("logit: Newton's method did not converge")
 
 
 def require_observed(spec: ModelSpec, data: pd.DataFrame, extra: list) -> None:

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.special import expit
 
 from ..stats.design import Design
-from ..stats.models import ModelSpec, fit
+from ..stats.models import ModelSpec, fit, logit_newton
 from ..stats.odds_ratios import odds_ratios
 from .calibrate import newton
 
@@ -77,19 +77,6 @@ def probability_limit(frame: pd.DataFrame, expected: np.ndarray):
         return fit(paper_spec(), frame.assign(**{OUTCOME: expected}))
 
 
-def logit_limit(X: np.ndarray, expected: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Logit coefficients fitted to expected outcomes, by Newton's method from a warm start
-    (the calibration refits it dozens of times; at 100x the sample the full `fit` is slow)."""
-    beta = start.copy()
-    for _ in range(100):
-        mu = expit(X @ beta)
-        step = np.linalg.solve((X * (mu * (1 - mu))[:, None]).T @ X, X.T @ (expected - mu))
-        beta += step
-        if np.max(np.abs(step)) < 1e-12:
-            return beta
-    raise ValueError("medical return: the probability limit did not converge")
-
-
 def solve(frame: pd.DataFrame, planted: np.ndarray, targets: dict, tol: float = 1e-9) -> np.ndarray:
     """DGP coefficients (one per design column) whose probability limit hits the targets."""
     design = Design.from_data(COVARIATES, frame)
@@ -104,7 +91,7 @@ def solve(frame: pd.DataFrame, planted: np.ndarray, targets: dict, tol: float = 
         trial = g.copy()
         trial[free] = values
         expected = expit(X @ trial) * planted
-        state["limit"] = fitted = logit_limit(X, expected, state["limit"])
+        state["limit"] = fitted = logit_newton(X, expected, state["limit"], tol=1e-12)
         return [fitted[free[0]] - targets[CALIBRATED[0]], fitted[free[1]] - targets[CALIBRATED[1]],
                 expected.mean() - targets["rate"]]
 

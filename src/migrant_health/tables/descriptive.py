@@ -46,26 +46,41 @@ def describe(df: pd.DataFrame, spec: dict, study: str, table: str) -> pd.DataFra
                                  "sd", float(values.std(ddof=1)), len(x)))
                 continue
             levels = {"True": True} if r["stat"] == "share" else r["levels"]
+            as_text = x.astype(object).map(str)   # levels of a boolean are "True" and "False"
             for level, value in levels.items():
-                key = True if r["stat"] == "share" else level
-                count = int((x.astype(object) == key).sum())
+                count = int((as_text == str(level)).sum())
                 pct = 100 * count / len(x) if len(x) else np.nan
                 rows.append(_row(study, table, column["name"], r["term"], level, "count", count, len(x)))
                 rows.append(_row(study, table, column["name"], r["term"], level, "percent", pct, len(x)))
     if spec.get("by"):
-        rows += [_row(study, table, "test", r["term"], "", "p_value", association_p(df, spec["by"], r), len(df))
-                 for r in spec["rows"]]
+        for r in spec["rows"]:
+            for estimand, value in association_tests(df, spec["by"], r).items():
+                rows.append(_row(study, table, "test", r["term"], "", estimand, value, len(df)))
     return pd.DataFrame(rows).reindex(columns=TIDY_COLUMNS)
 
 
-def association_p(df: pd.DataFrame, by: str, row: dict) -> float:
-    """Pearson chi-square (no continuity correction) for a share, one-way ANOVA for a mean."""
+def association_tests(df: pd.DataFrame, by: str, row: dict) -> dict:
+    """The tests SPSS reports for a row crossed with `by`.
+
+    A share or levels row (or a mean row with `test: chi2`, over its distinct values):
+    Pearson chi-square without continuity correction (`chi2`, `df`, `p_value`), and for a
+    2x2 table Fisher's exact test, two-sided and one-sided (SPSS's "Exact Sig. (1-sided)":
+    the tail in the direction of the observed association). A mean row: one-way ANOVA.
+    """
     data = df[[by, row["term"]]].dropna()
-    groups = data[by].astype(object)
-    if row["stat"] == "mean":
-        return float(stats.f_oneway(*[g.astype(float) for _, g in data[row["term"]].groupby(groups)]).pvalue)
-    table = pd.crosstab(groups, data[row["term"]].astype(object))
-    return float(stats.chi2_contingency(table, correction=False).pvalue)
+    groups = data[by].astype(object).map(str)
+    if row["stat"] == "mean" and row.get("test") != "chi2":
+        return {"p_value": float(stats.f_oneway(*[g.astype(float) for _, g in data[row["term"]].groupby(groups)]).pvalue)}
+    table = pd.crosstab(groups, data[row["term"]].astype(object).map(str))
+    chi2, p, dof, expected = stats.chi2_contingency(table, correction=False)
+    out = {"chi2": float(chi2), "df": float(dof), "p_value": float(p)}
+    if table.shape == (2, 2):
+        counts = table.to_numpy()
+        out["fisher_two_sided"] = float(stats.fisher_exact(counts).pvalue)
+        direction = "greater" if counts[0, 0] >= expected[0, 0] else "less"
+        out["fisher_one_sided"] = float(stats.fisher_exact(counts, alternative=direction).pvalue)
+        out["min_expected"] = float(expected.min())
+    return out
 
 
 def format_p(p: float) -> str:
@@ -93,6 +108,7 @@ def display(tidy: pd.DataFrame, spec: dict) -> pd.DataFrame:
         return out
 
     for r in spec["rows"]:
+        first = len(lines)   # the row's own line carries its test (a levels row: its heading)
         if r["stat"] == "levels":
             lines.append({"Variables": r["label"], **{h: "" for h in headers.values()}})
             for level, label in r["levels"].items():
@@ -101,8 +117,21 @@ def display(tidy: pd.DataFrame, spec: dict) -> pd.DataFrame:
             lines.append({"Variables": r["label"], **cells(r["term"], "True" if r["stat"] == "share" else "",
                                                            r["stat"])})
         if spec.get("by"):
-            lines[-1]["P value"] = format_p(value[("test", r["term"], "", "p_value")])
-    return pd.DataFrame(lines)
+            lines[first].update(_test_cells(value, r["term"], spec.get("fisher", False)))
+    return pd.DataFrame(lines).fillna("")
+
+
+def _test_cells(value: pd.Series, term: str, fisher: bool) -> dict:
+    """χ² and its p-value (or ANOVA's p), and with `fisher`, Fisher's exact p for 2x2 tables."""
+    def get(estimand):
+        return value.get(("test", term, "", estimand), np.nan)
+
+    cells = {"χ²": "" if np.isnan(get("chi2")) else f"{get('chi2'):.3f}", "P value": format_p(get("p_value"))}
+    if fisher:
+        two, one = get("fisher_two_sided"), get("fisher_one_sided")
+        cells["Fisher p (2-sided)"] = "" if np.isnan(two) else format_p(two)
+        cells["Fisher p (1-sided)"] = "" if np.isnan(one) else format_p(one)
+    return cells
 
 
 def _column_n(tidy: pd.DataFrame, column: str) -> int:
