@@ -15,6 +15,7 @@ if any(d["synthetic"] for d in config["datasets"].values()):
         output:
             raw="data/raw/{dataset}_synthetic.sav",
             truth="results/data/{dataset}_synthetic_truth.csv",
+            notes="results/data/{dataset}_synthetic_notes.txt",
         params:
             dataset=lambda w: config["datasets"][w.dataset],
         log:
@@ -22,7 +23,8 @@ if any(d["synthetic"] for d in config["datasets"].values()):
         message:
             "Generating the synthetic {wildcards.dataset} release (calibrated to data/published)"
         run:
-            run_step(log[0], steps.synthesize, params.dataset, "data/published", output.raw, output.truth)
+            run_step(log[0], steps.synthesize, params.dataset, "data/published", output.raw, output.truth,
+                     output.notes)
 
 
 rule ingest:

@@ -24,6 +24,8 @@ rule compare:
 rule report:
     input:
         study_outputs=study_targets(),
+        generator_notes=[f"results/data/{d}_synthetic_notes.txt" for d in sorted({s["dataset"] for s in
+                         config["studies"].values()}) if is_synthetic(d)],
         code=code("report/html.py"),
     output:
         report="results/report.html",

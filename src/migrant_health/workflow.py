@@ -13,7 +13,7 @@ from .tables import descriptive, render
 GENERATOR_TARGETS = {"cmds2014": ("benefit", "medical_return", "inequality"), "jinan_mefc": ("mefc",)}
 
 
-def synthesize(dataset: dict, published_dir, out, truth_csv) -> None:
+def synthesize(dataset: dict, published_dir, out, truth_csv, notes_txt) -> None:
     """Write a synthetic survey calibrated to data/published/*.yaml, and the true effects of
     its outcome equations (aggregates, for the comparison and the report)."""
     g = dataset["generator"]
@@ -34,6 +34,7 @@ def synthesize(dataset: dict, published_dir, out, truth_csv) -> None:
         cmds2014.write_sav(release.raw, out)
     Path(truth_csv).parent.mkdir(parents=True, exist_ok=True)
     release.truth.to_csv(truth_csv, index=False, lineterminator="\n", float_format="%.10g")
+    Path(notes_txt).write_text("".join(f"{note}\n" for note in release.notes))
 
 
 def ingest(dataset: dict, raw_path, interim, report) -> None:
@@ -195,8 +196,11 @@ def report(config: dict, out) -> None:
         tables = [base / "tables" / f"{t}.csv" for t in table_names]
         figures = [base / "figures" / f"{f}.png" for f in figure_names]
         comparison = base / "comparison.csv"
-        notes_file = base / "model_messages.txt"
-        notes = notes_file.read_text().splitlines() if notes_file.exists() else []
+        notes = []
+        for notes_file in (base / "model_messages.txt",
+                           Path("results") / "data" / f"{study['dataset']}_synthetic_notes.txt"):
+            if notes_file.exists() and (synthetic or notes_file.name == "model_messages.txt"):
+                notes += notes_file.read_text().splitlines()
         sections.append(html.study_section(name, study.get("title", name), synthetic, base / "flow.csv", tables,
                                            figures, comparison if comparison.exists() else None, notes))
     html.write_report(sections, out)

@@ -61,8 +61,9 @@ def study_section(name: str, title: str, synthetic: bool, flow: Path, tables: li
         parts += ["<h3>Published and reproduced, side by side</h3>",
                   f"<p>{len(judged)} published numbers judged, {n_bad} outside the study's rule "
                   f"(highlighted). Rule: effects within two published standard errors (odds ratios on the log scale, "
-                  f"their SE recovered from the 95% CI); sample sizes within 3%; shares within 3 points; "
-                  f"means within 10%.</p>",
+                  f"their SE recovered from the 95% CI; numbers printed without SE, within two of ours); "
+                  f"sample sizes within 3%; shares within 3 points; means within 10%; crosstab counts exactly, "
+                  f"chi-squares and p-values to the printed decimals.</p>",
                   _table(cmp.assign(agrees=cmp["agrees"].map({True: True, False: False})), flag="agrees")]
     if notes:
         parts.append("<h3>Notes</h3><ul class=\"notes\">" +
