@@ -19,7 +19,8 @@ about the real survey):
   written beside the release.
 * Medical-return study (seed 000): 4,018 rural-hukou respondents living in an urban
   area, in the city for at least a year, hospitalised in the last 12 months with a known
-  place of hospitalisation; 15.3% of them in the hometown.
+  place of hospitalisation; 15.3% of them in the hometown, by a logistic equation whose
+  probability limit has the published odds ratios (medical_return_truth.py).
 * Inequality study (seed 002): among rural-hukou, employed NCMS holders of working age,
   6.32% visited an outpatient clinic in the last two weeks and 5.9% were hospitalised in
   12 months, with income gradients solved so that the concentration indices of the
@@ -32,8 +33,8 @@ childbirth (its sample is 45.7% female, which childbirth admissions would not al
 gives seed 000's remaining current-city inpatients childbirth admissions or no social
 health insurance. This is an assumption of the synthetic design, not a finding.
 
-Outcome assignments go through `quota.choose`, whose weights are where later issues put
-outcome equations solved from published effects; here every weight is uniform.
+Outcomes with published effects follow equations solved by code: benefit_truth.py,
+medical_return_truth.py and inequality_truth.py, each writing its documented truth.
 """
 from __future__ import annotations
 
