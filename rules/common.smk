@@ -1,5 +1,6 @@
 # Helpers shared by the rules: config validation, paths, and running a package step.
 import sys
+import threading
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -91,11 +92,16 @@ def all_targets():
     return targets
 
 
+# One job body at a time: with the profile's force-use-threads, jobs share this process.
+JOB_LOCK = threading.Lock()
+
+
 def run_step(log_path, step, *args, **kwargs):
     """Call one package function; bad input ends the job with its message, not a traceback."""
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     try:
-        step(*args, **kwargs)
+        with JOB_LOCK:
+            step(*args, **kwargs)
     except InputError as e:
         Path(log_path).write_text(f"{e}\n")
         raise WorkflowError(str(e)) from None

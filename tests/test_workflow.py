@@ -90,7 +90,7 @@ def test_rerun_has_nothing_to_do(two_runs):
 def test_bad_filter_stops_with_its_message_not_a_traceback(tmp_path):
     config = (ROOT / "config.yaml").read_text().replace("keep: reimbursed.notna()", "keep: reimbursd.notna()")
     workdir = prepare(tmp_path, config)
-    done = run_workflow(workdir)
+    done = run_workflow(workdir, quiet=False)   # as `make` runs it
     assert done.returncode != 0
     assert "names unknown variables: 'reimbursd'; closest: reimbursed" in done.stderr
     assert "Traceback (most recent call last)" not in done.stderr

@@ -16,9 +16,10 @@ def prepare(workdir: Path, config_text: str | None = None) -> Path:
     return workdir
 
 
-def run_workflow(workdir: Path, *extra: str) -> subprocess.CompletedProcess:
+def run_workflow(workdir: Path, *extra: str, quiet: bool = True) -> subprocess.CompletedProcess:
+    """Snakemake as `make` runs it (`quiet=False`), or with its progress output silenced."""
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-           "--directory", str(workdir), "--cores", "2", "--quiet", "all", *extra]
+           "--directory", str(workdir), "--cores", "2", *(["--quiet"] if quiet else []), "all", *extra]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
 
 
