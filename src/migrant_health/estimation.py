@@ -12,6 +12,7 @@ Config (studies.<study>.models):
 Rows an equation's `keep` drops are counted, with the reason, in model_flow.csv.
 """
 import warnings
+from pathlib import Path
 
 import pandas as pd
 
@@ -55,8 +56,8 @@ def fit_models(df: pd.DataFrame, models: dict, study: str):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 fits[name] = fitted = fit(spec, rows)
-            messages += [f"{sample_name}: {m}" for m in fitted.messages] + [str(c.message) for c in caught
-                                                                             if str(c.message) not in fitted.messages]
+            messages += [f"{sample_name}: {m}" for m in fitted.messages] + [
+                str(c.message) for c in caught if _from_estimation(c) and str(c.message) not in fitted.messages]
             frames.append(_report(fitted, eq, study, sample_name))
         if models.get("two_part"):
             tp = models["two_part"]
@@ -72,6 +73,19 @@ def fit_models(df: pd.DataFrame, models: dict, study: str):
                           .assign(model="two_part", estimand="ame"))
     estimates = pd.concat(frames, ignore_index=True)[TIDY_COLUMNS]
     return estimates, pd.DataFrame(flow, columns=FLOW_COLUMNS), list(dict.fromkeys(messages))
+
+
+# Workflow jobs share one process (threads), and catch_warnings records every thread's
+# warnings, and those the garbage collector raises (an unclosed file) wherever it runs: keep
+# the numerical code's warnings about the fit, so that a model's notes are its own.
+NUMERICAL_PACKAGES = ("statsmodels", "numpy", "scipy", "migrant_health")
+NOT_ABOUT_THE_FIT = (ResourceWarning, DeprecationWarning, PendingDeprecationWarning, FutureWarning, ImportWarning)
+
+
+def _from_estimation(caught) -> bool:
+    parts = Path(caught.filename).parts
+    return (not issubclass(caught.category, NOT_ABOUT_THE_FIT)
+            and any(name in parts for name in NUMERICAL_PACKAGES))
 
 
 def _report(fitted, eq: dict, study: str, sample: str) -> pd.DataFrame:
