@@ -5,7 +5,7 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from migrant_health.config import validate_config
+from migrant_health.config import GENERATOR_TARGETS, validate_config
 from migrant_health.errors import InputError
 
 BASE = Path(workflow.basedir)
@@ -96,12 +96,16 @@ def all_targets():
 JOB_LOCK = threading.Lock()
 
 
-def run_step(log_path, step, *args, **kwargs):
-    """Call one package function; bad input ends the job with its message, not a traceback."""
+def run_step(log_path, step: str, *args, **kwargs):
+    """Call one function of migrant_health.workflow by name; bad input ends the job with its
+    message, not a traceback. Imported here, not when the workflow is parsed, so that a dry or
+    no-op run does not load pandas, scipy and statsmodels."""
+    from migrant_health import workflow
+
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     try:
         with JOB_LOCK:
-            step(*args, **kwargs)
+            getattr(workflow, step)(*args, **kwargs)
     except InputError as e:
         Path(log_path).write_text(f"{e}\n")
         raise WorkflowError(str(e)) from None

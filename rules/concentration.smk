@@ -17,5 +17,5 @@ rule concentration:
     message:
         "Concentration indices and their decomposition for {wildcards.study}"
     run:
-        run_step(log[0], steps.concentration, wildcards.study, params.study, input.analytic, input.estimates,
+        run_step(log[0], "concentration", wildcards.study, params.study, input.analytic, input.estimates,
                  f"results/{wildcards.study}", params.synthetic)

@@ -1,5 +1,4 @@
 # Raw release (synthetic when configured) -> canonical respondent-level data.
-from migrant_health import workflow as steps
 
 
 if any(d["synthetic"] for d in config["datasets"].values()):
@@ -7,7 +6,7 @@ if any(d["synthetic"] for d in config["datasets"].values()):
     rule synthesize:
         input:
             published=lambda w: [f"data/published/{name}.yaml" for name in
-                                 steps.GENERATOR_TARGETS[config["datasets"][w.dataset]["generator"]["survey"]]],
+                                 GENERATOR_TARGETS[config["datasets"][w.dataset]["generator"]["survey"]]],
             codebook=lambda w: config["datasets"][w.dataset]["codebook"],
             code=code("synth/cmds2014.py", "synth/jinan_mefc.py", "synth/quota.py", "synth/release.py",
                       "synth/benefit_truth.py", "synth/medical_return_truth.py", "synth/inequality_truth.py",
@@ -23,7 +22,7 @@ if any(d["synthetic"] for d in config["datasets"].values()):
         message:
             "Generating the synthetic {wildcards.dataset} release (calibrated to data/published)"
         run:
-            run_step(log[0], steps.synthesize, params.dataset, "data/published", output.raw, output.truth,
+            run_step(log[0], "synthesize", params.dataset, "data/published", output.raw, output.truth,
                      output.notes)
 
 
@@ -42,4 +41,4 @@ rule ingest:
     message:
         "Reading {input.raw} through {input.codebook}"
     run:
-        run_step(log[0], steps.ingest, params.dataset, input.raw, output.interim, output.report)
+        run_step(log[0], "ingest", params.dataset, input.raw, output.interim, output.report)

@@ -22,6 +22,6 @@ rule figure:
     message:
         "Drawing {wildcards.study} {wildcards.figure}"
     run:
-        run_step(log[0], steps.figure, params.study, wildcards.figure, input.analytic, input.flow,
+        run_step(log[0], "figure", params.study, wildcards.figure, input.analytic, input.flow,
                  f"results/{wildcards.study}/figures/{wildcards.figure}", params.synthetic,
                  input.estimates[0] if input.estimates else None)

@@ -17,5 +17,5 @@ rule fit_models:
     message:
         "Fitting the {wildcards.study} models"
     run:
-        run_step(log[0], steps.fit_study, wildcards.study, params.study, input.analytic, output.estimates,
+        run_step(log[0], "fit_study", wildcards.study, params.study, input.analytic, output.estimates,
                  output.flow, output.messages)

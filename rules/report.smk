@@ -16,7 +16,7 @@ rule compare:
     message:
         "Comparing {wildcards.study} with its published numbers"
     run:
-        run_step(log[0], steps.compare, input.published, list(input.estimates),
+        run_step(log[0], "compare", input.published, list(input.estimates),
                  list(input.descriptives), input.truth[0] if input.truth else None, input.analytic,
                  output.comparison)
 
@@ -34,4 +34,4 @@ rule report:
     message:
         "Writing results/report.html"
     run:
-        run_step(log[0], steps.report, config, output.report)
+        run_step(log[0], "report", config, output.report)

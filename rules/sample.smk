@@ -16,5 +16,5 @@ rule sample:
     message:
         "Applying the {wildcards.study} sample filters"
     run:
-        run_step(log[0], steps.make_sample, wildcards.study, params.spec, input.interim,
+        run_step(log[0], "make_sample", wildcards.study, params.spec, input.interim,
                  output.analytic, output.flow)

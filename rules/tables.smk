@@ -18,7 +18,7 @@ rule descriptive_table:
     message:
         "Writing {wildcards.study} {wildcards.table}"
     run:
-        run_step(log[0], steps.descriptive_table, wildcards.study, params.study, wildcards.table,
+        run_step(log[0], "descriptive_table", wildcards.study, params.study, wildcards.table,
                  input.analytic, output.tidy, f"results/{wildcards.study}/tables/{wildcards.table}",
                  params.synthetic)
 
@@ -39,5 +39,5 @@ rule effect_table:
     message:
         "Writing {wildcards.study} {wildcards.table}"
     run:
-        run_step(log[0], steps.effect_table, params.study, wildcards.table, input.estimates,
+        run_step(log[0], "effect_table", params.study, wildcards.table, input.estimates,
                  f"results/{wildcards.study}/tables/{wildcards.table}", params.synthetic)

@@ -10,6 +10,9 @@ import yaml
 
 from .errors import InputError
 
+# The published numbers each synthetic survey is calibrated to (data/published/<name>.yaml).
+GENERATOR_TARGETS = {"cmds2014": ("benefit", "medical_return", "inequality"), "jinan_mefc": ("mefc",)}
+
 
 def _with_defaults(validator_class):
     set_properties = validator_class.VALIDATORS["properties"]

@@ -4,13 +4,10 @@ from pathlib import Path
 import pandas as pd
 
 from . import derive, published, sample
+from .config import GENERATOR_TARGETS
 from .io import codebook as cb
 from .io import read
 from .tables import descriptive, render
-
-
-# The published numbers each synthetic survey is calibrated to.
-GENERATOR_TARGETS = {"cmds2014": ("benefit", "medical_return", "inequality"), "jinan_mefc": ("mefc",)}
 
 
 def synthesize(dataset: dict, published_dir, out, truth_csv, notes_txt) -> None:
