@@ -5,7 +5,7 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from migrant_health.config import GENERATOR_TARGETS, validate_config
+from migrant_health.config import CONCENTRATION_FIGURES, CONCENTRATION_TABLES, GENERATOR_TARGETS, validate_config
 from migrant_health.errors import InputError
 
 BASE = Path(workflow.basedir)
@@ -53,10 +53,8 @@ def concentration_of(study):
 
 
 CONCENTRATION_OUTPUTS = (["concentration.csv", "decomposition.csv"]
-                         + [f"tables/{t}.{ext}" for t in ("concentration_indices", "decomposition")
-                            for ext in TABLE_FORMATS]
-                         + [f"figures/{f}.{ext}" for f in ("concentration_curves", "decomposition")
-                            for ext in ("png", "pdf")])
+                         + [f"tables/{t}.{ext}" for t in CONCENTRATION_TABLES for ext in TABLE_FORMATS]
+                         + [f"figures/{f}.{ext}" for f in CONCENTRATION_FIGURES for ext in ("png", "pdf")])
 
 
 def descriptives_of(study):

@@ -5,13 +5,17 @@ them as calibration targets, which is what "calibrated to the published tables" 
 """
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
-
-import numpy as np
 from scipy import stats
 
 KEYS = ["model", "sample", "equation", "term", "level", "estimand"]
+
+
+def text_levels(frame: pd.DataFrame) -> pd.DataFrame:
+    """Tidy rows with `level` as text: '' for a term without levels (a CSV reads it back as missing)."""
+    return frame.assign(level=frame["level"].fillna("").astype(str))
 
 
 def load(path) -> dict:
@@ -80,7 +84,7 @@ def estimate_rows(doc: dict) -> pd.DataFrame:
 def compare_odds_ratios(estimates: pd.DataFrame, published: pd.DataFrame, within_se: float = 2.0) -> pd.DataFrame:
     """Odds ratios beside ours, judged on the log scale: diff = ln(ours) - ln(published),
     z = diff / our SE of the log odds, agreement within `within_se` published log SEs."""
-    ours = estimates.assign(level=estimates["level"].fillna("").astype(str))
+    ours = text_levels(estimates)
     coef = ours[ours["estimand"] == "coef"][[k for k in KEYS if k != "estimand"] + ["std_error"]]
     odds = ours[ours["estimand"] == "odds_ratio"][KEYS + ["estimate", "conf_low", "conf_high"]]
     merged = (published.merge(odds, on=KEYS, how="left")
@@ -95,7 +99,7 @@ def compare_odds_ratios(estimates: pd.DataFrame, published: pd.DataFrame, within
 def compare_listed(estimates: pd.DataFrame, published: pd.DataFrame, within_se: float = 2.0) -> pd.DataFrame:
     """Published numbers printed without a standard error (e.g. concentration indices) beside
     ours: z = diff / our SE, agreement within `within_se` of our standard errors."""
-    ours = estimates.assign(level=estimates["level"].fillna("").astype(str))
+    ours = text_levels(estimates)
     merged = published.drop(columns=["published_se"]).merge(
         ours[KEYS + ["estimate", "std_error", "conf_low", "conf_high"]], on=KEYS, how="left")
     merged["diff"] = merged["estimate"] - merged["published"]
@@ -116,7 +120,7 @@ def compare_crosstabs(doc: dict, ours: pd.DataFrame) -> pd.DataFrame:
     """Every printed count (after the documented corrections) and test of a study's crosstabs
     by its outcome, beside ours (descriptive tidy rows: samples 'False'/'True' and 'test')."""
     at_most = tuple(float(k) for k, v in doc.get("p_reading", {}).items() if v == "at_most")
-    ours = ours.assign(level=ours["level"].fillna("").astype(str)).drop_duplicates(["sample", "term", "level", "estimand"])
+    ours = text_levels(ours).drop_duplicates(["sample", "term", "level", "estimand"])
     value = ours.set_index(["sample", "term", "level", "estimand"])["estimate"]
     rows = []
 
@@ -170,7 +174,7 @@ def sample_rows(doc: dict, analytic: pd.DataFrame, count_relative: float = 0.03,
 def compare_effects(estimates: pd.DataFrame, published: pd.DataFrame, within_se: float = 2.0) -> pd.DataFrame:
     """Published effects beside ours: diff, z = diff / our SE, and agreement within
     `within_se` published standard errors (0.0005 for an SE printed as 0.000)."""
-    ours = estimates.assign(level=estimates["level"].fillna("").astype(str))
+    ours = text_levels(estimates)
     merged = published.merge(ours[KEYS + ["estimate", "std_error"]], on=KEYS, how="left")
     merged["diff"] = merged["estimate"] - merged["published"]
     merged["z"] = merged["diff"] / merged["std_error"]
@@ -182,7 +186,7 @@ def compare_effects(estimates: pd.DataFrame, published: pd.DataFrame, within_se:
 def compare_descriptives(ours: pd.DataFrame, published: pd.DataFrame,
                          share_points: float = 3.0, mean_relative: float = 0.10) -> pd.DataFrame:
     """Join on the tidy keys; a percent agrees within `share_points`, a mean within `mean_relative`."""
-    ours = ours.assign(level=ours["level"].fillna("").astype(str), equation="")
+    ours = text_levels(ours).assign(equation="")
     merged = published.merge(ours[KEYS + ["estimate"]], on=KEYS, how="left")
     merged["diff"] = merged["estimate"] - merged["published"]
     rule = merged["estimand"].map({"percent": "abs", "mean": "rel"})

@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import derive, published, sample
-from .config import GENERATOR_TARGETS
+from .config import CONCENTRATION_FIGURES, CONCENTRATION_TABLES, GENERATOR_TARGETS
 from .io import codebook as cb
 from .io import read
 from .tables import descriptive, render
@@ -66,6 +66,11 @@ def descriptive_table(study_name: str, study: dict, table: str, analytic, tidy_c
     render.write_table(descriptive.display(tidy, spec), stem, spec["title"], spec.get("note", ""), synthetic)
 
 
+def _read_tidy(path) -> pd.DataFrame:
+    """Tidy numbers (estimates, descriptives, truth) as written, levels as text."""
+    return published.text_levels(pd.read_csv(path, keep_default_na=False, na_values=[""]))
+
+
 def _write_parquet(df: pd.DataFrame, path) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     df.reset_index(drop=True).to_parquet(path, index=False, compression="zstd")
@@ -88,7 +93,7 @@ def effect_table(study: dict, table: str, estimates_csv, stem, synthetic: bool) 
     from .tables.effects import effect_table as build
 
     spec = study["effect_tables"][table]
-    estimates = pd.read_csv(estimates_csv, keep_default_na=False, na_values=[""])
+    estimates = _read_tidy(estimates_csv)
     shown = build(estimates, spec, study.get("labels", {}))
     render.write_table(shown, stem, spec["title"], spec.get("note", ""), synthetic)
 
@@ -101,7 +106,7 @@ def figure(study: dict, name: str, analytic, flow_csv, stem, synthetic: bool, es
         plots.flowchart(pd.read_csv(flow_csv), spec["title"], stem, synthetic)
         return
     if spec["kind"] == "forest":
-        estimates = pd.read_csv(estimates_csv, keep_default_na=False, na_values=[""])
+        estimates = _read_tidy(estimates_csv)
         data = plots.odds_ratio_rows(estimates, spec, study.get("labels", {}))
         plots.forest(data, spec["title"], stem, synthetic)
         data.to_csv(Path(stem).with_suffix(".csv"), index=False, lineterminator="\n", float_format="%.6g")
@@ -119,9 +124,11 @@ def concentration(study_name: str, study: dict, analytic, estimates_csv, out_dir
 
     spec, labels = study["concentration"], study.get("labels", {})
     df = pd.read_parquet(analytic)
-    estimates = pd.read_csv(estimates_csv, keep_default_na=False, na_values=[""])
+    estimates = _read_tidy(estimates_csv)
     out = Path(out_dir)
     (out / "tables").mkdir(parents=True, exist_ok=True)
+    index_stem, decomposition_stem = (out / "tables" / name for name in CONCENTRATION_TABLES)
+    curves_stem, chart_stem = (out / "figures" / name for name in CONCENTRATION_FIGURES)
     tidy = inequality.indices(df, spec, study_name)
     tidy.to_csv(out / "concentration.csv", index=False, lineterminator="\n", float_format="%.10g")
     dec = inequality.decompositions(df, spec, study["models"], estimates)
@@ -129,17 +136,17 @@ def concentration(study_name: str, study: dict, analytic, estimates_csv, out_dir
     note = (f"Ranked by {spec['rank']}; standard errors from the convenient regression ({spec['vce']}"
             f"{' by ' + spec['cluster'] if spec['vce'] == 'cluster' else ''}), as Stata's conindex. "
             f"Wagstaff and Erreygers indices for outcomes bounded in {spec['bounds']}.")
-    render.write_table(inequality.index_table(tidy, spec), out / "tables" / "concentration_indices",
+    render.write_table(inequality.index_table(tidy, spec), index_stem,
                        "Concentration indices of health service use by income", note, synthetic)
-    render.write_table(inequality.decomposition_table(dec, spec, labels), out / "tables" / "decomposition",
+    render.write_table(inequality.decomposition_table(dec, spec, labels), decomposition_stem,
                        "Decomposition of the concentration indices (Wagstaff, van Doorslaer and Watanabe 2003)",
                        "Contribution of a determinant = marginal effect x 2 cov(determinant, income rank) / mean use; "
                        "marginal effects from the study's logit models.", synthetic)
     outcome_labels = {o: info["label"] for o, info in spec["outcomes"].items()}
     plots.concentration_curves(inequality.curves(df, spec), outcome_labels, "Concentration curves of health "
-                               "service use by income", out / "figures" / "concentration_curves", synthetic)
+                               "service use by income", curves_stem, synthetic)
     plots.decomposition_chart(dec, labels, outcome_labels, "Contributions to the concentration indices",
-                              out / "figures" / "decomposition", synthetic)
+                              chart_stem, synthetic)
 
 
 def compare(published_yaml, estimate_csvs: list, descriptive_csvs: list, truth_csv, analytic, out) -> None:
@@ -148,8 +155,7 @@ def compare(published_yaml, estimate_csvs: list, descriptive_csvs: list, truth_c
     doc = published.load(published_yaml)
     frames = [published.sample_rows(doc, pd.read_parquet(analytic))]
     if estimate_csvs:
-        estimates = pd.concat([pd.read_csv(path, keep_default_na=False, na_values=[""]) for path in estimate_csvs],
-                              ignore_index=True)
+        estimates = pd.concat([_read_tidy(path) for path in estimate_csvs], ignore_index=True)
         if "table3" in doc:
             frames.append(published.compare_effects(estimates, published.effect_rows(doc)))
         listed = published.estimate_rows(doc)
@@ -158,11 +164,10 @@ def compare(published_yaml, estimate_csvs: list, descriptive_csvs: list, truth_c
             frames.append(published.compare_odds_ratios(estimates, listed[odds]))
             frames.append(published.compare_listed(estimates, listed[~odds]))
         if truth_csv:
-            truth = pd.read_csv(truth_csv, keep_default_na=False, na_values=[""])
-            truth["level"] = truth["level"].fillna("").astype(str)   # continuous terms have no level
+            truth = _read_tidy(truth_csv)
             effects = pd.concat(frames[1:], ignore_index=True)
             frames[1:] = [effects.merge(truth[published.KEYS + ["truth"]], on=published.KEYS, how="left")]
-    descriptives = [pd.read_csv(path, keep_default_na=False, na_values=[""]) for path in descriptive_csvs]
+    descriptives = [_read_tidy(path) for path in descriptive_csvs]
     for ours in descriptives:
         table = ours["model"].iloc[0]
         if table in doc:
@@ -188,16 +193,15 @@ def report(config: dict, out) -> None:
         table_names = list(study.get("tables", {})) + list(study.get("effect_tables", {}))
         figure_names = list(study.get("figures", {}))
         if study.get("concentration"):
-            table_names += ["concentration_indices", "decomposition"]
-            figure_names += ["concentration_curves", "decomposition"]
+            table_names += list(CONCENTRATION_TABLES)
+            figure_names += list(CONCENTRATION_FIGURES)
         tables = [base / "tables" / f"{t}.csv" for t in table_names]
         figures = [base / "figures" / f"{f}.png" for f in figure_names]
         comparison = base / "comparison.csv"
-        notes = []
-        for notes_file in (base / "model_messages.txt",
-                           Path("results") / "data" / f"{study['dataset']}_synthetic_notes.txt"):
-            if notes_file.exists() and (synthetic or notes_file.name == "model_messages.txt"):
-                notes += notes_file.read_text().splitlines()
+        notes_files = [base / "model_messages.txt"]
+        if synthetic:   # what the generator could not reach, beside the study it concerns
+            notes_files.append(Path("results") / "data" / f"{study['dataset']}_synthetic_notes.txt")
+        notes = [line for f in notes_files if f.exists() for line in f.read_text().splitlines()]
         sections.append(html.study_section(name, study.get("title", name), synthetic, base / "flow.csv", tables,
                                            figures, comparison if comparison.exists() else None, notes))
     html.write_report(sections, out)
