@@ -2,7 +2,7 @@
 
 1. A concentration index with its city-clustered standard error (conindex's convenient
    regression) on 1,000,000 rows.
-2. The random-intercept logits (Laplace, as glmer) of the study's two outcomes on its sample
+2. The random-intercept logits (fitted as glmer, Laplace) of the study's two outcomes on its sample
    of the synthetic default (about 94,000 workers in 348 cities).
 Usage: .venv/bin/python bench/bench_inequality.py
 """

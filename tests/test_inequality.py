@@ -6,6 +6,7 @@ import pytest
 
 from conftest import PUBLISHED, analytic_sample, validated_config
 from migrant_health import inequality, published
+from migrant_health.errors import InputError
 from migrant_health.estimation import fit_models
 from test_concentration import cbpp
 
@@ -71,6 +72,15 @@ def default_estimates(workers):
     return estimates
 
 
+def test_melogit_outcome_must_be_binary():
+    X, y, herd = cbpp()
+    data = pd.DataFrame({"y": y * 2, "herd": herd, "x": X[:, 1]})
+    models = {"covariates": ["x"], "vce": "oim",
+              "equations": {"m": {"outcome": "y", "kind": "melogit", "group": "herd"}}}
+    with pytest.raises(InputError, match=r"m: a melogit outcome must be 0/1, but y also takes \[2.0\]"):
+        fit_models(data, models, "cbpp")
+
+
 def test_melogit_equation_through_config_matches_glmer():
     """kind: melogit in a study's models gives lme4's cbpp numbers (Laplace) and the tidy rows."""
     X, y, herd = cbpp()
@@ -80,7 +90,9 @@ def test_melogit_equation_through_config_matches_glmer():
               "equations": {"m": {"outcome": "y", "kind": "melogit", "group": "herd", "nagq": 1}}}
     estimates, _, _ = fit_models(data, models, "cbpp")
     rows = estimates.set_index(["estimand", "term", "level"])["estimate"]
-    assert rows[("variance", "var(_cons[herd])", "")] == pytest.approx(0.41225, abs=1e-3)
-    assert rows[("coef", "period", "4")] == pytest.approx(-1.57975, abs=1e-3)
-    assert rows[("odds_ratio", "period", "4")] == pytest.approx(np.exp(-1.57975), abs=1e-3)
-    assert rows[("icc", "icc", "")] == pytest.approx(0.41225 / (0.41225 + np.pi ** 2 / 3), abs=1e-3)
+    assert rows[("variance", "var(_cons[herd])", "")] == pytest.approx(0.41225, abs=2e-5)
+    assert rows[("coef", "period", "4")] == pytest.approx(-1.57975, abs=2e-5)
+    assert rows[("odds_ratio", "period", "4")] == pytest.approx(np.exp(-1.57975), abs=2e-5)
+    assert rows[("icc", "icc", "")] == pytest.approx(0.41225 / (0.41225 + np.pi ** 2 / 3), abs=2e-5)
+    standard_errors = estimates.set_index(["estimand", "term", "level"])["std_error"]
+    assert standard_errors[("coef", "period", "4")] == pytest.approx(0.42205, abs=1e-5)
