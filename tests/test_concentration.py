@@ -8,7 +8,7 @@ import pytest
 import statsmodels.api as sm
 
 from migrant_health.stats import concentration as ci
-from migrant_health.stats.mixed import (_ExactApproximation, _glmer_covariance, _GlmerDeviance,
+from migrant_health.stats.mixed import (_ExactApproximation, _glmer_covariance, _GlmerDeviance, _newton_minimise,
                                          deriv12_hessian, fit_random_intercept_logit)
 
 HERE = os.path.dirname(__file__)
@@ -157,6 +157,22 @@ def test_covariance_falls_back_to_rx_when_the_hessian_is_not_positive_definite()
 
     cov, notes = _glmer_covariance(Saddle(), np.zeros(2))
     assert cov == pytest.approx(np.array([[7.0]])) and "not positive definite" in notes[0]
+
+
+def test_newton_reaches_the_minimum_with_an_approximate_metric():
+    A = np.array([[4.0, 1.0], [1.0, 3.0]])
+    minimum = np.array([0.5, -2.0])
+
+    def f(x):
+        return (x - minimum) @ A @ (x - minimum) / 2
+
+    x, converged = _newton_minimise(f, np.zeros(2), A * 1.3)    # metric 30% off, as a stand-in would be
+    assert converged and x == pytest.approx(minimum, abs=1e-7)
+    # A step (discontinuity) at the minimum: the differenced gradient is huge, no fraction of the
+    # Newton step lowers f, and the step is long: not converged.
+    x, converged = _newton_minimise(lambda x: np.abs(x - minimum).sum() + (x[0] < minimum[0]), minimum + [1e-3, 0],
+                                    np.eye(2) * 1e3)
+    assert not converged
 
 
 def test_deriv12_recovers_a_quadratic_hessian():

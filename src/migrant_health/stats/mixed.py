@@ -307,9 +307,11 @@ def deriv12_hessian(f, x, delta: float = DERIV12_STEP):
     return H
 
 
-def _newton_minimise(f, x, metric, tol: float = 1e-8, max_iter: int = 100):
+def _newton_minimise(f, x, metric, tol: float = 1e-8, max_iter: int = 100, resolution: float = 1e-5):
     """Newton steps x - metric^-1 grad f (central differences), halved until f does not
-    increase. Returns (x, converged): converged once a full step is shorter than tol."""
+    increase. Returns (x, converged): converged once a full step is shorter than tol, or
+    when no fraction of a step shorter than `resolution` lowers f (the minimum within the
+    deviance's rounding)."""
     fx = f(x)
     for _ in range(max_iter):
         step = np.linalg.solve(metric, _central_gradient(f, x))
@@ -321,7 +323,7 @@ def _newton_minimise(f, x, metric, tol: float = 1e-8, max_iter: int = 100):
             if f_trial <= fx:
                 break
         else:
-            return x, False
+            return x, bool(np.max(np.abs(step)) < resolution)
         x, fx = trial, f_trial
     return x, False
 
