@@ -155,8 +155,9 @@ def test_covariance_falls_back_to_rx_when_the_hessian_is_not_positive_definite()
         def rx_covariance(self, par):
             return np.array([[7.0]])
 
-    cov, notes = _glmer_covariance(Saddle(), np.zeros(2))
-    assert cov == pytest.approx(np.array([[7.0]])) and "not positive definite" in notes[0]
+    cov, sigma_variance, notes = _glmer_covariance(Saddle(), np.zeros(2))
+    assert cov == pytest.approx(np.array([[7.0]])) and np.isnan(sigma_variance)
+    assert "not positive definite" in notes[0]
 
 
 def test_newton_reaches_the_minimum_with_an_approximate_metric():

@@ -65,6 +65,28 @@ def test_odds_ratio_table_prints_or_ci_and_p():
     assert table["Return p"].tolist()[1:3] == ["<0.001", "0.041"]
 
 
+def test_mixed_model_statistics_print_below_the_effects():
+    statistics = pd.DataFrame([
+        {"model": "m", "sample": "total", "term": "var(_cons[city])", "level": "", "reference": "",
+         "estimand": "variance", "estimate": 0.44, "std_error": 0.05, "conf_low": 0.359, "conf_high": 0.54, "n_obs": 50},
+        {"model": "m", "sample": "total", "term": "icc", "level": "", "reference": "", "estimand": "icc",
+         "estimate": 0.118, "n_obs": 50},
+        {"model": "m", "sample": "total", "term": "lr_test", "level": "", "reference": "", "estimand": "lr_test",
+         "estimate": 14.005, "statistic": 14.005, "p_value": 9.1e-5, "n_obs": 50}])
+    labels = {**LABELS, "var(_cons[city])": {"label": "City variance"}, "icc": {"label": "ICC"},
+              "lr_test": {"label": "LR test"}}
+    rows = pd.concat([odds_ratio_estimates(), statistics], ignore_index=True)
+    odds = effect_table(rows, {"samples": ["total"], "models": {"m": "Use"}, "estimand": "odds_ratio"}, labels)
+    assert odds["Variables"].tolist()[-4:] == ["City variance", "ICC", "LR test", "Observations"]
+    assert odds["Use"].tolist()[-4:-1] == ["0.440", "0.118", "14.005"]
+    assert odds["Use 95% CI"].tolist()[-4:-1] == ["0.359–0.540", "", ""]
+    assert odds["Use p"].tolist()[-4:-1] == ["", "", "<0.001"]
+    # In a table of coefficients with SEs, the variance shows its SE.
+    coefficients = effect_table(rows.assign(estimand=rows["estimand"].replace("odds_ratio", "ame")),
+                                {"samples": ["total"], "models": {"m": "Use"}}, labels)
+    assert coefficients.set_index("Variables").loc["City variance", "Use SE"] == "0.050"
+
+
 def test_forest_plot_rows_are_the_models_odds_ratios(tmp_path):
     from migrant_health.figures.plots import forest, odds_ratio_rows
 

@@ -94,5 +94,27 @@ def test_melogit_equation_through_config_matches_glmer():
     assert rows[("coef", "period", "4")] == pytest.approx(-1.57975, abs=2e-5)
     assert rows[("odds_ratio", "period", "4")] == pytest.approx(np.exp(-1.57975), abs=2e-5)
     assert rows[("icc", "icc", "")] == pytest.approx(0.41225 / (0.41225 + np.pi ** 2 / 3), abs=2e-5)
-    standard_errors = estimates.set_index(["estimand", "term", "level"])["std_error"]
-    assert standard_errors[("coef", "period", "4")] == pytest.approx(0.42205, abs=1e-5)
+    tidy = estimates.set_index(["estimand", "term", "level"])
+    assert tidy.loc[("coef", "period", "4"), "std_error"] == pytest.approx(0.42205, abs=1e-5)
+
+
+def test_melogit_variance_interval_and_lr_test():
+    """lme4 1.1-31 on cbpp, one row per animal (tests/data/lme4_cbpp.R): theta 0.642069538672
+    with SE sqrt(2 solve(H)[1, 1]) = 0.177404098847 from glmer's own deriv12 Hessian, so the
+    variance's delta-method SE is 0.227811535810; anova(glmer, glm) gives the LR statistic
+    14.0052661998 (half its chi-square(1) tail: 9.11496701666e-05). The variance's CI is
+    Stata melogit's: Wald limits of log(variance), exponentiated."""
+    X, y, herd = cbpp()
+    data = pd.DataFrame({"y": y, "herd": herd,
+                         "period": pd.Categorical((X[:, 1:] @ [2, 3, 4]).astype(int).clip(1).astype(str))})
+    models = {"covariates": [{"factor": "period", "reference": "1"}], "vce": "oim",
+              "equations": {"m": {"outcome": "y", "kind": "melogit", "group": "herd"}}}
+    estimates, _, _ = fit_models(data, models, "cbpp")
+    variance = estimates.set_index("estimand").loc["variance"]
+    assert variance["std_error"] == pytest.approx(0.227811535810, abs=1e-5)
+    half_width = 1.959963984540054 * variance["std_error"] / variance["estimate"]
+    assert [variance["conf_low"], variance["conf_high"]] == pytest.approx(
+        [variance["estimate"] * np.exp(-half_width), variance["estimate"] * np.exp(half_width)], rel=1e-12)
+    lr = estimates.set_index("estimand").loc["lr_test"]
+    assert lr["estimate"] == pytest.approx(14.0052661998, abs=1e-5)
+    assert lr["p_value"] == pytest.approx(9.11496701666e-05, rel=1e-4)

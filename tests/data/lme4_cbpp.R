@@ -33,3 +33,15 @@ for (q in c(1, 25)) {
 }
 #  nAGQ = 1:  555.00445214720071 557.48871972452378 557.12308400147049 560.62161431525544
 #  nAGQ = 25: 554.91897965616658 557.41210004534378 556.9545628328234  560.62118914091184
+
+# The herd variance's standard error (from glmer's own deriv12 Hessian, delta method) and the
+# likelihood-ratio test against the single-level logit.
+options(digits = 12)
+gm <- glmer(y ~ period + (1 | herd), data = animals, family = binomial)
+theta <- getME(gm, "theta")
+se_theta <- sqrt(2 * solve(gm@optinfo$derivs$Hessian)[1, 1])
+print(c(theta = theta, se_theta = se_theta, se_variance = 2 * theta * se_theta))
+lr <- 2 * (as.numeric(logLik(gm)) - as.numeric(logLik(glm(y ~ period, data = animals, family = binomial))))
+print(c(lr = lr, p_chibar2 = 0.5 * pchisq(lr, 1, lower.tail = FALSE)))
+#  theta 0.642069538672, se_theta 0.177404098847, se_variance 0.227811535810
+#  lr 14.0052661998, p_chibar2 9.11496701666e-05

@@ -39,13 +39,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, sparse
+from scipy import optimize, sparse, stats
 from scipy.special import expit, logit, logsumexp
 
 from .design import Design
 from .inference import TIDY_COLUMNS, wald
 from ..errors import InputError
-from .models import ModelSpec, coefficient_labels, require_observed
+from .models import ModelSpec, coefficient_labels, logit_newton, require_observed
 
 LOGISTIC_VARIANCE = np.pi ** 2 / 3
 PIRLS_TOLERANCE = 1e-7        # glmerControl()$tolPwrss
@@ -71,6 +71,8 @@ class MixedLogitFit:
     n_groups: int
     nagq: int
     converged: bool
+    sigma_se: float = np.nan      # from the same Hessian (nan where glmer falls back to RX)
+    loglik_logit: float = np.nan  # the single-level logit with the same fixed effects
     labels: list = field(default_factory=list)   # (term, level, reference) per fixed effect
     notes: list = field(default_factory=list)
 
@@ -79,8 +81,22 @@ class MixedLogitFit:
         return self.sigma ** 2
 
     @property
+    def variance_se(self) -> float:
+        return 2 * self.sigma * self.sigma_se       # delta method
+
+    @property
     def icc(self) -> float:
         return self.variance / (self.variance + LOGISTIC_VARIANCE)
+
+    @property
+    def lr_test(self) -> tuple:
+        """(chi-bar-square, p) of the likelihood-ratio test against the single-level logit, as
+        Stata's melogit prints it: the variance is on its boundary under the null, so p is
+        half the chi-square(1) tail (Self and Liang 1987)."""
+        if not np.isfinite(self.loglik_logit):
+            return np.nan, np.nan
+        statistic = max(0.0, 2 * (self.loglik - self.loglik_logit))
+        return statistic, (0.5 * stats.chi2.sf(statistic, 1) if statistic > 0 else 1.0)
 
 
 @dataclass
@@ -343,16 +359,26 @@ def _exact_metric(X, y, groups, nagq: int, par):
 
 def _glmer_covariance(deviance, par):
     """glmer's vcov: the fixed-effect block of 2 H^-1 with H from deriv12; where that is not
-    positive definite, the inverse of RX'RX. Returns (covariance, notes)."""
+    positive definite, the inverse of RX'RX. Returns (covariance of b, variance of s, notes)."""
     try:
-        cov = 2 * np.linalg.inv(deriv12_hessian(deviance, par))[1:, 1:]
-        cov = (cov + cov.T) / 2
+        inverse = 2 * np.linalg.inv(deriv12_hessian(deviance, par))
+        cov = (inverse[1:, 1:] + inverse[1:, 1:].T) / 2
         if np.all(np.isfinite(cov)) and np.linalg.eigvalsh(cov).min() > 0:
-            return cov, []
+            return cov, inverse[0, 0], []
     except np.linalg.LinAlgError:
         pass
-    return deviance.rx_covariance(par), ["the finite-difference Hessian is not positive definite: standard "
-                                         "errors from the PIRLS information (RX), as glmer falls back"]
+    return deviance.rx_covariance(par), np.nan, [
+        "the finite-difference Hessian is not positive definite: standard errors from the PIRLS "
+        "information (RX), as glmer falls back"]
+
+
+def _logit_loglik(X, y) -> float:
+    """The single-level logit's maximised log-likelihood (nan if it does not converge)."""
+    try:
+        eta = X @ logit_newton(X, y)
+    except (ValueError, np.linalg.LinAlgError):
+        return np.nan
+    return float(np.sum(y * eta - np.logaddexp(0, eta)))
 
 
 def fit_random_intercept_logit(X, y, groups, names=None, nagq: int = 1) -> MixedLogitFit:
@@ -366,10 +392,11 @@ def fit_random_intercept_logit(X, y, groups, names=None, nagq: int = 1) -> Mixed
     s, b = deviance.first_stage()
     start = np.concatenate([[s], b])
     par, converged = _newton_minimise(deviance, start, _exact_metric(Xs, y, groups, nagq, start))
-    cov, notes = _glmer_covariance(deviance, par)
+    cov, sigma_variance, notes = _glmer_covariance(deviance, par)
     return MixedLogitFit(list(names) if names is not None else [f"x{j}" for j in range(X.shape[1])],
                          par[1:] / scale, float(abs(par[0])), cov / np.outer(scale, scale),
-                         -deviance(par) / 2, len(X), deviance.G, nagq, converged, notes=notes)
+                         -deviance(par) / 2, len(X), deviance.G, nagq, converged,
+                         sigma_se=float(np.sqrt(sigma_variance)), loglik_logit=_logit_loglik(Xs, y), notes=notes)
 
 
 def _numerical_hessian(gradient, theta, step: float = 1e-5):
@@ -407,8 +434,10 @@ def fit_mixed_logit(spec: ModelSpec, data: pd.DataFrame, group: str, nagq: int =
 
 
 def mixed_tidy(fitted: MixedLogitFit, study: str, sample: str, model: str, equation: str, group: str) -> pd.DataFrame:
-    """Coefficients, odds ratios (CI from exponentiated Wald limits), the group variance and
-    the latent-scale intraclass correlation, in the tidy columns."""
+    """Coefficients, odds ratios (CI from exponentiated Wald limits), the group variance (SE
+    by the delta method, CI from Wald limits of its log, as Stata's melogit), the latent-scale
+    intraclass correlation, and the likelihood-ratio test against the single-level logit, in
+    the tidy columns."""
     se = np.sqrt(np.diag(fitted.cov))
     statistic, p_value, low, high = wald(fitted.params, se)
     base = pd.DataFrame(fitted.labels, columns=["term", "level", "reference"]).assign(
@@ -418,9 +447,15 @@ def mixed_tidy(fitted: MixedLogitFit, study: str, sample: str, model: str, equat
     odds = base.assign(estimand="odds_ratio", estimate=np.exp(fitted.params), std_error=np.exp(fitted.params) * se,
                        conf_low=np.exp(low), conf_high=np.exp(high))
     odds = odds[odds["term"] != "_cons"]
+    with np.errstate(divide="ignore", invalid="ignore"):     # a variance of 0 has no log-scale interval
+        _, _, log_low, log_high = wald(np.log(fitted.variance), fitted.variance_se / fitted.variance)
+    lr_statistic, lr_p = fitted.lr_test
     extra = pd.DataFrame([{"term": f"var(_cons[{group}])", "level": "", "reference": "", "estimand": "variance",
-                           "estimate": fitted.variance},
-                          {"term": "icc", "level": "", "reference": "", "estimand": "icc", "estimate": fitted.icc}])
+                           "estimate": fitted.variance, "std_error": fitted.variance_se,
+                           "conf_low": np.exp(log_low), "conf_high": np.exp(log_high)},
+                          {"term": "icc", "level": "", "reference": "", "estimand": "icc", "estimate": fitted.icc},
+                          {"term": "lr_test", "level": "", "reference": "", "estimand": "lr_test",
+                           "estimate": lr_statistic, "statistic": lr_statistic, "p_value": lr_p}])
     extra = extra.assign(study=study, model=model, sample=sample, equation=equation, n_obs=fitted.n_obs,
                          converged=fitted.converged)
     return pd.concat([coef, odds, extra], ignore_index=True)[TIDY_COLUMNS]

@@ -5,7 +5,8 @@ import pandas as pd
 from .descriptive import format_p
 
 EFFECT_ESTIMANDS = ("ame", "log_effect", "ame_linear", "odds_ratio")
-MODEL_STATISTICS = ("variance", "icc")   # a mixed model's group variance and ICC, printed below its effects
+# A mixed model's group variance, ICC and LR test against the single-level model, printed below its effects.
+MODEL_STATISTICS = ("variance", "icc", "lr_test")
 
 
 def stars(p: float) -> str:
@@ -22,10 +23,23 @@ def _effects(estimates: pd.DataFrame, spec: dict) -> pd.DataFrame:
     return rows
 
 
-def _cells(row: pd.Series, digits: int) -> tuple:
+def _statistic_cells(row: pd.Series, digits: int, extra: list) -> tuple:
+    """A model statistic in the table's columns: the variance with its CI (or SE), the LR
+    test's statistic with its p."""
+    cells = {}
+    if pd.notna(row["conf_low"]):
+        cells["95% CI"] = f"{row['conf_low']:.{digits}f}–{row['conf_high']:.{digits}f}"
+    if pd.notna(row["std_error"]):
+        cells["SE"] = f"{row['std_error']:.{digits}f}"
+    if pd.notna(row["p_value"]):
+        cells["p"] = format_p(row["p_value"])
+    return (f"{row['estimate']:.{digits}f}",) + tuple(cells.get(name, "") for name in extra)
+
+
+def _cells(row: pd.Series, digits: int, extra: list) -> tuple:
     """Estimate with stars and SE; for odds ratios, OR with stars, 95% CI and p."""
     if row["estimand"] in MODEL_STATISTICS:
-        return (f"{row['estimate']:.{digits}f}",)
+        return _statistic_cells(row, digits, extra)
     estimate = f"{row['estimate']:.{digits}f}{stars(row['p_value'])}"
     if row["estimand"] == "odds_ratio":
         return (estimate, f"{row['conf_low']:.{digits}f}–{row['conf_high']:.{digits}f}", format_p(row["p_value"]))
@@ -73,7 +87,7 @@ def effect_table(estimates: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFr
                 match = sub[(sub["term"] == term) & (sub["level"].fillna("").astype(str) == level)
                             & (sub["reference"] == reference) & (sub["model"] == model)
                             & ((sub["sample"] == sample) if sample else True)]
-                cells = _cells(match.iloc[0], digits) if len(match) else ("",)
+                cells = _cells(match.iloc[0], digits, extra) if len(match) else ("",)
                 cells = cells + ("",) * (1 + len(extra) - len(cells))
                 line[header] = cells[0]
                 line.update({f"{header} {name}": cell for name, cell in zip(extra, cells[1:])})
