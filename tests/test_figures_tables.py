@@ -85,6 +85,11 @@ def test_mixed_model_statistics_print_below_the_effects():
     coefficients = effect_table(rows.assign(estimand=rows["estimand"].replace("odds_ratio", "ame")),
                                 {"samples": ["total"], "models": {"m": "Use"}}, labels)
     assert coefficients.set_index("Variables").loc["City variance", "Use SE"] == "0.050"
+    # Without a single-level fit (separation) the LR test is blank, not "nan".
+    no_test = effect_table(rows.assign(estimate=rows["estimate"].where(rows["estimand"] != "lr_test"),
+                                       p_value=rows["p_value"].where(rows["estimand"] != "lr_test")),
+                           {"samples": ["total"], "models": {"m": "Use"}, "estimand": "odds_ratio"}, labels)
+    assert no_test.set_index("Variables").loc["LR test", ["Use", "Use p"]].tolist() == ["", ""]
 
 
 def test_forest_plot_rows_are_the_models_odds_ratios(tmp_path):

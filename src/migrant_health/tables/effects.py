@@ -33,7 +33,8 @@ def _statistic_cells(row: pd.Series, digits: int, extra: list) -> tuple:
         cells["SE"] = f"{row['std_error']:.{digits}f}"
     if pd.notna(row["p_value"]):
         cells["p"] = format_p(row["p_value"])
-    return (f"{row['estimate']:.{digits}f}",) + tuple(cells.get(name, "") for name in extra)
+    estimate = f"{row['estimate']:.{digits}f}" if pd.notna(row["estimate"]) else ""   # e.g. no LR test
+    return (estimate,) + tuple(cells.get(name, "") for name in extra)
 
 
 def _cells(row: pd.Series, digits: int, extra: list) -> tuple:
