@@ -123,22 +123,31 @@ def _bernoulli(eta, y):
     return mu, e / (1 + e) ** 2, deviance_rows
 
 
-class _GlmerDeviance:
-    """glmer's objective functions for one data set (see the module docstring)."""
+class _GroupedRows:
+    """Rows (X, y) in groups: each row's group index g, the number of groups G, and the
+    groups-by-rows indicator Z for sums by group."""
 
-    def __init__(self, X, y, groups, nagq: int):
+    def __init__(self, X, y, groups):
         self.X, self.y = np.asarray(X, float), np.asarray(y, float)
         _, self.g = np.unique(np.asarray(groups), return_inverse=True)
         self.G = int(self.g.max()) + 1
         n = len(self.y)
-        self.Z = sparse.csr_matrix((np.ones(n), (self.g, np.arange(n))), shape=(self.G, n))   # groups x rows
+        self.Z = sparse.csr_matrix((np.ones(n), (self.g, np.arange(n))), shape=(self.G, n))
+
+    def _group_sum(self, values):
+        """Sums by group of a vector (of a rows x k array: use Z @ values)."""
+        return np.bincount(self.g, weights=values, minlength=self.G)
+
+
+class _GlmerDeviance(_GroupedRows):
+    """glmer's objective functions for one data set (see the module docstring)."""
+
+    def __init__(self, X, y, groups, nagq: int):
+        super().__init__(X, y, groups)
         nodes, weights = np.polynomial.hermite.hermgauss(nagq)
         self.nagq = nagq
         self.z, self.log_w = np.sqrt(2) * nodes, np.log(weights / np.sqrt(np.pi))   # standard-normal rule
         self.lp0 = None
-
-    def _group_sum(self, values):
-        return np.bincount(self.g, weights=values, minlength=self.G)
 
     def _fixed_effect_information(self, s, weights, L2):
         """X'WX - s^2 X'WZ diag(1/L2) Z'WX: the information of b with u profiled out
@@ -229,30 +238,25 @@ class _GlmerDeviance:
         return np.linalg.inv(self._fixed_effect_information(par[0], state.weights, state.L2)[0])
 
 
-class _ExactApproximation:
+class _ExactApproximation(_GroupedRows):
     """The Laplace or adaptive Gauss-Hermite log-likelihood at the *exact* conditional modes,
     with its analytic gradient over (b, log s) (implicit differentiation through each
     group's mode and curvature). Its Hessian is the metric of our Newton steps on glmer's
     deviance."""
 
     def __init__(self, X, y, groups, nagq: int):
-        self.X, self.y = np.asarray(X, float), np.asarray(y, float)
-        _, self.g = np.unique(np.asarray(groups), return_inverse=True)
-        self.G = int(self.g.max()) + 1
+        super().__init__(X, y, groups)
         nodes, weights = np.polynomial.hermite.hermgauss(nagq)
         self.t, self.log_w = nodes, np.log(weights)
         self.modes = np.zeros(self.G)
-
-    def _sum(self, values):
-        return np.bincount(self.g, weights=values, minlength=self.G)
 
     def _find_modes(self, eta0, s):
         """Each group's mode of log f(y | u) + log phi(u), by Newton's method (concave)."""
         u = self.modes.copy()
         for _ in range(200):
             p = expit(eta0 + s * u[self.g])
-            d1 = s * self._sum(self.y - p) - u
-            d2 = -(s ** 2) * self._sum(p * (1 - p)) - 1
+            d1 = s * self._group_sum(self.y - p) - u
+            d2 = -(s ** 2) * self._group_sum(p * (1 - p)) - 1
             # Damped: a full Newton step from far away can overshoot where p saturates.
             step = np.clip(d1 / d2, -1.0, 1.0)
             u -= step
@@ -269,12 +273,12 @@ class _ExactApproximation:
         u = self._find_modes(eta0, s)
         p = expit(eta0 + s * u[g])
         v = p * (1 - p)
-        H = s ** 2 * self._sum(v) + 1                        # -g''(mode)
+        H = s ** 2 * self._group_sum(v) + 1                  # -g''(mode)
         c = np.sqrt(2 / H)
         nodes = u[:, None] + c[:, None] * t[None, :]         # G x K abscissae
         eta = eta0[:, None] + s * nodes[g]                   # n x K
         loglik_rows = y[:, None] * eta - np.logaddexp(0, eta)
-        g_k = np.column_stack([self._sum(loglik_rows[:, k]) for k in range(len(t))]) - nodes ** 2 / 2
+        g_k = self.Z @ loglik_rows - nodes ** 2 / 2
         terms = self.log_w + t ** 2 + g_k
         total = logsumexp(terms, axis=1)
         value = np.sum(np.log(c) + total - 0.5 * np.log(2 * np.pi))
@@ -286,20 +290,19 @@ class _ExactApproximation:
         grad_b = X.T @ np.sum(row_pi * resid, axis=1)
         grad_s = np.sum(row_pi * resid * nodes[g])
         # Through the abscissae u_k = mode + c t_k: dl/dmode and dl/dH.
-        dg_du = np.column_stack([self._sum(resid[:, k]) for k in range(len(t))]) * s - nodes
+        dg_du = (self.Z @ resid) * s - nodes
         dl_dmode = np.sum(pi * dg_du, axis=1)
         dl_dH = -1 / (2 * H) + np.sum(pi * dg_du * t[None, :], axis=1) * (-c / (2 * H))
         # Implicit derivatives of the mode and of H (at the mode, g' = 0).
         w3 = v * (1 - 2 * p)
         d2 = -H
-        d3 = -(s ** 3) * self._sum(w3)
-        dgp_db = -s * (X * v[:, None])                       # rows of d g'(mode) / db, summed by group below
-        dgp_db = np.column_stack([self._sum(dgp_db[:, j]) for j in range(X.shape[1])])
-        dgp_ds = self._sum(y - p) - s * self._sum(v * u[g])
+        d3 = -(s ** 3) * self._group_sum(w3)
+        dgp_db = -s * (self.Z @ (X * v[:, None]))            # d g'(mode) / db, group by column
+        dgp_ds = self._group_sum(y - p) - s * self._group_sum(v * u[g])
         dmode_db = -dgp_db / d2[:, None]
         dmode_ds = -dgp_ds / d2
-        dgpp_db = np.column_stack([self._sum(-(s ** 2) * w3 * X[:, j]) for j in range(X.shape[1])])
-        dgpp_ds = -2 * s * self._sum(v) - s ** 2 * self._sum(w3 * u[g])
+        dgpp_db = -(s ** 2) * (self.Z @ (X * w3[:, None]))
+        dgpp_ds = -2 * s * self._group_sum(v) - s ** 2 * self._group_sum(w3 * u[g])
         dH_db = -(dgpp_db + d3[:, None] * dmode_db)
         dH_ds = -(dgpp_ds + d3 * dmode_ds)
         grad_b = grad_b + dmode_db.T @ dl_dmode + dH_db.T @ dl_dH
