@@ -153,7 +153,7 @@ def fit(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
 def logit_newton(X: np.ndarray, y: np.ndarray, start=None, tol: float = 1e-10, max_iter: int = 100) -> np.ndarray:
     """Logit coefficients by Newton's method, for outcomes in [0, 1] (fractional ones too:
     fitted to expected outcomes, this is the model's probability limit). A bare loop for
-    the generators and starting values, which refit it many times."""
+    the generators, which refit it many times, and the mixed logit's LR test."""
     beta = np.zeros(X.shape[1]) if start is None else np.array(start, dtype=float)
     for _ in range(max_iter):
         p = expit(X @ beta)
