@@ -44,7 +44,7 @@ def test_convenient_regression_slope_is_the_covariance_formula_and_its_se_is_wls
     covariance = np.sum(share * (h - mu) * (r - np.sum(share * r)))
     X = sm.add_constant(r)
     lhs = 2 * np.sum(share * (r - 0.5) ** 2) * h / mu
-    for vce, kwargs in [("conventional", {}), ("robust", {"cov_type": "HC1"}),
+    for vce, kwargs in [("oim", {}), ("robust", {"cov_type": "HC1"}),
                         ("cluster", {"cov_type": "cluster", "cov_kwds": {"groups": cluster}})]:
         got = ci.concentration_index(h, income, w, vce=vce, clusters=cluster)
         assert got.estimate == pytest.approx(2 * covariance / mu, rel=1e-10)

@@ -227,7 +227,12 @@ def test_linear_regression_hc1_and_cluster_follow_regress():
                              cluster="cluster"), data)
         ref = sm.OLS(data["y"], X).fit(**kwargs)
         np.testing.assert_allclose(np.sqrt(np.diag(ours.cov)), ref.bse, rtol=1e-10)
-        assert ours.df_resid == len(data) - 5   # t inference after regress
+        # t inference after regress: n - k degrees of freedom, G - 1 with vce(cluster) ([R] regress;
+        # statsmodels' df_resid_inference says the same)
+        expected_df = data["cluster"].nunique() - 1 if vce == "cluster" else len(data) - 5
+        assert ours.df_resid == expected_df
+        if vce == "cluster":
+            assert ref.df_resid_inference == expected_df
 
 
 def test_tidy_follows_the_contract():

@@ -1,88 +1,142 @@
 """A study's models from config: every equation in every subsample, as tidy estimates.
 
-Config (studies.<study>.models):
+Config (studies.<study>.models; schemas/config.schema.yaml documents each key):
   covariates   default right-hand side (see stats/design.py for the forms)
-  vce, cluster, weights   variance and weights (Stata's conventions, stats/models.py)
-  samples      name -> pandas filter (null: the whole analytic sample)
-  equations    name -> outcome, kind, family, link, keep/reason (the equation's own sample),
-               scale and estimand of its marginal effects, report (coef, ame, odds_ratio);
-               kind melogit: a random-intercept logit by `group` (nagq: 1 Laplace, >1 adaptive
-               quadrature), reported as coefficients, odds ratios, group variance and ICC
+  vce, cluster, weights   variance and weights (stats/variance.py: Stata's conventions)
+  samples      name -> filter (null: the whole analytic sample)
+  equations    name -> outcome, kind (stats/estimators.py), family, link, keep/reason (the
+               equation's own sample), scale and estimand of its marginal effects, report
+               (coef, ame, odds_ratio); kind melogit: a random-intercept logit by `group`
   two_part     {first, second}: combined effects on E[y] = P(y>0) x E[y|y>0]
-Rows an equation's `keep` drops are counted, with the reason, in model_flow.csv.
+
+The work is cut into units that can run as separate jobs: each equation alone, except the
+two parts of a two-part model, which are fitted once and combined in one unit named
+`two_part`. `gather` puts the units' rows back in config order (sample, then equation,
+the combination last). Rows an equation's `keep` drops are counted, with the reason, in
+model_flow.csv.
 """
+from __future__ import annotations
+
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from .sample import evaluate
-from .stats import ModelSpec, fit, fit_two_part, margins, odds_ratios
-from .stats.mixed import fit_mixed_logit, mixed_tidy
+from .stats import ModelSpec, fit, margins, odds_ratios
 from .stats.inference import TIDY_COLUMNS
+from .stats.twopart import TwoPartFit
 
 FLOW_COLUMNS = ["sample", "model", "n_sample", "keep", "n_dropped", "n_obs", "reason"]
+MESSAGE_COLUMNS = ["sample", "model", "message"]
+TWO_PART = "two_part"
+# What an equation reports when config does not say (a random-intercept logit has no margins).
+DEFAULT_REPORT = {"melogit": ["coef", "odds_ratio"]}
+STANDARD_REPORT = ["coef", "ame"]
+
+
+@dataclass
+class UnitResult:
+    """What fitting one unit gives: tidy estimates, model flow rows, messages (each keyed by
+    sample and model so that `gather` can restore config order)."""
+    estimates: pd.DataFrame
+    flow: pd.DataFrame
+    messages: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MESSAGE_COLUMNS))
 
 
 def equation_spec(name: str, eq: dict, models: dict) -> ModelSpec:
-    # A random-intercept logit is a logit for the fixed part of its specification.
     return ModelSpec(outcome=eq["outcome"], covariates=eq.get("covariates", models["covariates"]),
-                     kind="logit" if eq["kind"] == "melogit" else eq["kind"], family=eq.get("family"), link=eq.get("link"),
+                     kind=eq["kind"], family=eq.get("family"), link=eq.get("link"),
                      vce=eq.get("vce", models.get("vce", "oim")), cluster=models.get("cluster"),
-                     weights=models.get("weights"), name=name)
+                     weights=models.get("weights"), name=name, group=eq.get("group"), nagq=eq.get("nagq", 1))
 
 
-def equation_sample(df: pd.DataFrame, eq: dict, where: str) -> pd.DataFrame:
-    return df[evaluate(df, eq["keep"], where)[0]] if eq.get("keep") else df
+def model_units(models: dict) -> dict[str, list[str]]:
+    """Unit name -> the equations it fits, in config order."""
+    pair = models.get("two_part") or {}
+    parts = [pair["first"], pair["second"]] if pair else []
+    units = {name: [name] for name in models["equations"] if name not in parts}
+    if parts:
+        units[TWO_PART] = parts
+    return units
 
 
-def fit_models(df: pd.DataFrame, models: dict, study: str):
-    """(estimates, model flow, messages) for every sample x equation, and the two-part combination."""
-    frames, flow, messages = [], [], []
+def _where(study: str, *keys: str) -> str:
+    return f"config.yaml: studies.{study}.models." + ".".join(keys)
+
+
+def _equation_rows(sub: pd.DataFrame, name: str, eq: dict, models: dict, study: str) -> tuple[pd.DataFrame, str, str]:
+    """(rows, keep, reason): the equation's own sample within a subsample. The second part of a
+    two-part model without `keep` is fitted on its positive outcomes."""
+    if eq.get("keep"):
+        return sub[evaluate(sub, eq["keep"], _where(study, "equations", name, "keep"))[0]], eq["keep"], \
+            eq.get("reason", "")
+    if (models.get("two_part") or {}).get("second") == name:
+        return sub[sub[eq["outcome"]] > 0], f"{eq['outcome']} > 0", "outcome not positive (second part)"
+    return sub, "", eq.get("reason", "")
+
+
+def fit_unit(df: pd.DataFrame, models: dict, study: str, unit: str) -> UnitResult:
+    """Fit one unit's equations in every subsample (and combine a two-part model's parts)."""
+    equations = model_units(models)[unit]
+    estimates, flow, messages = [], [], []
     for sample_name, keep in (models.get("samples") or {"total": None}).items():
-        where = f"config.yaml: studies.{study}.models.samples.{sample_name}"
-        sub = df[evaluate(df, keep, where)[0]] if keep else df
+        sub = df[evaluate(df, keep, _where(study, "samples", sample_name))[0]] if keep else df
         fits = {}
-        for name, eq in models["equations"].items():
-            rows = equation_sample(sub, eq, f"config.yaml: studies.{study}.models.equations.{name}.keep")
-            flow.append({"sample": sample_name, "model": name, "n_sample": len(sub), "keep": eq.get("keep", ""),
-                         "n_dropped": len(sub) - len(rows), "n_obs": len(rows), "reason": eq.get("reason", "")})
-            spec = equation_spec(name, eq, models)
-            if eq["kind"] == "melogit":
-                mixed = fit_mixed_logit(spec, rows, eq["group"], eq.get("nagq", 1))
-                messages += [f"{sample_name}: {m}" for m in mixed.notes]
-                frames.append(mixed_tidy(mixed, study, sample_name, name, eq["outcome"], eq["group"]))
-                continue
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                fits[name] = fitted = fit(spec, rows)
-            messages += [f"{sample_name}: {m}" for m in fitted.messages] + [
-                str(c.message) for c in caught if _from_estimation(c) and str(c.message) not in fitted.messages]
-            frames.append(_report(fitted, eq, study, sample_name))
-        if models.get("two_part"):
-            tp = models["two_part"]
-            first, second = models["equations"][tp["first"]], models["equations"][tp["second"]]
-            # The second part's sample is its own `keep` (e.g. reimbursed with an amount recorded).
-            positive = (evaluate(sub, second["keep"], f"two_part {tp['second']}")[0] if second.get("keep")
-                        else sub[second["outcome"]] > 0)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")   # the parts' messages are collected above
-                combined = fit_two_part(equation_spec(tp["first"], first, models),
-                                        equation_spec(tp["second"], second, models), sub, positive)
-            frames.append(combined.combined_margins().tidy(study, sample_name, equation="combined")
-                          .assign(model="two_part", estimand="ame"))
-    estimates = pd.concat(frames, ignore_index=True)[TIDY_COLUMNS]
-    return estimates, pd.DataFrame(flow, columns=FLOW_COLUMNS), list(dict.fromkeys(messages))
+        for name in equations:
+            eq = models["equations"][name]
+            rows, rows_keep, reason = _equation_rows(sub, name, eq, models, study)
+            flow.append({"sample": sample_name, "model": name, "n_sample": len(sub), "keep": rows_keep,
+                         "n_dropped": len(sub) - len(rows), "n_obs": len(rows), "reason": reason})
+            fits[name], own, raised = _fit_with_notes(equation_spec(name, eq, models), rows)
+            messages += [(sample_name, name, f"{sample_name}: {note}") for note in own]
+            messages += [(sample_name, name, warning) for warning in raised]
+            estimates.append(_report(fits[name], eq, study, sample_name))
+        if unit == TWO_PART:
+            pair = models["two_part"]
+            combined = TwoPartFit(fits[pair["first"]], fits[pair["second"]], sub).combined_margins()
+            estimates.append(combined.tidy(study, sample_name, equation="combined")
+                             .assign(model=TWO_PART, estimand="ame"))
+    return UnitResult(pd.concat(estimates, ignore_index=True)[TIDY_COLUMNS], pd.DataFrame(flow, columns=FLOW_COLUMNS),
+                      pd.DataFrame(messages, columns=MESSAGE_COLUMNS))
 
 
-# Workflow jobs share one process (threads), and catch_warnings records every thread's
-# warnings, and those the garbage collector raises (an unclosed file) wherever it runs: keep
-# the numerical code's warnings about the fit, so that a model's notes are its own.
+def gather(units: list[UnitResult], models: dict) -> UnitResult:
+    """The units' rows in config order: by sample, then equation, a two-part combination last."""
+    samples = list(models.get("samples") or {"total": None})
+    order = {name: i for i, name in enumerate(list(models["equations"]) + [TWO_PART])}
+
+    def ordered(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        frame = pd.concat(frames, ignore_index=True)
+        key = frame["sample"].map(samples.index) * len(order) + frame["model"].map(order)
+        return frame.iloc[key.argsort(kind="stable")].reset_index(drop=True)
+
+    messages = ordered([u.messages for u in units]).drop_duplicates("message")
+    return UnitResult(ordered([u.estimates for u in units]), ordered([u.flow for u in units]), messages)
+
+
+def fit_models(df: pd.DataFrame, models: dict, study: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """(estimates, model flow, messages) of every unit, in config order (one process)."""
+    result = gather([fit_unit(df, models, study, unit) for unit in model_units(models)], models)
+    return result.estimates, result.flow, list(result.messages["message"])
+
+
+def _fit_with_notes(spec: ModelSpec, rows: pd.DataFrame):
+    """(fit, its own notes, the other warnings the numerical packages raised while fitting it)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = fit(spec, rows)
+    raised = [str(c.message) for c in caught if _from_estimation(c) and str(c.message) not in fitted.messages]
+    return fitted, list(fitted.messages), raised
+
+
 NUMERICAL_PACKAGES = ("statsmodels", "numpy", "scipy", "migrant_health")
 NOT_ABOUT_THE_FIT = (ResourceWarning, DeprecationWarning, PendingDeprecationWarning, FutureWarning, ImportWarning)
 
 
 def _from_estimation(caught) -> bool:
+    """A warning about the fit (raised by the numerical code), not about the interpreter."""
     parts = Path(caught.filename).parts
     return (not issubclass(caught.category, NOT_ABOUT_THE_FIT)
             and any(name in parts for name in NUMERICAL_PACKAGES))
@@ -90,7 +144,7 @@ def _from_estimation(caught) -> bool:
 
 def _report(fitted, eq: dict, study: str, sample: str) -> pd.DataFrame:
     out = []
-    for item in eq.get("report", ["coef", "ame"]):
+    for item in eq.get("report") or DEFAULT_REPORT.get(eq["kind"], STANDARD_REPORT):
         if item == "coef":
             out.append(fitted.tidy(study, sample))
         elif item == "ame":
@@ -98,6 +152,6 @@ def _report(fitted, eq: dict, study: str, sample: str) -> pd.DataFrame:
                                estimand=eq.get("estimand")).tidy(study, sample))
         elif item == "odds_ratio":
             out.append(odds_ratios(fitted, study, sample))
-        else:
-            raise ValueError(f"report item '{item}' is not one of coef, ame, odds_ratio")
+    if hasattr(fitted, "group_statistics"):   # a mixed model's variance components, as melogit prints them
+        out.append(fitted.group_statistics(study, sample))
     return pd.concat(out, ignore_index=True)

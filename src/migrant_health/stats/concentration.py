@@ -8,9 +8,9 @@ Watanabe 2003).
 * Standard index: C = 2 cov_w(h, r) / mean_w(h).
 * Its standard error from the "convenient regression": 2 var_w(r) h / mu = a + C r + e,
   estimated by weighted least squares (conindex scales every term by sqrt(w) and runs
-  `regress ..., noconstant`), with conventional, robust (HC1) or cluster-robust variance and
-  t inference on the regression's residual degrees of freedom. As in conindex, mu is taken
-  as known.
+  `regress ..., noconstant`), with the conventional (vce oim), robust (HC1) or cluster-robust
+  variance of stats/variance.py and t inference, as after `regress`. As in conindex, mu is
+  taken as known.
 * For an outcome bounded in [a, b] (a binary one: [0, 1]), on h* = (h - a) / (b - a) with mean m:
   Wagstaff (2005) normalisation W = C / (1 - m); Erreygers (2009) correction E = 4 m C;
   the generalised index GC = mu C (on h itself). Each is the slope of the same regression
@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from .variance import sandwich
 
 INDICES = ("standard", "wagstaff", "erreygers", "generalized")
 
@@ -68,7 +70,7 @@ def _scale(index: str, bounded_mean: float) -> float:
 
 
 def concentration_index(h, rank_by, weights=None, index: str = "standard", bounds=(0.0, 1.0),
-                        vce: str = "conventional", clusters=None) -> IndexResult:
+                        vce: str = "oim", clusters=None) -> IndexResult:
     """One index with its standard error (see the module docstring for the formulas).
 
     `bounds` rescale h to h* for the Wagstaff and Erreygers indices; the standard index is
@@ -94,8 +96,8 @@ def concentration_index(h, rank_by, weights=None, index: str = "standard", bound
 
 
 def _weighted_slope(y, x, w, vce: str, clusters):
-    """Slope of y on x (with intercept) by weighted least squares, and its SE as Stata's
-    `regress` reports it on sqrt(w)-scaled data: conventional, robust (HC1) or cluster."""
+    """Slope of y on x (with intercept) by weighted least squares on sqrt(w)-scaled data, and
+    its SE and degrees of freedom as Stata's `regress` reports them (stats/variance.py)."""
     s = np.sqrt(w)
     X = np.column_stack([x * s, s])
     Y = y * s
@@ -103,24 +105,9 @@ def _weighted_slope(y, x, w, vce: str, clusters):
     beta = XtX_inv @ X.T @ Y
     e = Y - X @ beta
     n, k = X.shape
-    if vce == "conventional":
-        cov = XtX_inv * (e @ e) / (n - k)
-        df = n - k
-    elif vce == "robust":
-        scores = X * e[:, None]
-        cov = XtX_inv @ (scores.T @ scores) @ XtX_inv * n / (n - k)
-        df = n - k
-    elif vce == "cluster":
-        if clusters is None:
-            raise ValueError("vce cluster needs the cluster of each observation")
-        _, g = np.unique(np.asarray(clusters), return_inverse=True)
-        G = g.max() + 1
-        sums = np.column_stack([np.bincount(g, weights=X[:, j] * e, minlength=G) for j in range(k)])
-        cov = XtX_inv @ (sums.T @ sums) @ XtX_inv * (G / (G - 1)) * ((n - 1) / (n - k))
-        df = G - 1
-    else:
-        raise ValueError(f"vce '{vce}' is not one of conventional, robust, cluster")
-    return float(beta[0]), float(np.sqrt(cov[0, 0])), float(df)
+    variance = sandwich(XtX_inv, X * e[:, None], vce, "regress", clusters, residual_variance=(e @ e) / (n - k),
+                        where="concentration index")
+    return float(beta[0]), float(np.sqrt(variance.cov[0, 0])), float(variance.df)
 
 
 def compare_groups(first: IndexResult, second: IndexResult) -> dict:

@@ -166,6 +166,12 @@ def _discrete_change(parts: list[Part], w: np.ndarray, variable: str, level, ref
 
 def margins(fit, scale: str = "response", at: str | None = None, variables=None, estimand=None) -> Margins:
     """Effects of one fitted model over its estimation sample (Stata: margins, dydx(*))."""
+    from ..errors import InputError
+    from .estimators import ESTIMATORS
+
+    if not ESTIMATORS[fit.spec.kind].supports.margins:
+        raise InputError(f"{fit.spec.name}: marginal effects are not available after kind {fit.spec.kind}; "
+                         f"report coef or odds_ratio instead.")
     part = evaluation_part(fit, fit.data, scale, at)
     weights = fit.weights if at is None else np.ones(1)
     name = estimand or {("response", None): "ame", ("linear", None): "ame_linear",

@@ -43,10 +43,11 @@ import pandas as pd
 from scipy import optimize, sparse, stats
 from scipy.special import expit, logit, logsumexp
 
-from .design import Design
-from .inference import TIDY_COLUMNS, wald
 from ..errors import InputError
-from .models import ModelSpec, coefficient_labels, logit_newton, require_observed
+from .design import Design
+from .inference import TIDY_COLUMNS, wald, wald_rows
+from .models import coefficient_labels, logit_newton, require_observed
+from .spec import ModelSpec
 
 LOGISTIC_VARIANCE = np.pi ** 2 / 3
 PIRLS_TOLERANCE = 1e-7        # glmerControl()$tolPwrss
@@ -76,10 +77,41 @@ class MixedLogitFit:
     loglik_logit: float = np.nan  # the single-level logit with the same fixed effects
     labels: list = field(default_factory=list)   # (term, level, reference) per fixed effect
     notes: list = field(default_factory=list)
+    spec: ModelSpec | None = None
+    group: str = "group"
 
     @property
     def variance(self) -> float:
         return self.sigma ** 2
+
+    # The estimator protocol (stats/estimators.py): normal inference, the fit's notes.
+    df_resid = None
+
+    @property
+    def messages(self) -> list:
+        return self.notes
+
+    def tidy(self, study: str = "", sample: str = "", equation: str = "") -> pd.DataFrame:
+        """One row per fixed effect (estimand 'coef')."""
+        return wald_rows(self.labels, self.params, np.sqrt(np.diag(self.cov)), estimand="coef", fit=self,
+                         study=study, sample=sample, equation=equation or self.spec.outcome)
+
+    def group_statistics(self, study: str = "", sample: str = "", equation: str = "") -> pd.DataFrame:
+        """The group variance (SE by the delta method, CI from Wald limits of its log, as Stata's
+        melogit), the latent-scale intraclass correlation, and the likelihood-ratio test against
+        the single-level logit, in the tidy columns."""
+        with np.errstate(divide="ignore", invalid="ignore"):   # a variance of 0 has no log-scale interval
+            _, _, log_low, log_high = wald(np.log(self.variance), self.variance_se / self.variance)
+        lr_statistic, lr_p = self.lr_test
+        rows = pd.DataFrame([{"term": f"var(_cons[{self.group}])", "level": "", "reference": "",
+                              "estimand": "variance", "estimate": self.variance, "std_error": self.variance_se,
+                              "conf_low": np.exp(log_low), "conf_high": np.exp(log_high)},
+                             {"term": "icc", "level": "", "reference": "", "estimand": "icc", "estimate": self.icc},
+                             {"term": "lr_test", "level": "", "reference": "", "estimand": "lr_test",
+                              "estimate": lr_statistic, "statistic": lr_statistic, "p_value": lr_p}])
+        rows = rows.assign(study=study, model=self.spec.name, sample=sample,
+                           equation=equation or self.spec.outcome, n_obs=self.n_obs, converged=self.converged)
+        return rows.reindex(columns=TIDY_COLUMNS)
 
     @property
     def variance_se(self) -> float:
@@ -414,10 +446,11 @@ def _numerical_hessian(gradient, theta, step: float = 1e-5):
     return (H + H.T) / 2
 
 
-def fit_mixed_logit(spec: ModelSpec, data: pd.DataFrame, group: str, nagq: int = 1) -> MixedLogitFit:
+def fit_mixed_logit(spec: ModelSpec, data: pd.DataFrame) -> MixedLogitFit:
     """A config equation (kind melogit): its covariates as fixed effects, a random intercept
-    for each level of `group`."""
-    require_observed(spec, data, [group])
+    for each level of `spec.group`, `spec.nagq` quadrature points."""
+    require_observed(spec, data)
+    group = spec.group
     outcome = data[spec.outcome].astype(float).to_numpy()
     if not np.isin(outcome, (0.0, 1.0)).all():
         raise InputError(f"{spec.name}: a melogit outcome must be 0/1, but {spec.outcome} also takes "
@@ -426,40 +459,13 @@ def fit_mixed_logit(spec: ModelSpec, data: pd.DataFrame, group: str, nagq: int =
     design = Design.from_data(spec.covariates, data, where=spec.name)
     try:
         fitted = fit_random_intercept_logit(design.matrix(data), outcome, data[group].to_numpy(),
-                                            design.column_names(), nagq)
+                                            design.column_names(), spec.nagq)
     except PirlsFailure as failure:
         raise InputError(f"{spec.name}: {failure} (as glmer would stop). Look for a covariate level or "
                          f"a {group} in which {spec.outcome} is always 0 or always 1.") from None
+    fitted.spec, fitted.group = spec, group
     fitted.labels = coefficient_labels(design)
     fitted.notes = list(design.notes) + [f"{spec.name}: {note}" for note in fitted.notes]
     if not fitted.converged:
         fitted.notes.append(f"{spec.name}: the mixed logit did not converge.")
     return fitted
-
-
-def mixed_tidy(fitted: MixedLogitFit, study: str, sample: str, model: str, equation: str, group: str) -> pd.DataFrame:
-    """Coefficients, odds ratios (CI from exponentiated Wald limits), the group variance (SE
-    by the delta method, CI from Wald limits of its log, as Stata's melogit), the latent-scale
-    intraclass correlation, and the likelihood-ratio test against the single-level logit, in
-    the tidy columns."""
-    se = np.sqrt(np.diag(fitted.cov))
-    statistic, p_value, low, high = wald(fitted.params, se)
-    base = pd.DataFrame(fitted.labels, columns=["term", "level", "reference"]).assign(
-        study=study, model=model, sample=sample, equation=equation, n_obs=fitted.n_obs, converged=fitted.converged,
-        statistic=statistic, p_value=p_value)
-    coef = base.assign(estimand="coef", estimate=fitted.params, std_error=se, conf_low=low, conf_high=high)
-    odds = base.assign(estimand="odds_ratio", estimate=np.exp(fitted.params), std_error=np.exp(fitted.params) * se,
-                       conf_low=np.exp(low), conf_high=np.exp(high))
-    odds = odds[odds["term"] != "_cons"]
-    with np.errstate(divide="ignore", invalid="ignore"):     # a variance of 0 has no log-scale interval
-        _, _, log_low, log_high = wald(np.log(fitted.variance), fitted.variance_se / fitted.variance)
-    lr_statistic, lr_p = fitted.lr_test
-    extra = pd.DataFrame([{"term": f"var(_cons[{group}])", "level": "", "reference": "", "estimand": "variance",
-                           "estimate": fitted.variance, "std_error": fitted.variance_se,
-                           "conf_low": np.exp(log_low), "conf_high": np.exp(log_high)},
-                          {"term": "icc", "level": "", "reference": "", "estimand": "icc", "estimate": fitted.icc},
-                          {"term": "lr_test", "level": "", "reference": "", "estimand": "lr_test",
-                           "estimate": lr_statistic, "statistic": lr_statistic, "p_value": lr_p}])
-    extra = extra.assign(study=study, model=model, sample=sample, equation=equation, n_obs=fitted.n_obs,
-                         converged=fitted.converged)
-    return pd.concat([coef, odds, extra], ignore_index=True)[TIDY_COLUMNS]

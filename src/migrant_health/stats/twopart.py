@@ -12,12 +12,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .estimators import fit
 from .margins import Margins, average_marginal_effects, evaluation_part, margins
-from .models import FittedModel, ModelSpec, fit
+from .models import FittedModel
+from .spec import ModelSpec
 
 
 @dataclass
 class TwoPartFit:
+    """The two parts as fitted on their own (a study's equations are fitted once and combined
+    here), and the rows over which the combined effects are averaged (the first part's)."""
     first: FittedModel
     second: FittedModel
     data: pd.DataFrame

@@ -41,7 +41,7 @@ import statsmodels.api as sm
 from ..sample import xtile
 from ..stats.design import Design
 from ..stats.margins import average_marginal_effects, evaluation_part, margins
-from ..stats.models import ModelSpec, fit
+from ..stats import ModelSpec, fit
 
 EQUATIONS = {"participation": ("reimbursed", "response", "ame"),
              "amount": ("reimbursement_amount", "linear", "log_effect"),

@@ -27,7 +27,8 @@ import pandas as pd
 from scipy.special import expit
 
 from ..stats.design import Design
-from ..stats.models import ModelSpec, fit, logit_newton
+from ..stats import ModelSpec, fit
+from ..stats.models import logit_newton
 from ..stats.odds_ratios import odds_ratios
 from .calibrate import newton
 

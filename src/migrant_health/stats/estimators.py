@@ -1,0 +1,66 @@
+"""One seam for every estimator: `kind` -> the function that fits it and what it supports.
+
+Every fit returned here shares one protocol: `spec`, `params`, `cov` (from a
+stats.variance.Variance), `labels` ((term, level, reference) per parameter), `n_obs`,
+`converged`, `messages` and `tidy()` (coefficient rows). Index models (probit, logit, glm,
+ols) also carry what margins need: `design`, `X`, `link`, `weights`, `data`.
+
+Adding an estimator is a function returning such a fit and one entry in ESTIMATORS; a
+combination an estimator does not support is refused here (and in the config schema),
+never silently ignored.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+
+from ..errors import InputError
+from . import mixed, models
+from .spec import SUPPORTS, ModelSpec, Supports
+
+
+@dataclass(frozen=True)
+class Estimator:
+    fit: Callable
+    description: str
+    supports: Supports
+
+
+ESTIMATORS = {
+    "probit": Estimator(models.fit_index_model, "probit (maximum likelihood)", SUPPORTS["probit"]),
+    "logit": Estimator(models.fit_index_model, "logit (maximum likelihood)", SUPPORTS["logit"]),
+    "glm": Estimator(models.fit_index_model, "generalised linear model of `family` and `link`", SUPPORTS["glm"]),
+    "ols": Estimator(models.fit_index_model, "linear regression (least squares)", SUPPORTS["ols"]),
+    "melogit": Estimator(mixed.fit_mixed_logit, "random-intercept logit by `group`, fitted as lme4's glmer",
+                         SUPPORTS["melogit"]),
+}
+
+
+def check_supported(spec: ModelSpec) -> None:
+    """Refuse a specification its estimator would not honour."""
+    if spec.kind not in ESTIMATORS:
+        raise InputError(f"{spec.name}: kind '{spec.kind}' is not one of {', '.join(ESTIMATORS)}.")
+    estimator = ESTIMATORS[spec.kind].supports
+    if spec.vce not in estimator.vce:
+        raise InputError(f"{spec.name}: kind {spec.kind} supports vce {', '.join(estimator.vce)}, not "
+                         f"'{spec.vce}'.")
+    if spec.weights and not estimator.weights:
+        raise InputError(f"{spec.name}: kind {spec.kind} does not take probability weights ({spec.weights}).")
+    if spec.weights and spec.vce == "oim":
+        raise InputError(f"{spec.name}: probability weights need vce robust or cluster (as in Stata).")
+    if spec.vce == "cluster" and not spec.cluster:
+        raise InputError(f"{spec.name}: vce cluster needs `cluster:` (the variable identifying clusters).")
+    if estimator.group and not spec.group:
+        raise InputError(f"{spec.name}: kind {spec.kind} needs `group:` (the variable identifying the groups).")
+    if spec.group and not estimator.group:
+        raise InputError(f"{spec.name}: kind {spec.kind} takes no `group:` ({spec.group}); use kind melogit "
+                         f"for a random intercept, or vce cluster for clustered standard errors.")
+    spec.family_and_link()
+
+
+def fit(spec: ModelSpec, data: pd.DataFrame):
+    """Fit one equation with the estimator of its kind."""
+    check_supported(spec)
+    return ESTIMATORS[spec.kind].fit(spec, data)

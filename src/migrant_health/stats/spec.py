@@ -1,0 +1,68 @@
+"""What a methods section says about one equation: its outcome, covariates, estimator,
+variance and sample design."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import InputError
+
+# Variance types (stats/variance.py computes them).
+VCE_TYPES = {
+    "oim": "model-based (observed information; after least squares, the conventional s^2 (X'WX)^-1)",
+    "robust": "heteroskedasticity-robust sandwich (Stata's vce(robust))",
+    "cluster": "cluster-robust sandwich (Stata's vce(cluster)); needs `cluster:`",
+}
+
+
+@dataclass(frozen=True)
+class Supports:
+    """What an estimator honours (anything else is refused, never ignored). Kept here, free of
+    numerical imports, so that config validation can read it before any job starts."""
+    vce: tuple = tuple(VCE_TYPES)
+    weights: bool = True          # probability weights
+    margins: bool = True          # average marginal effects (index models)
+    group: bool = False           # a random intercept by `group` (and `nagq`)
+
+
+SUPPORTS = {"probit": Supports(), "logit": Supports(), "glm": Supports(), "ols": Supports(),
+            "melogit": Supports(vce=("oim",), weights=False, margins=False, group=True)}
+
+# The family and link each kind implies (None: given by the specification).
+KIND_FAMILY_LINK = {"probit": ("binomial", "probit"), "logit": ("binomial", "logit"), "glm": (None, None),
+                    "ols": ("gaussian", "identity"), "melogit": ("binomial", "logit")}
+FAMILY_NAMES = ("binomial", "gamma", "gaussian", "poisson", "inverse_gaussian", "negative_binomial", "tweedie")
+LINK_NAMES = ("logit", "probit", "log", "identity", "cloglog", "inverse_power", "sqrt", "inverse_squared")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    outcome: str
+    covariates: list
+    kind: str = "glm"              # a key of stats.estimators.ESTIMATORS
+    family: str | None = None      # for glm: binomial, gamma, gaussian, poisson, ...
+    link: str | None = None        # for glm: log, identity, logit, probit, ...
+    vce: str = "oim"               # a key of VCE_TYPES
+    cluster: str | None = None
+    weights: str | None = None
+    name: str = "model"
+    group: str | None = None       # melogit: the variable identifying the groups
+    nagq: int = 1                  # melogit: 1 Laplace, more: adaptive Gauss-Hermite points
+
+    def family_and_link(self) -> tuple[str, str]:
+        if self.kind not in KIND_FAMILY_LINK:
+            raise InputError(f"{self.name}: kind '{self.kind}' is not one of {', '.join(KIND_FAMILY_LINK)}.")
+        family, link = KIND_FAMILY_LINK[self.kind]
+        family, link = family or self.family, link or self.link
+        if family not in FAMILY_NAMES:
+            raise InputError(f"{self.name}: family '{family}' is not one of {', '.join(FAMILY_NAMES)}.")
+        if link not in LINK_NAMES:
+            raise InputError(f"{self.name}: link '{link}' is not one of {', '.join(LINK_NAMES)}.")
+        return family, link
+
+    @property
+    def variables(self) -> list[str]:
+        """Every variable the equation reads: outcome, covariates, weights, clusters, groups."""
+        from .design import parse_covariate
+
+        used = [self.outcome] + [parse_covariate(c).variable for c in self.covariates]
+        return used + [v for v in (self.weights, self.cluster if self.vce == "cluster" else None, self.group) if v]

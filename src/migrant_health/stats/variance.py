@@ -1,0 +1,83 @@
+"""Variance of an estimate, as Stata computes it: one module for every estimator.
+
+An estimator hands over its bread (the inverse of the information: -H^-1 after maximum
+likelihood, (X'WX)^-1 after least squares) and its per-observation scores (estimating
+functions); the variance type and the estimator's family of small-sample conventions decide
+the rest:
+
+  vce       maximum likelihood (`ml`)          least squares (`regress`)
+  oim       bread (observed information)       s^2 (X'WX)^-1, s^2 = sum w e^2 / (n - k)
+  robust    n/(n-1) bread M bread              n/(n-k) bread M bread (HC1)
+  cluster   G/(G-1) bread M_G bread            G/(G-1) (n-1)/(n-k) bread M_G bread
+
+with M = sum_i s_i s_i' and M_G the same over the scores summed within clusters.
+Inference: normal after maximum likelihood; Student t after least squares, with n - k
+degrees of freedom, or G - 1 with clustered variance (Stata's `regress`, [R] regress).
+
+Adding a variance type is a branch in `sandwich` and one entry in stats/spec.py's VCE_TYPES
+(pure data, which config validation reads before any job starts).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .spec import VCE_TYPES
+
+CONVENTIONS = ("ml", "regress")
+
+
+@dataclass(frozen=True)
+class Variance:
+    """A covariance matrix and how to draw inference from it."""
+    cov: np.ndarray
+    vce: str
+    df: float | None = None          # None: normal inference; else Student t with df
+    n_clusters: int | None = None
+
+    @property
+    def std_errors(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.cov))
+
+
+def cluster_index(clusters) -> tuple[np.ndarray, int]:
+    """Each observation's cluster as 0..G-1, and G."""
+    codes = pd.factorize(pd.Series(np.asarray(clusters)), sort=True)[0]
+    return codes, int(codes.max()) + 1
+
+
+def _summed_within(scores: np.ndarray, clusters) -> tuple[np.ndarray, int]:
+    codes, g = cluster_index(clusters)
+    summed = np.zeros((g, scores.shape[1]))
+    np.add.at(summed, codes, scores)
+    return summed, g
+
+
+def sandwich(bread: np.ndarray, scores: np.ndarray, vce: str, convention: str = "ml", clusters=None,
+             residual_variance: float | None = None, where: str = "model") -> Variance:
+    """The covariance of the estimate (see the module docstring for the conventions).
+
+    `residual_variance` is s^2 of a least-squares fit (its model-based variance is s^2 bread).
+    """
+    if vce not in VCE_TYPES:
+        raise InputError(f"{where}: vce '{vce}' is not one of {', '.join(VCE_TYPES)}.")
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention '{convention}' is not one of {', '.join(CONVENTIONS)}")
+    n, k = scores.shape
+    least_squares = convention == "regress"
+    df = float(n - k) if least_squares else None
+    if vce == "oim":
+        return Variance(bread * residual_variance if least_squares else bread, vce, df)
+    if vce == "robust":
+        factor = n / (n - k) if least_squares else n / (n - 1)
+        return Variance(factor * bread @ (scores.T @ scores) @ bread, vce, df)
+    if clusters is None:
+        raise InputError(f"{where}: vce cluster needs `cluster:` (the variable identifying clusters).")
+    summed, g = _summed_within(scores, clusters)
+    if g < 2:
+        raise InputError(f"{where}: vce cluster needs at least 2 clusters; the sample has {g}.")
+    factor = g / (g - 1) * ((n - 1) / (n - k) if least_squares else 1.0)
+    return Variance(factor * bread @ (summed.T @ summed) @ bread, vce, float(g - 1) if least_squares else None, g)
