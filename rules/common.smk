@@ -1,15 +1,18 @@
-# Helpers shared by the rules: config validation, paths, and running a package step.
+# Shared by the rules: config validation, what each study produces, and running a step.
+import multiprocessing
+import os
 import sys
-import threading
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from migrant_health.config import CONCENTRATION_FIGURES, CONCENTRATION_TABLES, GENERATOR_TARGETS, validate_config
+from migrant_health import outputs
+from migrant_health.code_closure import step_sources
+from migrant_health.config import GENERATOR_TARGETS, validate_config
 from migrant_health.errors import InputError
 
 BASE = Path(workflow.basedir)
-PKG = BASE / "src" / "migrant_health"
 
 try:
     validate_config(config, BASE / "schemas" / "config.schema.yaml")
@@ -18,93 +21,68 @@ except InputError as e:
     sys.stderr.write(f"\nConfiguration error: {e}\n\n")
     sys.exit(1)
 
+STUDIES, DATASETS = config["studies"], config["datasets"]
 
-def code(*parts):
-    """Package source files as rule inputs: editing them reruns what they produce."""
-    return [str(PKG / p) for p in parts]
+
+def code(step):
+    """The package modules a step imports (its rule's code inputs), relative to the working
+    directory: editing any of them reruns the step, and moving the checkout reruns nothing."""
+    return [os.path.relpath(path) for path in step_sources(step)]
 
 
 def dataset_of(study):
-    return config["studies"][study]["dataset"]
-
-
-def raw_path(dataset):
-    return config["datasets"][dataset]["path"]
+    return STUDIES[study]["dataset"]
 
 
 def is_synthetic(dataset):
-    return config["datasets"][dataset]["synthetic"]
+    return DATASETS[dataset]["synthetic"]
 
 
-TABLE_FORMATS = ["csv", "md", "tex", "docx"]
+def published_file(study):
+    return f"data/published/{study}.yaml"
 
 
-def table_names(kind):
-    """Names of a kind of table ('tables' or 'effect_tables') across studies, for wildcards."""
-    return sorted({t for s in config["studies"].values() for t in s.get(kind, {})})
+def has_published(study):
+    return Path(published_file(study)).exists()
 
 
-def estimates_of(study):
-    return [f"results/{study}/estimates.csv"] if config["studies"][study].get("models") else []
-
-
-def concentration_of(study):
-    return [f"results/{study}/concentration.csv"] if config["studies"][study].get("concentration") else []
-
-
-CONCENTRATION_OUTPUTS = (["concentration.csv", "decomposition.csv"]
-                         + [f"tables/{t}.{ext}" for t in CONCENTRATION_TABLES for ext in TABLE_FORMATS]
-                         + [f"figures/{f}.{ext}" for f in CONCENTRATION_FIGURES for ext in ("png", "pdf")])
-
-
-def descriptives_of(study):
-    return [f"results/{study}/descriptives_{t}.csv" for t in config["studies"][study].get("tables", {})]
-
-
-def truth_of(study):
-    dataset = dataset_of(study)
-    return [f"results/data/{dataset}_synthetic_truth.csv"] if is_synthetic(dataset) else []
-
-
-def study_targets():
-    """Everything a study produces: flow, tables, figures, estimates, comparison."""
-    targets = []
-    for study, spec in config["studies"].items():
-        targets.append(f"results/{study}/flow.csv")
-        for table in list(spec.get("tables", {})) + list(spec.get("effect_tables", {})):
-            targets += expand(f"results/{study}/tables/{table}.{{ext}}", ext=TABLE_FORMATS)
-        for name in spec.get("figures", {}):
-            targets += expand(f"results/{study}/figures/{name}.{{ext}}", ext=["png", "pdf"])
-        targets += estimates_of(study)
-        if spec.get("concentration"):
-            targets += [f"results/{study}/{name}" for name in CONCENTRATION_OUTPUTS]
-        if Path(f"data/published/{study}.yaml").exists():
-            targets.append(f"results/{study}/comparison.csv")
-    return targets
+def names_of(kind):
+    """Names of a kind of table or figure across studies, for wildcard constraints."""
+    return "|".join(sorted({name for s in STUDIES.values() for name in s.get(kind, {})})) or "no_" + kind
 
 
 def all_targets():
-    targets = study_targets() + ["results/report.html"]
-    for dataset in {s["dataset"] for s in config["studies"].values()}:
-        targets.append(f"results/data/{dataset}_codebook.csv")
-    return targets
+    targets = [f for name, study in STUDIES.items() for f in outputs.study_files(name, study, has_published(name))]
+    used = sorted({s["dataset"] for s in STUDIES.values()})
+    targets += [f for name in used for f in outputs.dataset_files(name, DATASETS[name])]
+    return targets + ["results/report.html"]
 
 
-# One job body at a time: with the profile's force-use-threads, jobs share this process.
-JOB_LOCK = threading.Lock()
+# Job bodies run in worker processes forked from one server that has imported the package and
+# its numerical libraries once: jobs run in parallel (one per core) without each paying a new
+# interpreter, a parse of the workflow and the imports. Created at the first job, so that a dry
+# or no-op run imports none of it. On a cluster each job is its own process and runs in place.
+_POOL = None
 
 
-def run_step(log_path, step: str, *args, **kwargs):
-    """Call one function of migrant_health.workflow by name; bad input ends the job with its
-    message, not a traceback. Imported here, not when the workflow is parsed, so that a dry or
-    no-op run does not load pandas, scipy and statsmodels."""
-    from migrant_health import workflow
+def _pool():
+    global _POOL
+    if _POOL is None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["migrant_health.steps.preload"])
+        _POOL = ProcessPoolExecutor(max_workers=max(1, workflow.cores), mp_context=context)
+    return _POOL
 
-    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+
+def run_step(step, log, **kwargs):
+    """Run steps.<step>.<step>(**kwargs); bad input ends the job with its message (in the log
+    too), not a traceback."""
+    from migrant_health.steps import run
+
     try:
-        with JOB_LOCK:
-            getattr(workflow, step)(*args, **kwargs)
+        if workflow.is_main_process:
+            _pool().submit(run, step, log, kwargs).result()
+        else:
+            run(step, log, kwargs)
     except InputError as e:
-        Path(log_path).write_text(f"{e}\n")
         raise WorkflowError(str(e)) from None
-    Path(log_path).write_text("ok\n")

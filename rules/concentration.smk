@@ -5,17 +5,24 @@ rule concentration:
     input:
         analytic="data/analytic/{study}.parquet",
         estimates="results/{study}/estimates.csv",
-        code=code("inequality.py", "workflow.py", "stats/concentration.py", "stats/design.py", "figures/plots.py",
-                  "tables/render.py"),
+        code=code("concentration"),
     output:
-        [f"results/{{study}}/{name}" for name in CONCENTRATION_OUTPUTS],
+        concentration="results/{study}/concentration.csv",
+        decomposition="results/{study}/decomposition.csv",
+        tables=[f"results/{{study}}/tables/{t}.{ext}" for t in outputs.CONCENTRATION_TABLES
+                for ext in outputs.TABLE_FORMATS],
+        figures=[f"results/{{study}}/figures/{f}.{ext}" for f in outputs.CONCENTRATION_FIGURES
+                 for ext in outputs.FIGURE_FORMATS],
     params:
-        study=lambda w: {k: config["studies"][w.study].get(k, {}) for k in ("concentration", "models", "labels")},
+        spec=lambda w: STUDIES[w.study]["concentration"],
+        models=lambda w: STUDIES[w.study]["models"],
+        labels=lambda w: STUDIES[w.study].get("labels", {}),
         synthetic=lambda w: is_synthetic(dataset_of(w.study)),
     log:
         "logs/concentration_{study}.log",
     message:
         "Concentration indices and their decomposition for {wildcards.study}"
     run:
-        run_step(log[0], "concentration", wildcards.study, params.study, input.analytic, input.estimates,
-                 f"results/{wildcards.study}", params.synthetic)
+        run_step(rule, log[0], study=wildcards.study, spec=params.spec, models=params.models, labels=params.labels,
+                 analytic=input.analytic, estimates=input.estimates, out_dir=f"results/{wildcards.study}",
+                 synthetic=params.synthetic)

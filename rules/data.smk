@@ -1,44 +1,44 @@
 # Raw release (synthetic when configured) -> canonical respondent-level data.
 
 
-if any(d["synthetic"] for d in config["datasets"].values()):
-
-    rule synthesize:
-        input:
-            published=lambda w: [f"data/published/{name}.yaml" for name in
-                                 GENERATOR_TARGETS[config["datasets"][w.dataset]["generator"]["survey"]]],
-            codebook=lambda w: config["datasets"][w.dataset]["codebook"],
-            code=code("synth/cmds2014.py", "synth/jinan_mefc.py", "synth/quota.py", "synth/release.py",
-                      "synth/benefit_truth.py", "synth/medical_return_truth.py", "synth/inequality_truth.py",
-                      "synth/calibrate.py", "stats/margins.py", "stats/design.py", "stats/concentration.py"),
-        output:
-            raw="data/raw/{dataset}_synthetic.sav",
-            truth="results/data/{dataset}_synthetic_truth.csv",
-            notes="results/data/{dataset}_synthetic_notes.txt",
-        params:
-            dataset=lambda w: config["datasets"][w.dataset],
-        log:
-            "logs/synthesize_{dataset}.log",
-        message:
-            "Generating the synthetic {wildcards.dataset} release (calibrated to data/published)"
-        run:
-            run_step(log[0], "synthesize", params.dataset, "data/published", output.raw, output.truth,
-                     output.notes)
+rule synthesize:
+    # Only a dataset declared synthetic is ever generated: a real dataset whose file is missing
+    # stops the run instead of being replaced by synthetic data.
+    wildcard_constraints:
+        dataset="|".join(name for name, d in DATASETS.items() if d["synthetic"]) or "no_synthetic_datasets",
+    input:
+        published=lambda w: [published_file(name) for name in
+                             GENERATOR_TARGETS[DATASETS[w.dataset]["generator"]["survey"]]],
+        codebook=lambda w: DATASETS[w.dataset]["codebook"],
+        code=code("synthesize"),
+    output:
+        raw="data/raw/{dataset}_synthetic.sav",
+        truth="results/data/{dataset}_synthetic_truth.csv",
+        notes="results/data/{dataset}_synthetic_notes.txt",
+    params:
+        dataset=lambda w: DATASETS[w.dataset],
+    log:
+        "logs/synthesize_{dataset}.log",
+    message:
+        "Generating the synthetic {wildcards.dataset} release (calibrated to data/published)"
+    run:
+        run_step(rule, log[0], dataset=params.dataset, published=list(input.published), raw=output.raw,
+                 truth=output.truth, notes=output.notes)
 
 
 rule ingest:
     input:
-        raw=lambda w: raw_path(w.dataset),
-        codebook=lambda w: config["datasets"][w.dataset]["codebook"],
-        code=code("io/read.py", "io/codebook.py", "derive.py"),
+        raw=lambda w: DATASETS[w.dataset]["path"],
+        codebook=lambda w: DATASETS[w.dataset]["codebook"],
+        code=code("ingest"),
     output:
         interim="data/interim/{dataset}.parquet",
         report="results/data/{dataset}_codebook.csv",
     params:
-        dataset=lambda w: config["datasets"][w.dataset],
+        dataset=lambda w: DATASETS[w.dataset],
     log:
         "logs/ingest_{dataset}.log",
     message:
         "Reading {input.raw} through {input.codebook}"
     run:
-        run_step(log[0], "ingest", params.dataset, input.raw, output.interim, output.report)
+        run_step(rule, log[0], dataset=params.dataset, raw=input.raw, interim=output.interim, report=output.report)

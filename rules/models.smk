@@ -1,21 +1,63 @@
-# Analytic sample -> tidy estimates of every equation in every subsample.
+# Analytic sample -> tidy estimates: one job per unit of a study's models (an equation, or a
+# two-part model's parts and their combination), then gathered in config order.
+from migrant_health.outputs import model_units
+
+
+def units_of(study):
+    return list(model_units(STUDIES[study]["models"]))
+
+
+def unit_models(study, unit):
+    """What a unit's fit reads of the models: editing one equation refits that unit only."""
+    models = STUDIES[study]["models"]
+    equations = model_units(models)[unit]
+    return {**{k: v for k, v in models.items() if k != "equations"},
+            "equations": {name: models["equations"][name] for name in equations}}
+
+
+def unit_files(study, kind):
+    return [f"results/{study}/fits/{unit}_{kind}.csv" for unit in units_of(study)]
 
 
 rule fit_models:
     input:
         analytic="data/analytic/{study}.parquet",
-        code=code("estimation.py", "stats/models.py", "stats/margins.py", "stats/design.py",
-                  "stats/twopart.py", "stats/odds_ratios.py", "stats/inference.py", "stats/mixed.py"),
+        code=code("fit_models"),
+    output:
+        estimates="results/{study}/fits/{unit}_estimates.csv",
+        flow="results/{study}/fits/{unit}_flow.csv",
+        messages="results/{study}/fits/{unit}_messages.csv",
+    params:
+        models=lambda w: unit_models(w.study, w.unit),
+    log:
+        "logs/fit_models_{study}_{unit}.log",
+    message:
+        "Fitting {wildcards.study} {wildcards.unit}"
+    run:
+        run_step(rule, log[0], study=wildcards.study, unit=wildcards.unit, models=params.models,
+                 analytic=input.analytic, estimates=output.estimates, flow=output.flow, messages=output.messages)
+
+
+rule gather_estimates:
+    input:
+        estimates=lambda w: unit_files(w.study, "estimates"),
+        flows=lambda w: unit_files(w.study, "flow"),
+        messages=lambda w: unit_files(w.study, "messages"),
+        code=code("gather_estimates"),
     output:
         estimates="results/{study}/estimates.csv",
         flow="results/{study}/model_flow.csv",
         messages="results/{study}/model_messages.txt",
     params:
-        study=lambda w: {"models": config["studies"][w.study]["models"]},
+        # The order only: samples, equation names, the two-part pair.
+        models=lambda w: {"samples": STUDIES[w.study]["models"].get("samples"),
+                          "equations": {name: {} for name in STUDIES[w.study]["models"]["equations"]},
+                          "two_part": STUDIES[w.study]["models"].get("two_part")},
     log:
-        "logs/fit_{study}.log",
+        "logs/gather_estimates_{study}.log",
     message:
-        "Fitting the {wildcards.study} models"
+        "Gathering the {wildcards.study} estimates"
     run:
-        run_step(log[0], "fit_study", wildcards.study, params.study, input.analytic, output.estimates,
-                 output.flow, output.messages)
+        run_step(rule, log[0], models=params.models, unit_estimates=list(input.estimates),
+                 unit_flows=list(input.flows), unit_messages=list(input.messages), estimates=output.estimates,
+                 flow=output.flow, messages=output.messages)

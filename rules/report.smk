@@ -4,11 +4,14 @@
 rule compare:
     input:
         published="data/published/{study}.yaml",
-        estimates=lambda w: estimates_of(w.study) + concentration_of(w.study),
-        descriptives=lambda w: descriptives_of(w.study),
-        truth=lambda w: truth_of(w.study),
+        estimates=lambda w: ([f"results/{w.study}/estimates.csv"] if STUDIES[w.study].get("models") else [])
+                            + ([f"results/{w.study}/concentration.csv"] if STUDIES[w.study].get("concentration")
+                               else []),
+        descriptives=lambda w: [f"results/{w.study}/descriptives_{t}.csv" for t in STUDIES[w.study].get("tables", {})],
+        truth=lambda w: ([f"results/data/{dataset_of(w.study)}_synthetic_truth.csv"]
+                         if is_synthetic(dataset_of(w.study)) else []),
         analytic="data/analytic/{study}.parquet",
-        code=code("published.py", "workflow.py"),
+        code=code("compare"),
     output:
         comparison="results/{study}/comparison.csv",
     log:
@@ -16,22 +19,23 @@ rule compare:
     message:
         "Comparing {wildcards.study} with its published numbers"
     run:
-        run_step(log[0], "compare", input.published, list(input.estimates),
-                 list(input.descriptives), input.truth[0] if input.truth else None, input.analytic,
-                 output.comparison)
+        run_step(rule, log[0], published=input.published, estimates=list(input.estimates),
+                 descriptives=list(input.descriptives), truth=list(input.truth), analytic=input.analytic,
+                 comparison=output.comparison)
 
 
 rule report:
     input:
-        study_outputs=study_targets(),
-        generator_notes=[f"results/data/{d}_synthetic_notes.txt" for d in sorted({s["dataset"] for s in
-                         config["studies"].values()}) if is_synthetic(d)],
-        code=code("report/html.py"),
+        study_outputs=[f for f in all_targets() if f != "results/report.html"],
+        code=code("report"),
     output:
         report="results/report.html",
+    params:
+        studies=STUDIES,
+        synthetic={name: d["synthetic"] for name, d in DATASETS.items()},
     log:
         "logs/report.log",
     message:
         "Writing results/report.html"
     run:
-        run_step(log[0], "report", config, output.report)
+        run_step(rule, log[0], studies=params.studies, synthetic=params.synthetic, report=output.report)

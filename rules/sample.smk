@@ -1,20 +1,20 @@
 # Canonical data -> a study's analytic sample, with every exclusion counted.
 
 
-rule sample:
+rule analytic_sample:
     input:
         interim=lambda w: f"data/interim/{dataset_of(w.study)}.parquet",
-        code=code("sample.py"),
+        code=code("analytic_sample"),
     output:
         analytic="data/analytic/{study}.parquet",
         flow="results/{study}/flow.csv",
     params:
         # Only the sample definition: editing a table or a model does not redraw the sample.
-        spec=lambda w: {k: config["studies"][w.study].get(k) for k in ("sample", "quantile_groups")},
+        spec=lambda w: {k: STUDIES[w.study].get(k) for k in ("sample", "quantile_groups")},
     log:
-        "logs/sample_{study}.log",
+        "logs/analytic_sample_{study}.log",
     message:
         "Applying the {wildcards.study} sample filters"
     run:
-        run_step(log[0], "make_sample", wildcards.study, params.spec, input.interim,
-                 output.analytic, output.flow)
+        run_step(rule, log[0], study=wildcards.study, spec=params.spec, interim=input.interim,
+                 analytic=output.analytic, flow=output.flow)

@@ -1,43 +1,44 @@
-# Analytic sample -> descriptive tables (tidy numbers and the printed layout).
+# Analytic sample -> descriptive tables; estimates -> effect tables (tidy numbers and four formats).
 
 
 rule descriptive_table:
     wildcard_constraints:
-        table="|".join(table_names("tables")),
+        table=names_of("tables"),
     input:
         analytic="data/analytic/{study}.parquet",
-        code=code("tables/descriptive.py", "tables/render.py"),
+        code=code("descriptive_table"),
     output:
         tidy="results/{study}/descriptives_{table}.csv",
         tables=multiext("results/{study}/tables/{table}", ".csv", ".md", ".tex", ".docx"),
     params:
-        study=lambda w: {"tables": {w.table: config["studies"][w.study]["tables"][w.table]}},
+        spec=lambda w: STUDIES[w.study]["tables"][w.table],
         synthetic=lambda w: is_synthetic(dataset_of(w.study)),
     log:
-        "logs/table_{study}_{table}.log",
+        "logs/descriptive_table_{study}_{table}.log",
     message:
         "Writing {wildcards.study} {wildcards.table}"
     run:
-        run_step(log[0], "descriptive_table", wildcards.study, params.study, wildcards.table,
-                 input.analytic, output.tidy, f"results/{wildcards.study}/tables/{wildcards.table}",
-                 params.synthetic)
+        run_step(rule, log[0], study=wildcards.study, table=wildcards.table, spec=params.spec,
+                 analytic=input.analytic, tidy=output.tidy, stem=f"results/{wildcards.study}/tables/{wildcards.table}",
+                 synthetic=params.synthetic)
 
 
 rule effect_table:
+    wildcard_constraints:
+        table=names_of("effect_tables"),
     input:
         estimates="results/{study}/estimates.csv",
-        code=code("tables/effects.py", "tables/render.py"),
+        code=code("effect_table"),
     output:
         tables=multiext("results/{study}/tables/{table}", ".csv", ".md", ".tex", ".docx"),
-    wildcard_constraints:
-        table="|".join(table_names("effect_tables")) or "no_effect_tables",
     params:
-        study=lambda w: {k: config["studies"][w.study].get(k, {}) for k in ("effect_tables", "labels")},
+        spec=lambda w: STUDIES[w.study]["effect_tables"][w.table],
+        labels=lambda w: STUDIES[w.study].get("labels", {}),
         synthetic=lambda w: is_synthetic(dataset_of(w.study)),
     log:
         "logs/effect_table_{study}_{table}.log",
     message:
         "Writing {wildcards.study} {wildcards.table}"
     run:
-        run_step(log[0], "effect_table", params.study, wildcards.table, input.estimates,
-                 f"results/{wildcards.study}/tables/{wildcards.table}", params.synthetic)
+        run_step(rule, log[0], spec=params.spec, labels=params.labels, estimates=input.estimates,
+                 stem=f"results/{wildcards.study}/tables/{wildcards.table}", synthetic=params.synthetic)

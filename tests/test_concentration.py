@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from migrant_health.stats import concentration as ci
+from migrant_health.stats import conindex as ci
 from migrant_health.stats.mixed import (_ExactApproximation, _glmer_covariance, _GlmerDeviance, _newton_minimise,
                                          deriv12_hessian, fit_random_intercept_logit)
 

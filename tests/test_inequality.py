@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from conftest import PUBLISHED, analytic_sample, validated_config
-from migrant_health import inequality, published
+from migrant_health import concentration, published
 from migrant_health.errors import InputError
 from migrant_health.estimation import fit_models
 from test_concentration import cbpp
@@ -30,7 +30,7 @@ def test_synthetic_population_has_the_published_indices(release):
 
 
 def test_default_run_indices_within_3_standard_errors_and_rates_within_half_a_point(workers):
-    tidy = inequality.indices(workers, STUDY["concentration"], "inequality")
+    tidy = concentration.indices(workers, STUDY["concentration"], "inequality")
     standard = tidy[(tidy["estimand"] == "concentration_index") & (tidy["sample"] == "total")].set_index("equation")
     for outcome, value in PUBLISHED_INDEX.items():
         row = standard.loc[outcome]
@@ -39,7 +39,7 @@ def test_default_run_indices_within_3_standard_errors_and_rates_within_half_a_po
 
 
 def test_group_comparison_and_every_index_are_reported(workers):
-    tidy = inequality.indices(workers, STUDY["concentration"], "inequality")
+    tidy = concentration.indices(workers, STUDY["concentration"], "inequality")
     outpatient = tidy[tidy["equation"] == "outpatient_2w"]
     assert set(outpatient["estimand"]) == {"concentration_index", "wagstaff", "erreygers", "generalized",
                                            "difference"}
@@ -54,7 +54,7 @@ def test_group_comparison_and_every_index_are_reported(workers):
 
 
 def test_decomposition_adds_up_to_the_index(workers, default_estimates):
-    dec = inequality.decompositions(workers, STUDY["concentration"], STUDY["models"], default_estimates)
+    dec = concentration.decompositions(workers, STUDY["concentration"], STUDY["models"], default_estimates)
     for outcome in PUBLISHED_INDEX:
         table = dec[dec["outcome"] == outcome].set_index("determinant")
         parts = table.drop(index="total")["contribution"].sum()

@@ -106,11 +106,11 @@ def test_characteristics_table_by_a_boolean_outcome(default_sample):
     from migrant_health.tables.descriptive import describe
 
     tidy = describe(default_sample, STUDY["tables"]["characteristics"], "medical_return", "characteristics")
-    counts = tidy[(tidy["term"] == "settle_intention") & (tidy["estimand"] == "count")].set_index("sample")
+    counts = tidy[(tidy["term"] == "settle_intention") & (tidy["estimand"] == "count")].set_index("column")
     returned = default_sample["medical_return"].astype(bool)
     assert counts.loc["True", "estimate"] == (default_sample["settle_intention"] & returned).sum()
     assert counts.loc["True", "n_obs"] + counts.loc["False", "n_obs"] == len(default_sample)
-    tests = tidy[(tidy["sample"] == "test") & (tidy["term"] == "medical_insurance")].set_index("estimand")["estimate"]
+    tests = tidy[(tidy["column"] == "test") & (tidy["term"] == "medical_insurance")].set_index("estimand")["estimate"]
     table = pd.crosstab(returned, default_sample["medical_insurance"])
     chi2, p, dof, _ = stats.chi2_contingency(table, correction=False)
     assert tests["p_value"] == pytest.approx(p) and tests["chi2"] == pytest.approx(chi2) and tests["df"] == dof

@@ -50,13 +50,13 @@ def test_benefit_table1_matches_seed_001_in_all_three_columns(canonical):
     """Every percentage within 3 points and every mean within 10% (issue 2's calibration)."""
     doc = published.load(PUBLISHED / "benefit.yaml")
     ours = describe(benefit_sample(canonical), CONFIG["studies"]["benefit"]["tables"]["table1"], "benefit", "table1")
-    printed = published.descriptive_rows(doc)
+    printed = published.descriptive_rows(doc, "table1")
     cmp = published.compare_descriptives(ours, printed)
     judged = cmp[cmp["agrees"].notna()]
     assert len(judged) == printed["estimand"].isin(["percent", "mean"]).sum() == 92
     assert judged["estimate"].notna().all()
     bad = judged[~judged["agrees"].astype(bool)]
-    assert bad.empty, bad[["sample", "term", "level", "estimand", "published", "estimate"]].to_string()
+    assert bad.empty, bad[["column", "term", "level", "estimand", "published", "estimate"]].to_string()
 
 
 def test_benefit_sample_sizes(canonical):

@@ -78,7 +78,7 @@ def test_mefc_study_is_regenerated_from_its_own_dataset(two_runs):
     flow = pd.read_csv(base / "flow.csv")
     assert flow["n_after"].tolist()[:3] == [670, 656, 627]
     cmp = pd.read_csv(base / "comparison.csv")
-    tables = cmp[cmp["model"].str.startswith("Table")]
+    tables = cmp[cmp["table"].fillna("").str.startswith("Table")]
     assert len(tables) > 100 and tables["agrees"].all()
 
 
@@ -118,13 +118,13 @@ def planned_rules(workdir, config_text: str) -> set[str]:
 def test_editing_a_covariate_reruns_only_the_models_and_what_follows(two_runs):
     config = (ROOT / "config.yaml").read_text().replace("        - age2\n", "", 1)  # the benefit study's
     rules = planned_rules(two_runs[1], config)
-    assert {"fit_models", "effect_table", "compare", "report"} <= rules
-    assert not rules & {"synthesize", "ingest", "sample", "descriptive_table", "figure"}
+    assert {"fit_models", "gather_estimates", "effect_table", "compare", "report"} <= rules
+    assert not rules & {"synthesize", "ingest", "analytic_sample", "descriptive_table", "figure"}
 
 
 def test_editing_a_filter_redraws_the_sample_but_not_the_data(two_runs):
     config = (ROOT / "config.yaml").read_text().replace("keep: reimbursed.notna()",
                                                         "keep: reimbursed.notna() and age >= 16")
     rules = planned_rules(two_runs[1], config)
-    assert {"sample", "fit_models", "descriptive_table", "figure", "report"} <= rules
+    assert {"analytic_sample", "fit_models", "descriptive_table", "figure", "report"} <= rules
     assert not rules & {"synthesize", "ingest"}

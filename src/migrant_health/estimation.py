@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .outputs import TWO_PART, model_units
 from .sample import evaluate
 from .stats import ModelSpec, fit, margins, odds_ratios
 from .stats.inference import TIDY_COLUMNS
@@ -30,7 +31,6 @@ from .stats.twopart import TwoPartFit
 
 FLOW_COLUMNS = ["sample", "model", "n_sample", "keep", "n_dropped", "n_obs", "reason"]
 MESSAGE_COLUMNS = ["sample", "model", "message"]
-TWO_PART = "two_part"
 # What an equation reports when config does not say (a random-intercept logit has no margins).
 DEFAULT_REPORT = {"melogit": ["coef", "odds_ratio"]}
 STANDARD_REPORT = ["coef", "ame"]
@@ -50,16 +50,6 @@ def equation_spec(name: str, eq: dict, models: dict) -> ModelSpec:
                      kind=eq["kind"], family=eq.get("family"), link=eq.get("link"),
                      vce=eq.get("vce", models.get("vce", "oim")), cluster=models.get("cluster"),
                      weights=models.get("weights"), name=name, group=eq.get("group"), nagq=eq.get("nagq", 1))
-
-
-def model_units(models: dict) -> dict[str, list[str]]:
-    """Unit name -> the equations it fits, in config order."""
-    pair = models.get("two_part") or {}
-    parts = [pair["first"], pair["second"]] if pair else []
-    units = {name: [name] for name in models["equations"] if name not in parts}
-    if parts:
-        units[TWO_PART] = parts
-    return units
 
 
 def _where(study: str, *keys: str) -> str:

@@ -1,8 +1,16 @@
-"""Published numbers (data/published/*.yaml): loading them as tidy rows and comparing.
+"""Published numbers (data/published/*.yaml) beside ours.
 
-They are compared with results, never used as results. The synthetic generator reads
-them as calibration targets, which is what "calibrated to the published tables" means.
+They are compared with results, never used as results (the synthetic generator reads them
+as calibration targets, which is what "calibrated to the published tables" means).
+
+Each published file declares in `compare:` how each of its blocks is compared, by a kind
+of COMPARATORS; a block that is only a calibration target says `none`. Agreement rules
+live in AGREEMENT, and their wording in RULES: the comparator applies them, each compared
+row carries its rule's text, and the report prints them, so the three cannot disagree.
 """
+from __future__ import annotations
+
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -10,67 +18,145 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from .errors import InputError
+from .io.files import text_levels
+
 KEYS = ["model", "sample", "equation", "term", "level", "estimand"]
+DESCRIPTIVE_KEYS = ["table", "column", "term", "level", "estimand"]
+COMPARISON_COLUMNS = ["block", "table", "column", "model", "sample", "equation", "term", "level", "estimand",
+                      "published", "published_se", "published_conf_low", "published_conf_high", "published_stars",
+                      "estimate", "std_error", "conf_low", "conf_high", "diff", "scale", "z", "agrees", "rule",
+                      "truth", "source"]
+# Keys of a published file that are not blocks of numbers.
+METADATA = ("study", "source", "compare", "p_reading")
+
+# The agreement rules, in one place.
+AGREEMENT = {
+    "effect_se": 2.0,          # effects: within this many published standard errors
+    "printed_se_floor": 0.0005,  # a standard error printed as 0.000 is below half a unit of the last digit
+    "listed_se": 2.0,          # numbers printed without an SE: within this many of our standard errors
+    "count_relative": 0.03,    # sample sizes: within this share of the published n
+    "share_points": 3.0,       # shares and percentages: within this many percentage points
+    "mean_relative": 0.10,     # means: within this share of the published mean
+}
+RULES = {
+    "effect": (f"|ours - published| <= {AGREEMENT['effect_se']:g} published SEs "
+               f"({AGREEMENT['printed_se_floor']:g} for an SE printed as 0.000)"),
+    "odds_ratio": (f"|ln ours - ln published| <= {AGREEMENT['effect_se']:g} published SEs of the log odds ratio "
+                   f"(recovered from the printed 95% CI)"),
+    "listed": f"|ours - published| <= {AGREEMENT['listed_se']:g} of our SEs (printed without an SE)",
+    "n": f"within {100 * AGREEMENT['count_relative']:g}% of the published n",
+    "percent": f"within {AGREEMENT['share_points']:g} percentage points",
+    "mean": f"within {100 * AGREEMENT['mean_relative']:g}% of the published mean",
+    "count": "exactly equal",
+    "printed": "equal at the printed decimals (a p printed as 0.001 read as at most 0.001 where the file says so)",
+}
 
 
-def text_levels(frame: pd.DataFrame) -> pd.DataFrame:
-    """Tidy rows with `level` as text: '' for a term without levels (a CSV reads it back as missing)."""
-    return frame.assign(level=frame["level"].fillna("").astype(str))
+@dataclass
+class Ours:
+    """A study's results the comparators read."""
+    analytic: pd.DataFrame
+    estimates: pd.DataFrame | None = None      # tidy model estimates and concentration indices
+    descriptives: pd.DataFrame | None = None   # tidy descriptive tables (DESCRIPTIVE_KEYS)
 
 
 def load(path) -> dict:
-    return yaml.safe_load(Path(path).read_text())
+    """A published file, its `compare:` declarations checked against its blocks."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise InputError(f"{path}: not valid YAML ({e}).") from None
+    declared = doc.get("compare") or {}
+    blocks = [k for k in doc if k not in METADATA]
+    for block in blocks:
+        if block not in declared:
+            raise InputError(f"{path}: block '{block}' does not say how it is compared; add it to `compare:` "
+                             f"with one of {', '.join(COMPARATORS)}.")
+    for block, kind in declared.items():
+        if block not in doc:
+            raise InputError(f"{path}: compare.{block}: there is no block '{block}' in the file.")
+        if kind not in COMPARATORS:
+            raise InputError(f"{path}: compare.{block}: '{kind}' is not one of {', '.join(COMPARATORS)}.")
+    return doc
 
 
-def descriptive_rows(doc: dict, table: str = "table1") -> pd.DataFrame:
-    """A printed descriptive table as tidy rows (count/percent or mean/sd per column)."""
-    t = doc[table]
+def compare(doc: dict, ours: Ours, blocks=None) -> pd.DataFrame:
+    """Every compared block (or those in `blocks`), in the file's `compare:` order, in COMPARISON_COLUMNS."""
+    frames = [COMPARATORS[kind](doc, block, ours).assign(block=block) for block, kind in doc["compare"].items()
+              if kind != "none" and (blocks is None or block in blocks)]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True).reindex(columns=COMPARISON_COLUMNS) if frames else \
+        pd.DataFrame(columns=COMPARISON_COLUMNS)
+
+
+def _source(doc: dict, table: str, row: str) -> str:
+    return f"{doc['source']['seed']}, {table}, row \"{row}\""
+
+
+# -- sample sizes and shares -------------------------------------------------------------
+
+def sample_rows(doc: dict, block: str, ours: Ours) -> pd.DataFrame:
+    """Published sample size and shares beside ours. Entries without a `statistic` are
+    calibration targets of the generator only."""
+    rows = []
+    for q in doc[block]:
+        if q.get("statistic") == "n":
+            estimate = len(ours.analytic)
+            agrees = abs(estimate - q["value"]) <= AGREEMENT["count_relative"] * q["value"]
+        elif q.get("statistic") == "percent":
+            estimate = 100 * float(ours.analytic[q["variable"]].dropna().astype(float).mean())
+            agrees = abs(estimate - q["value"]) <= AGREEMENT["share_points"]
+        else:
+            continue
+        rows.append({"model": "sample", "sample": "total", "equation": "", "term": q.get("variable", "n"),
+                     "level": "", "estimand": q["statistic"], "published": q["value"], "estimate": estimate,
+                     "diff": estimate - q["value"], "agrees": agrees, "rule": RULES[q["statistic"]],
+                     "source": f"{doc['source']['seed']}, \"{q['row']}\""})
+    return pd.DataFrame(rows)
+
+
+# -- effects printed with their standard errors (a table of models x terms) ----------------
+
+def effect_rows(doc: dict, block: str) -> pd.DataFrame:
+    """Published effects as tidy rows: one per table row and model column. Each cell is
+    [estimate, standard error, stars as printed]."""
+    t = doc[block]
     rows = []
     for r in t["rows"]:
-        for column in t["columns"]:
-            if column not in r:
-                continue
-            first, second = r[column]
-            names = {"mean": ("mean", "sd"), "percent": ("percent", "sd"), "share": ("count", "percent")}[r["stat"]]
-            level = str(r.get("level", "True" if r["stat"] == "percent" else ""))
-            for estimand, value in zip(names, (first, second)):
-                rows.append({"model": table, "sample": column, "equation": "", "term": r["term"],
-                             "level": level, "estimand": estimand, "published": value,
-                             "source": _source(doc, t, r)})
+        for model, meta in t["columns"].items():
+            estimate, se, marks = r[model]
+            rows.append({"model": model, "sample": r.get("sample", "total"), "equation": meta["equation"],
+                         "term": r["term"], "level": str(r.get("level", "")), "estimand": meta["estimand"],
+                         "published": estimate, "published_se": se, "published_stars": marks,
+                         "source": _source(doc, t["table"], r["row"])})
     return pd.DataFrame(rows)
 
 
-def _source(doc: dict, table: dict, row: dict) -> str:
-    return f"{doc['source']['seed']}, {table['table']}, row \"{row['row']}\""
+def compare_effects(estimates: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """diff, z = diff / our SE, and agreement within AGREEMENT['effect_se'] published SEs."""
+    ours = text_levels(estimates)
+    merged = published.merge(ours[KEYS + ["estimate", "std_error"]], on=KEYS, how="left")
+    merged["diff"] = merged["estimate"] - merged["published"]
+    merged["z"] = merged["diff"] / merged["std_error"]
+    bound = AGREEMENT["effect_se"] * merged["published_se"].clip(lower=AGREEMENT["printed_se_floor"])
+    return merged.assign(agrees=merged["diff"].abs() <= bound, rule=RULES["effect"])
 
 
-# A standard error printed as 0.000 is below half a unit of the last digit.
-PRINTED_SE_FLOOR = 0.0005
+def _effects(doc: dict, block: str, ours: Ours) -> pd.DataFrame:
+    return compare_effects(_required(ours.estimates, block), effect_rows(doc, block))
 
 
-def effect_rows(doc: dict, tables=("table3", "table4")) -> pd.DataFrame:
-    """Published marginal effects as tidy rows: one per table row and model column."""
-    rows = []
-    columns = doc["table3"]["columns"]
-    for name in tables:
-        t = doc[name]
-        for r in t["rows"]:
-            for model, meta in columns.items():
-                estimate, se, marks = r[model]
-                rows.append({"model": model, "sample": r.get("sample", "total"), "equation": meta["equation"],
-                             "term": r["term"], "level": str(r.get("level", "")), "estimand": meta["estimand"],
-                             "published": estimate, "published_se": se, "published_stars": marks,
-                             "source": _source(doc, t, r)})
-    return pd.DataFrame(rows)
+# -- estimates listed one by one (odds ratios with CIs, indices without SEs) ----------------
 
-
-def estimate_rows(doc: dict) -> pd.DataFrame:
-    """A study's `estimates:` list as tidy rows. An odds ratio printed with its 95% CI is
+def estimate_rows(doc: dict, block: str = "estimates") -> pd.DataFrame:
+    """A study's listed estimates as tidy rows. An odds ratio printed with its 95% CI is
     compared on the log scale: its standard error is recovered from the interval,
     (ln high - ln low) / (2 x 1.96), and it is matched with our coefficient."""
     z = stats.norm.ppf(0.975)
     rows = []
-    for e in doc.get("estimates", []):
+    for e in doc.get(block, []):
         row = {k: str(e.get(k, "")) for k in KEYS}
         row.update(published=e["estimate"], published_se=e.get("std_error", np.nan),
                    published_stars=e.get("stars", ""), source=f"{doc['source']['seed']}, \"{e['row']}\"")
@@ -81,9 +167,9 @@ def estimate_rows(doc: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def compare_odds_ratios(estimates: pd.DataFrame, published: pd.DataFrame, within_se: float = 2.0) -> pd.DataFrame:
-    """Odds ratios beside ours, judged on the log scale: diff = ln(ours) - ln(published),
-    z = diff / our SE of the log odds, agreement within `within_se` published log SEs."""
+def compare_odds_ratios(estimates: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """Judged on the log scale: diff = ln(ours) - ln(published), z = diff / our SE of the log
+    odds, agreement within AGREEMENT['effect_se'] published log SEs."""
     ours = text_levels(estimates)
     coef = ours[ours["estimand"] == "coef"][[k for k in KEYS if k != "estimand"] + ["std_error"]]
     odds = ours[ours["estimand"] == "odds_ratio"][KEYS + ["estimate", "conf_low", "conf_high"]]
@@ -91,22 +177,67 @@ def compare_odds_ratios(estimates: pd.DataFrame, published: pd.DataFrame, within
               .merge(coef, on=[k for k in KEYS if k != "estimand"], how="left"))
     merged["diff"] = np.log(merged["estimate"]) - np.log(merged["published"])
     merged["z"] = merged["diff"] / merged["std_error"]
-    merged["agrees"] = merged["diff"].abs() <= within_se * merged["published_se"]
-    merged["scale"] = "log"
-    return merged
+    return merged.assign(agrees=merged["diff"].abs() <= AGREEMENT["effect_se"] * merged["published_se"],
+                         scale="log", rule=RULES["odds_ratio"])
 
 
-def compare_listed(estimates: pd.DataFrame, published: pd.DataFrame, within_se: float = 2.0) -> pd.DataFrame:
-    """Published numbers printed without a standard error (e.g. concentration indices) beside
-    ours: z = diff / our SE, agreement within `within_se` of our standard errors."""
+def compare_listed(estimates: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """Numbers printed without a standard error (e.g. concentration indices) beside ours:
+    z = diff / our SE, agreement within AGREEMENT['listed_se'] of our standard errors."""
     ours = text_levels(estimates)
     merged = published.drop(columns=["published_se"]).merge(
         ours[KEYS + ["estimate", "std_error", "conf_low", "conf_high"]], on=KEYS, how="left")
     merged["diff"] = merged["estimate"] - merged["published"]
     merged["z"] = merged["diff"] / merged["std_error"]
-    merged["agrees"] = merged["z"].abs() <= within_se
+    return merged.assign(agrees=merged["z"].abs() <= AGREEMENT["listed_se"], rule=RULES["listed"])
+
+
+def _estimates(doc: dict, block: str, ours: Ours) -> pd.DataFrame:
+    listed = estimate_rows(doc, block)
+    estimates = _required(ours.estimates, block)
+    odds = listed["estimand"] == "odds_ratio"
+    return pd.concat([compare_odds_ratios(estimates, listed[odds]), compare_listed(estimates, listed[~odds])],
+                     ignore_index=True)
+
+
+# -- descriptive tables ----------------------------------------------------------------------
+
+def descriptive_rows(doc: dict, block: str) -> pd.DataFrame:
+    """A printed descriptive table (the study's table of the same name) as tidy rows:
+    count and percent, or mean and sd, per column."""
+    t = doc[block]
+    names = {"mean": ("mean", "sd"), "percent": ("percent", "sd"), "share": ("count", "percent")}
+    rows = []
+    for r in t["rows"]:
+        level = str(r.get("level", "True" if r["stat"] == "percent" else ""))
+        for column in t["columns"]:
+            if column not in r:
+                continue
+            for estimand, value in zip(names[r["stat"]], r[column]):
+                rows.append({"table": block, "column": column, "term": r["term"], "level": level,
+                             "estimand": estimand, "published": value, "source": _source(doc, t["table"], r["row"])})
+    return pd.DataFrame(rows)
+
+
+def compare_descriptives(ours: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """A percent agrees within AGREEMENT['share_points'], a mean within AGREEMENT['mean_relative'];
+    counts and SDs are shown, not judged."""
+    merged = published.merge(text_levels(ours)[DESCRIPTIVE_KEYS + ["estimate"]], on=DESCRIPTIVE_KEYS, how="left")
+    merged["diff"] = merged["estimate"] - merged["published"]
+    percent, mean = merged["estimand"] == "percent", merged["estimand"] == "mean"
+    merged["agrees"] = pd.NA
+    merged.loc[percent, "agrees"] = merged["diff"].abs() <= AGREEMENT["share_points"]
+    merged.loc[mean, "agrees"] = (merged["diff"].abs() / merged["published"].abs()) <= AGREEMENT["mean_relative"]
+    merged["rule"] = np.select([percent, mean], [RULES["percent"], RULES["mean"]], "")
     return merged
 
+
+def _descriptive(doc: dict, block: str, ours: Ours) -> pd.DataFrame:
+    descriptives = _required(ours.descriptives, block)
+    return compare_descriptives(descriptives[descriptives["table"] == block], descriptive_rows(doc, block))
+
+
+# -- crosstabs by the outcome (counts exact, tests at the printed decimals) ------------------
 
 def matches_printed(printed: float, ours: float, decimals: int = 3, at_most: tuple = ()) -> bool:
     """Equal to the printed number at its decimals; a printed value listed in `at_most` (a paper
@@ -116,81 +247,65 @@ def matches_printed(printed: float, ours: float, decimals: int = 3, at_most: tup
     return bool(round(ours, decimals) == round(printed, decimals))
 
 
-def compare_crosstabs(doc: dict, ours: pd.DataFrame) -> pd.DataFrame:
-    """Every printed count (after the documented corrections) and test of a study's crosstabs
-    by its outcome, beside ours (descriptive tidy rows: samples 'False'/'True' and 'test')."""
+def _crosstab_rows(doc: dict, tabs: list, ours: pd.DataFrame) -> pd.DataFrame:
+    """Every printed count (after the documented corrections) and test of `tabs`, beside ours
+    (descriptive tidy rows: columns 'False'/'True' and 'test')."""
     at_most = tuple(float(k) for k, v in doc.get("p_reading", {}).items() if v == "at_most")
-    ours = text_levels(ours).drop_duplicates(["sample", "term", "level", "estimand"])
-    value = ours.set_index(["sample", "term", "level", "estimand"])["estimate"]
+    ours = text_levels(ours).drop_duplicates(["column", "term", "level", "estimand"])
+    value = ours.set_index(["column", "term", "level", "estimand"])["estimate"]
     rows = []
 
-    def add(table, term, sample, level, estimand, printed, ours_value, agrees, row, correction=""):
-        rows.append({"model": table, "sample": sample, "equation": "", "term": term, "level": level,
-                     "estimand": estimand, "published": printed, "estimate": ours_value, "diff": ours_value - printed,
-                     "agrees": agrees, "source": f"{doc['source']['seed']}, {table}, row \"{row}\"{correction}"})
+    def add(tab, column, level, estimand, printed, estimate, agrees, rule, correction=""):
+        rows.append({"table": tab["table"], "column": column, "term": tab["variable"], "level": level,
+                     "estimand": estimand, "published": printed, "estimate": estimate, "diff": estimate - printed,
+                     "agrees": agrees, "rule": RULES[rule],
+                     "source": f"{doc['source']['seed']}, {tab['table']}, row \"{tab['row']}\"{correction}"})
 
-    tabs = list(doc.get("crosstabs", []))
-    if "age" in doc:
-        tabs.append({"table": doc["age"]["test"]["table"], "variable": "age", "row": "Age", "test": doc["age"]["test"],
-                     "levels": {}})
     for tab in tabs:
-        for level, counts in tab["levels"].items():
-            fixed = " (corrected; see data/published)" if str(level) in {str(k) for k in tab.get("printed", {})} else ""
-            for sample, printed in zip(("False", "True"), counts):
-                got = value.get((sample, tab["variable"], str(level), "count"), float("nan"))
-                add(tab["table"], tab["variable"], sample, str(level), "count", printed, got, got == printed,
-                    tab["row"], fixed)
+        corrected = {str(k) for k in tab.get("printed", {})}
+        for level, counts in tab.get("levels", {}).items():
+            fixed = " (corrected; see data/published)" if str(level) in corrected else ""
+            for column, printed in zip(("False", "True"), counts):
+                got = value.get((column, tab["variable"], str(level), "count"), float("nan"))
+                add(tab, column, str(level), "count", printed, got, got == printed, "count", fixed)
         test = tab["test"]
         if "chi2" in test:
             got = value.get(("test", tab["variable"], "", "chi2"), float("nan"))
-            add(tab["table"], tab["variable"], "test", "", "chi2", test["chi2"], got,
-                matches_printed(test["chi2"], got), tab["row"])
+            add(tab, "test", "", "chi2", test["chi2"], got, matches_printed(test["chi2"], got), "printed")
         estimand = {"pearson": "p_value"}.get(test["p_kind"], test["p_kind"])
         got = value.get(("test", tab["variable"], "", estimand), float("nan"))
-        add(tab["table"], tab["variable"], "test", "", estimand, test["p"], got,
-            matches_printed(test["p"], got, at_most=at_most), tab["row"])
+        add(tab, "test", "", estimand, test["p"], got, matches_printed(test["p"], got, at_most=at_most), "printed")
     return pd.DataFrame(rows)
 
 
-def sample_rows(doc: dict, analytic: pd.DataFrame, count_relative: float = 0.03,
-                share_points: float = 3.0) -> pd.DataFrame:
-    """Published sample size and shares beside ours (counts within 3%, shares within 3 points)."""
-    rows = []
-    for q in doc.get("sample", []):
-        if q.get("statistic") == "n":
-            ours, agrees = len(analytic), abs(len(analytic) - q["value"]) <= count_relative * q["value"]
-        elif q.get("statistic") == "percent":
-            ours = 100 * float(analytic[q["variable"]].dropna().astype(float).mean())
-            agrees = abs(ours - q["value"]) <= share_points
-        else:
-            continue   # a calibration target of a study not configured here
-        rows.append({"model": "sample", "sample": "total", "equation": "", "term": q.get("variable", "n"),
-                     "level": "", "estimand": q["statistic"], "published": q["value"], "estimate": ours,
-                     "diff": ours - q["value"], "agrees": agrees,
-                     "source": f"{doc['source']['seed']}, \"{q['row']}\""})
-    return pd.DataFrame(rows)
+def compare_crosstabs(doc: dict, block: str, descriptives: pd.DataFrame) -> pd.DataFrame:
+    return _crosstab_rows(doc, doc[block], descriptives)
 
 
-def compare_effects(estimates: pd.DataFrame, published: pd.DataFrame, within_se: float = 2.0) -> pd.DataFrame:
-    """Published effects beside ours: diff, z = diff / our SE, and agreement within
-    `within_se` published standard errors (0.0005 for an SE printed as 0.000)."""
-    ours = text_levels(estimates)
-    merged = published.merge(ours[KEYS + ["estimate", "std_error"]], on=KEYS, how="left")
-    merged["diff"] = merged["estimate"] - merged["published"]
-    merged["z"] = merged["diff"] / merged["std_error"]
-    bound = within_se * merged["published_se"].clip(lower=PRINTED_SE_FLOOR)
-    merged["agrees"] = merged["diff"].abs() <= bound
-    return merged
+def _crosstabs(doc: dict, block: str, ours: Ours) -> pd.DataFrame:
+    return compare_crosstabs(doc, block, _required(ours.descriptives, block))
 
 
-def compare_descriptives(ours: pd.DataFrame, published: pd.DataFrame,
-                         share_points: float = 3.0, mean_relative: float = 0.10) -> pd.DataFrame:
-    """Join on the tidy keys; a percent agrees within `share_points`, a mean within `mean_relative`."""
-    ours = text_levels(ours).assign(equation="")
-    merged = published.merge(ours[KEYS + ["estimate"]], on=KEYS, how="left")
-    merged["diff"] = merged["estimate"] - merged["published"]
-    rule = merged["estimand"].map({"percent": "abs", "mean": "rel"})
-    merged["agrees"] = pd.NA
-    merged.loc[rule == "abs", "agrees"] = merged["diff"].abs() <= share_points
-    merged.loc[rule == "rel", "agrees"] = (merged["diff"].abs() / merged["published"].abs()) <= mean_relative
-    return merged
+def _crosstab_test(doc: dict, block: str, ours: Ours) -> pd.DataFrame:
+    """A variable printed with its test only (e.g. age: mean and chi-square of single years)."""
+    test = doc[block]["test"]
+    tab = {"table": test["table"], "variable": block, "row": test["row"], "test": test}
+    return _crosstab_rows(doc, [tab], _required(ours.descriptives, block))
+
+
+def _required(frame: pd.DataFrame | None, block: str) -> pd.DataFrame:
+    if frame is None:
+        raise InputError(f"published block '{block}' needs results the study does not produce "
+                         f"(models or tables); remove the block from `compare:` or configure them.")
+    return frame
+
+
+COMPARATORS = {
+    "sample": sample_rows,
+    "effects": _effects,
+    "estimates": _estimates,
+    "descriptive": _descriptive,
+    "crosstabs": _crosstabs,
+    "crosstab_test": _crosstab_test,
+    "none": None,   # a calibration target of the synthetic generator, not a printed result
+}

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 
-# Variance types (stats/variance.py computes them).
+# Variance types, as a note describes them (stats/variance.py computes them).
 VCE_TYPES = {
-    "oim": "model-based (observed information; after least squares, the conventional s^2 (X'WX)^-1)",
-    "robust": "heteroskedasticity-robust sandwich (Stata's vce(robust))",
-    "cluster": "cluster-robust sandwich (Stata's vce(cluster)); needs `cluster:`",
+    "oim": "model-based (observed information; after least squares, the conventional s2 (X'WX)^-1)",
+    "robust": "heteroskedasticity-robust (Stata's vce(robust))",
+    "cluster": "cluster-robust (Stata's vce(cluster))",
 }
 
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ..stats.concentration import fractional_rank
+from ..stats.conindex import fractional_rank
 from .calibrate import newton
 
 ILLNESS = {"rate": 0.105, "gradient": -0.8, "city_sd": 0.4}

@@ -5,13 +5,14 @@ from scipy import stats
 
 from ..sample import evaluate
 
-TIDY_COLUMNS = ["study", "model", "sample", "equation", "term", "level", "reference", "estimand",
-                "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "n_obs", "converged"]
+# One row per printed number: the table, its column ('test' for a row's test), the variable
+# and level, what the number is (count, percent, mean, sd, chi2, df, p_value, ...).
+DESCRIPTIVE_COLUMNS = ["study", "table", "column", "term", "level", "estimand", "estimate", "n_obs"]
 
 
 def _row(study, table, column, term, level, estimand, estimate, n_obs) -> dict:
-    return {"study": study, "model": table, "sample": column, "equation": "", "term": term,
-            "level": level, "reference": "", "estimand": estimand, "estimate": estimate, "n_obs": n_obs}
+    return {"study": study, "table": table, "column": column, "term": term, "level": level,
+            "estimand": estimand, "estimate": estimate, "n_obs": n_obs}
 
 
 def _column_rows(df: pd.DataFrame, spec: dict, column: dict, table: str) -> pd.DataFrame:
@@ -26,7 +27,7 @@ def _column_rows(df: pd.DataFrame, spec: dict, column: dict, table: str) -> pd.D
 
 def describe(df: pd.DataFrame, spec: dict, study: str, table: str) -> pd.DataFrame:
     """One tidy row per printed number: count and percent, or mean and sd, and with `by`,
-    the p-value of each row's test (sample 'test').
+    the p-value of each row's test (column 'test').
 
     Percentages and means are over the rows where the variable is observed (n_obs),
     as SPSS and Stata tabulate by default.
@@ -56,7 +57,7 @@ def describe(df: pd.DataFrame, spec: dict, study: str, table: str) -> pd.DataFra
         for r in spec["rows"]:
             for estimand, value in association_tests(df, spec["by"], r).items():
                 rows.append(_row(study, table, "test", r["term"], "", estimand, value, len(df)))
-    return pd.DataFrame(rows).reindex(columns=TIDY_COLUMNS)
+    return pd.DataFrame(rows).reindex(columns=DESCRIPTIVE_COLUMNS)
 
 
 def association_tests(df: pd.DataFrame, by: str, row: dict) -> dict:
@@ -89,7 +90,7 @@ def format_p(p: float) -> str:
 
 def display(tidy: pd.DataFrame, spec: dict) -> pd.DataFrame:
     """The table as printed: a label column, then 'n (%)' or 'mean (±SD)' per column."""
-    value = tidy.set_index(["sample", "term", "level", "estimand"])["estimate"]
+    value = tidy.set_index(["column", "term", "level", "estimand"])["estimate"]
     headers = {c["name"]: f"{c['label']} (N={_column_n(tidy, c['name'])})" for c in spec["columns"]}
     lines = []
 
@@ -136,4 +137,4 @@ def _test_cells(value: pd.Series, term: str, fisher: bool) -> dict:
 
 def _column_n(tidy: pd.DataFrame, column: str) -> int:
     """Rows in a column: the largest n behind its numbers (a variable observed for all)."""
-    return int(tidy.loc[tidy["sample"] == column, "n_obs"].max())
+    return int(tidy.loc[tidy["column"] == column, "n_obs"].max())

@@ -1,4 +1,4 @@
-"""A study's concentration indices and their decomposition, from config.
+"""A study's concentration stage, from config: indices, their decomposition, curves.
 
 Config (studies.<study>.concentration):
   rank        the living-standard variable respondents are ranked by (income per capita)
@@ -6,11 +6,14 @@ Config (studies.<study>.concentration):
   bounds      [min, max] of the outcomes (binary: [0, 1]), for Wagstaff and Erreygers
   vce, cluster, weights   the convenient regression's variance and the sampling weights
   compare_by  a binary variable: each group's index and conindex's test of their difference
+  tables, figures   titles, notes and axis labels of what the stage prints
+The estimators are in stats/conindex.py; the printed tables in tables/concentration.py.
 """
 import numpy as np
 import pandas as pd
 
-from .stats import concentration as ci
+from .errors import InputError
+from .stats import conindex as ci
 from .stats.design import Design
 from .stats.inference import TIDY_COLUMNS
 
@@ -72,8 +75,8 @@ def decompositions(df: pd.DataFrame, spec: dict, models: dict, estimates: pd.Dat
         effects = estimates[(estimates["model"] == equation) & (estimates["sample"] == "total")
                             & (estimates["estimand"] == "ame")]
         if effects.empty:
-            raise ValueError(f"concentration.outcomes.{outcome}.decomposition: equation '{equation}' has no "
-                             f"marginal effects; add `report: [coef, ame]` to it")
+            raise InputError(f"config.yaml: concentration.outcomes.{outcome}.decomposition: equation "
+                             f"'{equation}' has no marginal effects; add `report: [coef, ame]` to it.")
         design = Design.from_data(eq.get("covariates", models["covariates"]), df)
         determinants = pd.DataFrame(design.matrix(df), columns=design.column_names(), index=df.index)
         level = effects["level"].fillna("").astype(str)
@@ -90,41 +93,3 @@ def decompositions(df: pd.DataFrame, spec: dict, models: dict, estimates: pd.Dat
 def curves(df: pd.DataFrame, spec: dict) -> pd.DataFrame:
     return pd.concat([ci.concentration_curve(df[outcome].astype(float), df[spec["rank"]], _weights(df, spec))
                       .assign(outcome=outcome) for outcome in spec["outcomes"]], ignore_index=True)
-
-
-def index_table(tidy: pd.DataFrame, spec: dict) -> pd.DataFrame:
-    """Rows: outcomes; columns: each index with its SE and 95% CI."""
-    lines = []
-    for outcome, info in spec["outcomes"].items():
-        line = {"Outcome": info["label"]}
-        for index, header in (("concentration_index", "Standard CI"), ("wagstaff", "Wagstaff"),
-                              ("erreygers", "Erreygers")):
-            r = tidy[(tidy["equation"] == outcome) & (tidy["sample"] == "total") & (tidy["estimand"] == index)].iloc[0]
-            line[header] = f"{r['estimate']:.3f}"
-            line[f"{header} SE"] = f"{r['std_error']:.3f}"
-            line[f"{header} 95% CI"] = f"{r['conf_low']:.3f} to {r['conf_high']:.3f}"
-        line["n"] = str(int(r["n_obs"]))
-        lines.append(line)
-    return pd.DataFrame(lines)
-
-
-def decomposition_table(dec: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFrame:
-    """Rows: determinants (labelled), residual and total; per outcome, the contribution and
-    its percentage of the index."""
-    order = list(dict.fromkeys(dec["determinant"]))
-    lines = []
-    for determinant in order:
-        first = dec[dec["determinant"] == determinant].iloc[0]
-        info = labels.get(first["term"], {})
-        if first["level"] and first["level"] != "True":
-            name = f"{info.get('label', first['term'])}: {info.get('levels', {}).get(first['level'], first['level'])}"
-        else:
-            name = {"residual": "Residual", "total": "Total (concentration index)"}.get(
-                determinant, info.get("label", first["term"]))
-        line = {"Determinant": name}
-        for outcome, out_info in spec["outcomes"].items():
-            r = dec[(dec["outcome"] == outcome) & (dec["determinant"] == determinant)]
-            line[f"{out_info['label']}: contribution"] = f"{r['contribution'].iloc[0]:.4f}" if len(r) else ""
-            line[f"{out_info['label']}: %"] = f"{r['percent'].iloc[0]:.1f}" if len(r) else ""
-        lines.append(line)
-    return pd.DataFrame(lines)
