@@ -1,14 +1,20 @@
-"""Validating config.yaml against its JSON schema, with defaults filled in.
+"""Validating config.yaml before any job starts: its JSON schema (with defaults filled in),
+then every cross-reference between its parts.
 
-Snakemake's own `validate` does the same with jsonschema; this wrapper names the key
-path of the first problem and what is allowed there, instead of dumping the schema.
+Snakemake's own `validate` does the first with jsonschema; this wrapper names the key path
+of the first problem and what is allowed there, instead of dumping the schema. The
+cross-references (an effect table naming a model, a figure naming an equation, an equation
+its estimator cannot honour ...) are checked here with the closest valid names; what needs
+the data (a variable, a level) is checked by the first step that reads the data.
 """
 from pathlib import Path
 
 import jsonschema
 import yaml
 
-from .errors import InputError
+from .errors import InputError, closest
+from .outputs import TWO_PART
+from .model_spec import SUPPORTS
 
 # The published numbers each synthetic survey is calibrated to (data/published/<name>.yaml).
 GENERATOR_TARGETS = {"cmds2014": ("benefit", "medical_return", "inequality"), "jinan_mefc": ("mefc",)}
@@ -37,11 +43,103 @@ def validate_config(config: dict, schema_path, config_name: str = "config.yaml")
         path = path.replace(".[", "[") or "(top level)"
         raise InputError(f"{config_name}: {path}: {_explain(e)}")
     for name, study in config["studies"].items():
-        if study["dataset"] not in config["datasets"]:
-            raise InputError(f"{config_name}: studies.{name}.dataset: '{study['dataset']}' is not a "
-                             f"dataset; allowed: {', '.join(config['datasets'])}.")
+        where = f"{config_name}: studies.{name}"
+        _one_of(study["dataset"], config["datasets"], f"{where}.dataset", "dataset")
+        if study.get("models"):
+            _check_models(study["models"], f"{where}.models")
+        _check_effect_tables(study, where)
+        _check_figures(study, where)
+        _check_concentration(study, where)
     _check_table_names(config, config_name)
     return config
+
+
+def _one_of(name, allowed, where: str, what: str) -> None:
+    """`name` must be one of `allowed` (an InputError naming the key and the closest names)."""
+    if name not in allowed:
+        raise InputError(f"{where}: '{name}' is not a {what}; allowed: {', '.join(map(str, allowed)) or 'none'}"
+                         f"{closest(str(name), map(str, allowed))}.")
+
+
+def _check_models(models: dict, where: str) -> None:
+    equations = models["equations"]
+    if not equations:
+        raise InputError(f"{where}.equations: no equations; declare at least one (outcome and kind).")
+    for name, eq in equations.items():
+        kind_supports = SUPPORTS[eq["kind"]]
+        vce = eq.get("vce", models.get("vce", "oim"))
+        at = f"{where}.equations.{name}"
+        if vce not in kind_supports.vce:
+            raise InputError(f"{at}: kind {eq['kind']} supports vce {', '.join(kind_supports.vce)}, but the "
+                             f"equation's vce is '{vce}' (set at {'the equation' if 'vce' in eq else where + '.vce'}).")
+        if models.get("weights") and not kind_supports.weights:
+            raise InputError(f"{at}: kind {eq['kind']} does not take probability weights ({where}.weights: "
+                             f"{models['weights']}); fit it without weights or choose another kind.")
+        if models.get("weights") and vce == "oim":
+            raise InputError(f"{at}: probability weights need vce robust or cluster (as in Stata).")
+        if vce == "cluster" and not models.get("cluster"):
+            raise InputError(f"{at}: vce cluster needs {where}.cluster (the variable identifying clusters).")
+        if ("group" in eq or "nagq" in eq) and not kind_supports.group:
+            raise InputError(f"{at}: `group`/`nagq` belong to kind melogit; kind {eq['kind']} would ignore them.")
+        if eq["kind"] == "glm" and not (eq.get("family") and eq.get("link")):
+            raise InputError(f"{at}: kind glm needs `family` and `link`.")
+        if "ame" in eq.get("report", []) and not kind_supports.margins:
+            raise InputError(f"{at}.report: kind {eq['kind']} has no marginal effects; report coef or odds_ratio.")
+    pair = models.get("two_part")
+    if pair:
+        for part in ("first", "second"):
+            _one_of(pair[part], equations, f"{where}.two_part.{part}", "equation")
+        if TWO_PART in equations:
+            raise InputError(f"{where}.equations: '{TWO_PART}' names the two-part combination; rename the equation.")
+
+
+def _check_effect_tables(study: dict, where: str) -> None:
+    models = study.get("models") or {}
+    columns = list(models.get("equations", {})) + ([TWO_PART] if models.get("two_part") else [])
+    samples = list(models.get("samples") or {"total": None})
+    for table, spec in study.get("effect_tables", {}).items():
+        at = f"{where}.effect_tables.{table}"
+        if not models:
+            raise InputError(f"{at}: the study has no `models`; an effect table prints a model's estimates.")
+        for model in spec["models"]:
+            _one_of(model, columns, f"{at}.models", "model of the study")
+        for sample in spec["samples"]:
+            _one_of(sample, samples, f"{at}.samples", "subsample of the study's models")
+
+
+def _check_figures(study: dict, where: str) -> None:
+    equations = (study.get("models") or {}).get("equations", {})
+    samples = list((study.get("models") or {}).get("samples") or {"total": None})
+    required = {"shares": ("variable", "levels"), "share_by_group": ("indicator", "by", "levels"),
+                "forest": ("model",), "flowchart": ()}
+    for name, spec in study.get("figures", {}).items():
+        at = f"{where}.figures.{name}"
+        missing = [key for key in required[spec["kind"]] if key not in spec]
+        if missing:
+            raise InputError(f"{at}: kind {spec['kind']} needs {', '.join(missing)}.")
+        if spec["kind"] == "forest":
+            _one_of(spec["model"], equations, f"{at}.model", "equation of the study")
+            _one_of(spec.get("sample", "total"), samples, f"{at}.sample", "subsample of the study's models")
+            reports = equations[spec["model"]].get("report") or []
+            if equations[spec["model"]]["kind"] != "melogit" and "odds_ratio" not in reports:
+                raise InputError(f"{at}.model: equation '{spec['model']}' reports no odds ratios; add "
+                                 f"odds_ratio to its `report`.")
+
+
+def _check_concentration(study: dict, where: str) -> None:
+    spec = study.get("concentration")
+    if not spec:
+        return
+    equations = (study.get("models") or {}).get("equations", {})
+    for outcome, info in spec["outcomes"].items():
+        at = f"{where}.concentration.outcomes.{outcome}.decomposition"
+        _one_of(info["decomposition"], equations, at, "equation of the study")
+        eq = equations[info["decomposition"]]
+        if "ame" not in (eq.get("report") or ["coef", "ame"]) or eq["kind"] == "melogit":
+            raise InputError(f"{at}: equation '{info['decomposition']}' reports no marginal effects; the "
+                             f"decomposition needs them (report: [coef, ame]).")
+    if spec["vce"] == "cluster" and not spec.get("cluster"):
+        raise InputError(f"{where}.concentration: vce cluster needs `cluster:` (the variable identifying clusters).")
 
 
 def _check_table_names(config: dict, config_name: str) -> None:

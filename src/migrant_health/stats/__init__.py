@@ -5,7 +5,7 @@ from .estimators import ESTIMATORS, fit
 from .margins import margins
 from .models import FittedModel
 from .odds_ratios import odds_ratios
-from .spec import ModelSpec
+from ..model_spec import ModelSpec
 from .twopart import TwoPartFit, fit_two_part
 
 __all__ = ["ESTIMATORS", "ModelSpec", "FittedModel", "fit", "margins", "odds_ratios", "fit_two_part", "TwoPartFit"]

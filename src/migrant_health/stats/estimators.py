@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import InputError
 from . import mixed, models
-from .spec import SUPPORTS, ModelSpec, Supports
+from ..model_spec import SUPPORTS, ModelSpec, Supports
 
 
 @dataclass(frozen=True)

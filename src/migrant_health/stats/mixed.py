@@ -47,7 +47,7 @@ from ..errors import InputError
 from .design import Design
 from .inference import TIDY_COLUMNS, wald, wald_rows
 from .models import coefficient_labels, logit_newton, require_observed
-from .spec import ModelSpec
+from ..model_spec import ModelSpec
 
 LOGISTIC_VARIANCE = np.pi ** 2 / 3
 PIRLS_TOLERANCE = 1e-7        # glmerControl()$tolPwrss

@@ -20,7 +20,7 @@ from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 from ..errors import InputError
 from .design import INTERCEPT, Design, Factor
 from .inference import wald_rows
-from .spec import ModelSpec
+from ..model_spec import ModelSpec
 from .variance import Variance, sandwich
 
 FAMILIES = {"binomial": sm.families.Binomial, "gamma": sm.families.Gamma, "gaussian": sm.families.Gaussian,

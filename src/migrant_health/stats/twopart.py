@@ -15,7 +15,7 @@ import pandas as pd
 from .estimators import fit
 from .margins import Margins, average_marginal_effects, evaluation_part, margins
 from .models import FittedModel
-from .spec import ModelSpec
+from ..model_spec import ModelSpec
 
 
 @dataclass

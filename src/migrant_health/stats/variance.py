@@ -14,7 +14,7 @@ with M = sum_i s_i s_i' and M_G the same over the scores summed within clusters.
 Inference: normal after maximum likelihood; Student t after least squares, with n - k
 degrees of freedom, or G - 1 with clustered variance (Stata's `regress`, [R] regress).
 
-Adding a variance type is a branch in `sandwich` and one entry in stats/spec.py's VCE_TYPES
+Adding a variance type is a branch in `sandwich` and one entry in model_spec.py's VCE_TYPES
 (pure data, which config validation reads before any job starts).
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .spec import VCE_TYPES
+from ..model_spec import VCE_TYPES
 
 CONVENTIONS = ("ml", "regress")
 

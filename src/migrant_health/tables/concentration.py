@@ -1,7 +1,7 @@
 """The concentration stage's printed tables, from its tidy rows (concentration.py)."""
 import pandas as pd
 
-from ..stats.spec import VCE_TYPES
+from ..model_spec import VCE_TYPES
 
 
 def variance_sentence(spec: dict) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import InputError
+from .errors import InputError
 
 # Variance types, as a note describes them (stats/variance.py computes them).
 VCE_TYPES = {
@@ -62,7 +62,7 @@ class ModelSpec:
     @property
     def variables(self) -> list[str]:
         """Every variable the equation reads: outcome, covariates, weights, clusters, groups."""
-        from .design import parse_covariate
+        from .stats.design import parse_covariate
 
         used = [self.outcome] + [parse_covariate(c).variable for c in self.covariates]
         return used + [v for v in (self.weights, self.cluster if self.vce == "cluster" else None, self.group) if v]
