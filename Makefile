@@ -1,29 +1,47 @@
 # Two commands do everything on a fresh machine with Python 3.11:
 #   make        create .venv from requirements.lock and run the whole workflow (synthetic default)
-#   make test   run the test suite
+#   make test   run the whole test suite, linter included (what CI runs, via .ci/run)
+# Also: make test-fast (the edit-test loop: tests not marked slow), make lint, make bench,
+# make unlock (after a killed run), make clean-results.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CORES  ?= 2
 
-.PHONY: all workflow test bench clean-results
+.PHONY: all workflow test test-fast lint bench unlock clean-results
 
 all: workflow
 
-# The stamp depends on the lock and the project metadata only, so re-running
-# `make` does not reinstall anything.
+# The stamp depends on the lock and the project metadata only, so re-running `make` does not
+# reinstall anything. flock: two first-time `make` runs at once install one after the other
+# (the second finds the stamp and does nothing) instead of corrupting .venv.
 $(STAMP): requirements.lock pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	touch $@
+	@flock .install.lock sh -c '\
+	  if [ -f $(STAMP) ] && [ $(STAMP) -nt requirements.lock ] && [ $(STAMP) -nt pyproject.toml ]; then exit 0; fi; \
+	  $(PYTHON) -m venv $(VENV) && \
+	  $(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock && \
+	  $(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . && \
+	  touch $(STAMP)'
 
 workflow: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES)
+	@$(BIN)/snakemake --cores $(CORES) || { status=$$?; \
+	  if [ -n "$$(ls .snakemake/locks 2>/dev/null)" ]; then \
+	    echo "If no other run is going on in this directory (a previous run was killed), run: make unlock, then make."; \
+	  fi; exit $$status; }
 
-test: $(STAMP)
+unlock: $(STAMP)
+	$(BIN)/snakemake --unlock
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+test: lint
 	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: $(STAMP)
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done

@@ -14,14 +14,31 @@ from migrant_health.errors import InputError
 
 BASE = Path(workflow.basedir)
 
-try:
-    validate_config(config, BASE / "schemas" / "config.schema.yaml")
-except InputError as e:
-    # A clear message and no traceback: the run stops before any job starts.
-    sys.stderr.write(f"\nConfiguration error: {e}\n\n")
+# What the configuration is called in messages: config.yaml, and the command line's overrides.
+CONFIG_NAME = "config.yaml" + (" with --config overrides" if workflow.config_settings.overwrite_config else "")
+
+
+def stop(message):
+    """A clear message and no traceback: the run stops before any job starts."""
+    sys.stderr.write(f"\nConfiguration error: {message}\n\n")
     sys.exit(1)
 
+
+try:
+    validate_config(config, BASE / "schemas" / "config.schema.yaml", CONFIG_NAME)
+except InputError as e:
+    stop(e)
+
 STUDIES, DATASETS = config["studies"], config["datasets"]
+
+for _name in sorted({s["dataset"] for s in STUDIES.values()}):
+    _dataset = DATASETS[_name]
+    if not _dataset["synthetic"] and not Path(_dataset["path"]).is_file():
+        stop(f"{CONFIG_NAME}: datasets.{_name}.path: {_dataset['path']} does not exist, and the dataset is not "
+             f"synthetic (synthetic: false reads your own copy of the survey). Put the file there, correct the "
+             f"path, or set synthetic: true to generate one.")
+    if not Path(_dataset["codebook"]).is_file():
+        stop(f"{CONFIG_NAME}: datasets.{_name}.codebook: {_dataset['codebook']} does not exist.")
 
 
 def code(step):

@@ -41,4 +41,5 @@ rule ingest:
     message:
         "Reading {input.raw} through {input.codebook}"
     run:
-        run_step(rule, log[0], dataset=params.dataset, raw=input.raw, interim=output.interim, report=output.report)
+        run_step(rule, log[0], dataset=params.dataset, name=wildcards.dataset, raw=input.raw, interim=output.interim,
+                 report=output.report)

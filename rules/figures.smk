@@ -22,6 +22,6 @@ rule figure:
     message:
         "Drawing {wildcards.study} {wildcards.figure}"
     run:
-        run_step(rule, log[0], spec=params.spec, labels=params.labels, analytic=input.analytic, flow=input.flow,
+        run_step(rule, log[0], study=wildcards.study, name=wildcards.figure, spec=params.spec, labels=params.labels, analytic=input.analytic, flow=input.flow,
                  estimates=list(input.estimates), stem=f"results/{wildcards.study}/figures/{wildcards.figure}",
                  synthetic=params.synthetic)

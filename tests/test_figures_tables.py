@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from migrant_health.errors import InputError
 from migrant_health.figures.plots import share_by_group, wilson
 from migrant_health.tables.effects import effect_table, stars
 
@@ -27,9 +28,9 @@ def test_stars_follow_the_papers_notes():
 def test_effect_table_layout():
     rows = pd.DataFrame([
         {"model": "m", "sample": "total", "term": "scope", "level": "far", "reference": "near",
-         "estimand": "ame", "estimate": -0.26, "std_error": 0.038, "p_value": 1e-6, "n_obs": 100},
+         "estimand": "ame", "estimate": -0.26, "std_error": 0.038, "p_value": 1e-6, "n_obs": 100, "estimable": True},
         {"model": "m", "sample": "total", "term": "female", "level": "True", "reference": "False",
-         "estimand": "ame", "estimate": 0.024, "std_error": 0.031, "p_value": 0.4, "n_obs": 100},
+         "estimand": "ame", "estimate": 0.024, "std_error": 0.031, "p_value": 0.4, "n_obs": 100, "estimable": True},
     ])
     table = effect_table(rows, {"samples": ["total"], "models": {"m": "Probit"}},
                          {"scope": {"label": "Scope (referred to near)", "levels": {"far": "Far"}},
@@ -43,11 +44,11 @@ def test_effect_table_layout():
 def odds_ratio_estimates() -> pd.DataFrame:
     return pd.DataFrame([
         {"model": "m", "sample": "total", "term": "insurance", "level": "NCMS", "reference": "local",
-         "estimand": "odds_ratio", "estimate": 2.5, "conf_low": 1.8, "conf_high": 3.4, "p_value": 1e-5, "n_obs": 50},
+         "estimand": "odds_ratio", "estimate": 2.5, "conf_low": 1.8, "conf_high": 3.4, "p_value": 1e-5, "n_obs": 50, "estimable": True},
         {"model": "m", "sample": "total", "term": "settle", "level": "True", "reference": "False",
-         "estimand": "odds_ratio", "estimate": 0.7, "conf_low": 0.5, "conf_high": 0.98, "p_value": 0.0412, "n_obs": 50},
+         "estimand": "odds_ratio", "estimate": 0.7, "conf_low": 0.5, "conf_high": 0.98, "p_value": 0.0412, "n_obs": 50, "estimable": True},
         {"model": "m", "sample": "total", "term": "settle", "level": "True", "reference": "False",
-         "estimand": "coef", "estimate": np.log(0.7), "conf_low": -1, "conf_high": 0, "p_value": 0.0412, "n_obs": 50},
+         "estimand": "coef", "estimate": np.log(0.7), "conf_low": -1, "conf_high": 0, "p_value": 0.0412, "n_obs": 50, "estimable": True},
     ])
 
 
@@ -68,9 +69,9 @@ def test_odds_ratio_table_prints_or_ci_and_p():
 def test_mixed_model_statistics_print_below_the_effects():
     statistics = pd.DataFrame([
         {"model": "m", "sample": "total", "term": "var(_cons[city])", "level": "", "reference": "",
-         "estimand": "variance", "estimate": 0.44, "std_error": 0.05, "conf_low": 0.359, "conf_high": 0.54, "n_obs": 50},
+         "estimand": "variance", "estimate": 0.44, "std_error": 0.05, "conf_low": 0.359, "conf_high": 0.54, "n_obs": 50, "estimable": True},
         {"model": "m", "sample": "total", "term": "icc", "level": "", "reference": "", "estimand": "icc",
-         "estimate": 0.118, "n_obs": 50},
+         "estimate": 0.118, "n_obs": 50, "estimable": True},
         {"model": "m", "sample": "total", "term": "lr_test", "level": "", "reference": "", "estimand": "lr_test",
          "estimate": 14.005, "statistic": 14.005, "p_value": 9.1e-5, "n_obs": 50}])
     labels = {**LABELS, "var(_cons[city])": {"label": "City variance"}, "icc": {"label": "ICC"},
@@ -101,7 +102,7 @@ def test_forest_plot_rows_are_the_models_odds_ratios(tmp_path):
     assert rows["odds_ratio"].tolist() == [2.5, 0.7]
     written = forest(rows, "Odds ratios", tmp_path / "forest", synthetic=True)
     assert all(p.stat().st_size > 1000 for p in written)
-    with pytest.raises(ValueError, match="no odds ratios of model 'other'"):
+    with pytest.raises(InputError, match="no odds ratios of model 'other'"):
         odds_ratio_rows(odds_ratio_estimates(), {"model": "other"}, LABELS)
 
 

@@ -35,7 +35,7 @@ def _index_row(result: ci.IndexResult, study: str, sample: str, outcome: str, ra
     return {"study": study, "model": "concentration_index", "sample": sample, "equation": outcome, "term": rank,
             "level": "", "reference": "", "estimand": ESTIMANDS[result.index], "estimate": result.estimate,
             "std_error": result.std_error, "statistic": statistic, "p_value": p_value, "conf_low": low,
-            "conf_high": high, "n_obs": result.n_obs, "converged": True}
+            "conf_high": high, "n_obs": result.n_obs, "converged": True, "estimable": True}
 
 
 def indices(df: pd.DataFrame, spec: dict, study: str) -> pd.DataFrame:
@@ -62,7 +62,7 @@ def indices(df: pd.DataFrame, spec: dict, study: str) -> pd.DataFrame:
                          "equation": outcome, "term": rank, "level": "", "reference": "", "estimand": "difference",
                          "estimate": test["diff"], "std_error": test["std_error"], "statistic": test["z"],
                          "p_value": test["p_value"], "n_obs": groups[0].n_obs + groups[1].n_obs,
-                         "converged": True})
+                         "converged": True, "estimable": True})
     return pd.DataFrame(rows).reindex(columns=TIDY_COLUMNS)
 
 

@@ -32,10 +32,22 @@ def _with_defaults(validator_class):
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
+def load_yaml(path) -> dict:
+    """A YAML file, or an InputError naming its line and column."""
+    try:
+        return yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
+        raise InputError(f"{path}:{where} not valid YAML ({getattr(e, 'problem', None) or e}). Fix the syntax "
+                         f"there (indentation, a missing colon, an unclosed quote or bracket).") from None
+
+
 def validate_config(config: dict, schema_path, config_name: str = "config.yaml") -> dict:
     """Validated config with defaults; InputError naming the key path on the first problem."""
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = _with_defaults(jsonschema.Draft7Validator)(schema)
+    _type_overrides(validator, config)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         e = errors[0]
@@ -52,6 +64,36 @@ def validate_config(config: dict, schema_path, config_name: str = "config.yaml")
         _check_concentration(study, where)
     _check_table_names(config, config_name)
     return config
+
+
+def _type_overrides(validator, config: dict) -> None:
+    """Values given on the command line (`--config key=value`) reach us as text when nested: read
+    each text where the schema wants a number, boolean or null as the YAML scalar it spells."""
+    wanted = {"integer": int, "number": (int, float), "boolean": bool, "null": type(None)}
+    for _ in range(100):   # one pass per retyped value; a config has far fewer
+        for e in validator.iter_errors(config):
+            types = e.validator_value if isinstance(e.validator_value, list) else [e.validator_value]
+            if e.validator == "type" and isinstance(e.instance, str) and set(types) & set(wanted):
+                try:
+                    value = yaml.safe_load(e.instance)
+                except yaml.YAMLError:
+                    continue
+                if any(isinstance(value, wanted[t]) and not (t != "boolean" and isinstance(value, bool))
+                       for t in types if t in wanted):
+                    parent = config
+                    for key in list(e.absolute_path)[:-1]:
+                        parent = parent[key]
+                    parent[e.absolute_path[-1]] = value
+                    break
+        else:
+            return
+
+
+def _suggest_name(text: str) -> str:
+    import re
+
+    words = re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_")
+    return words if re.match(r"^[a-z]", words) else f"x_{words}" if words else "my_name"
 
 
 def _one_of(name, allowed, where: str, what: str) -> None:
@@ -156,6 +198,9 @@ def _check_table_names(config: dict, config_name: str) -> None:
 
 
 def _explain(e: jsonschema.ValidationError) -> str:
+    if e.validator == "pattern" and e.schema.get("description", "").startswith("A name that becomes part of a path"):
+        return (f"'{e.instance}' cannot be used as a name: names become file names, so they are lowercase "
+                f"letters, digits and _, starting with a letter (e.g. {_suggest_name(e.instance)}).")
     if e.validator == "additionalProperties":
         allowed = ", ".join(e.schema.get("properties", {})) or "none"
         return f"{e.message}; allowed keys here: {allowed}."

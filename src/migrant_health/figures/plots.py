@@ -16,6 +16,8 @@ from scipy import stats  # noqa: E402
 
 from ..outputs import SYNTHETIC_NOTE  # noqa: E402
 from ..sample import evaluate  # noqa: E402
+from ..errors import InputError  # noqa: E402
+from ..tables.descriptive import check_levels, check_terms, check_variable  # noqa: E402
 
 WIDTH_IN = 3.35   # one journal column
 
@@ -29,18 +31,22 @@ def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-def shares(df: pd.DataFrame, spec: dict) -> pd.DataFrame:
+def shares(df: pd.DataFrame, spec: dict, where: str = "figure") -> pd.DataFrame:
     """Percent of each level of `variable` among the rows `keep` selects."""
-    rows = df[evaluate(df, spec["keep"], "figure keep")[0]] if spec.get("keep") else df
+    check_variable(df, spec["variable"], f"{where}.variable")
+    check_levels(df, spec["variable"], spec["levels"], f"{where}.levels")
+    rows = df[evaluate(df, spec["keep"], f"{where}.keep")[0]] if spec.get("keep") else df
     x = rows[spec["variable"]].astype(object)
     n = int(x.notna().sum())
     return pd.DataFrame([{"level": lvl, "label": label, "count": int((x == lvl).sum()), "n": n,
                           "percent": 100 * (x == lvl).sum() / n} for lvl, label in spec["levels"].items()])
 
 
-def share_by_group(df: pd.DataFrame, spec: dict) -> pd.DataFrame:
+def share_by_group(df: pd.DataFrame, spec: dict, where: str = "figure") -> pd.DataFrame:
     """Percent meeting `indicator` in each level of `by` (a missing indicator counts as no:
     e.g. the reimbursed have no reason for not being reimbursed), with Wilson 95% CIs."""
+    check_variable(df, spec["by"], f"{where}.by")
+    check_levels(df, spec["by"], spec["levels"], f"{where}.levels")
     indicator = df.eval(spec["indicator"], engine="python").fillna(False).astype(bool)
     out = []
     for lvl, label in spec["levels"].items():
@@ -123,15 +129,16 @@ def flowchart(flow: pd.DataFrame, title: str, stem, synthetic: bool) -> list[Pat
     return _save(fig, stem)
 
 
-def odds_ratio_rows(estimates: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFrame:
+def odds_ratio_rows(estimates: pd.DataFrame, spec: dict, labels: dict, where: str = "forest plot") -> pd.DataFrame:
     """The odds ratios a forest plot draws, in model order, with printed labels."""
     rows = estimates[(estimates["model"] == spec["model"]) & (estimates["sample"] == spec.get("sample", "total"))
                      & (estimates["estimand"] == "odds_ratio")]
-    if spec.get("terms"):
-        rows = rows[rows["term"].isin(spec["terms"])]
     if rows.empty:
-        raise ValueError(f"forest plot: no odds ratios of model '{spec['model']}' in sample "
-                         f"'{spec.get('sample', 'total')}'; the model needs `report: [odds_ratio]`")
+        raise InputError(f"{where}: no odds ratios of model '{spec['model']}' in sample "
+                         f"'{spec.get('sample', 'total')}'; the model needs `report: [odds_ratio]`.")
+    if spec.get("terms"):
+        check_terms(spec["terms"], rows["term"].unique(), f"{where}.terms")
+        rows = rows[rows["term"].isin(spec["terms"])]
     out = []
     for r in rows.itertuples():
         info = labels.get(r.term, {})
@@ -158,6 +165,9 @@ def forest(data: pd.DataFrame, title: str, stem, synthetic: bool) -> list[Path]:
     y = np.arange(len(lines))[::-1]
     for yi, (label, r) in zip(y, lines):
         if r is None:
+            continue
+        if pd.isna(r.odds_ratio):   # not estimable (perfect separation): labelled, not drawn
+            ax.text(1.02, yi, "not estimable", transform=ax.get_yaxis_transform(), va="center", fontsize=6)
             continue
         ax.plot([r.conf_low, r.conf_high], [yi, yi], color="black", linewidth=0.7)
         ax.plot(r.odds_ratio, yi, "s", color="black", markersize=3)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, closest
 
 INTERCEPT = "_cons"
 
@@ -92,7 +92,8 @@ class Design:
         for item in covariates:
             term = parse_covariate(item)
             if term.variable not in data.columns:
-                raise InputError(f"{where}: covariate '{term.variable}' is not a variable of the sample.")
+                raise InputError(f"{where}: covariate '{term.variable}' is not a variable of the sample"
+                                 f"{closest(term.variable, data.columns)}.")
             if isinstance(term, Factor):
                 levels = _levels(data[term.variable])
                 if len(levels) < 2:

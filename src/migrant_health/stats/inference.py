@@ -7,8 +7,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+# The tidy contract of every estimate: one row per number. `estimable` is False for a term the
+# data cannot identify (perfect separation): its numbers are left empty, never printed.
 TIDY_COLUMNS = ["study", "model", "sample", "equation", "term", "level", "reference", "estimand",
-                "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "n_obs", "converged"]
+                "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "n_obs", "converged",
+                "estimable"]
 
 
 def wald(estimate, std_error, df_resid=None, level: float = 0.95):
@@ -23,13 +26,22 @@ def wald(estimate, std_error, df_resid=None, level: float = 0.95):
 
 
 def wald_rows(labels, estimate, std_error, estimand: str, fit, study="", sample="", equation="",
-              n_obs=None, converged=None) -> pd.DataFrame:
-    """Tidy rows for (term, level, reference) labels with their estimates and standard errors."""
+              n_obs=None, converged=None, estimable=None) -> pd.DataFrame:
+    """Tidy rows for (term, level, reference) labels with their estimates and standard errors;
+    rows not `estimable` keep their labels and lose their numbers."""
+    estimable = np.ones(len(labels), dtype=bool) if estimable is None else np.asarray(estimable, dtype=bool)
+    estimate = np.where(estimable, np.asarray(estimate, float), np.nan)
+    std_error = np.where(estimable, np.asarray(std_error, float), np.nan)
     statistic, p_value, low, high = wald(estimate, std_error, getattr(fit, "df_resid", None))
     rows = pd.DataFrame(labels, columns=["term", "level", "reference"])
     rows = rows.assign(study=study, model=fit.spec.name if fit is not None else "", sample=sample,
                        equation=equation, estimand=estimand, estimate=estimate, std_error=std_error,
                        statistic=statistic, p_value=p_value, conf_low=low, conf_high=high,
                        n_obs=n_obs if n_obs is not None else fit.n_obs,
-                       converged=converged if converged is not None else fit.converged)
+                       converged=converged if converged is not None else fit.converged, estimable=estimable)
     return rows[TIDY_COLUMNS]
+
+
+def label_column(term: str, level: str) -> str:
+    """The design column a (term, level) label stands for ('g=b', or 'x')."""
+    return f"{term}={level}" if level else term

@@ -23,7 +23,7 @@ import pandas as pd
 from scipy.linalg import block_diag
 
 from .design import Continuous, Factor
-from .inference import wald_rows
+from .inference import label_column, wald_rows
 
 
 @dataclass
@@ -78,9 +78,11 @@ class Margins:
 
     def tidy(self, study: str = "", sample: str = "", equation: str = "") -> pd.DataFrame:
         first = self.fits[0]
+        unidentified = {name for f in self.fits for name in getattr(f, "not_identified", [])}
+        estimable = [label_column(term, level) not in unidentified for term, level, _ in self.labels]
         return wald_rows(self.labels, self.estimates, self.std_errors, self.estimand, first, study=study,
                          sample=sample, equation=equation or first.spec.outcome, n_obs=self.n_obs,
-                         converged=all(f.converged for f in self.fits))
+                         converged=all(f.converged for f in self.fits), estimable=estimable)
 
 
 def average_marginal_effects(parts: list[Part], weights: np.ndarray, variables: list[str] | None = None,

@@ -46,7 +46,7 @@ from scipy.special import expit, logit, logsumexp
 from ..errors import InputError
 from .design import Design
 from .inference import TIDY_COLUMNS, wald, wald_rows
-from .models import coefficient_labels, logit_newton, require_observed
+from .models import check_identified, coefficient_labels, logit_newton, require_observed
 from ..model_spec import ModelSpec
 
 LOGISTIC_VARIANCE = np.pi ** 2 / 3
@@ -109,8 +109,8 @@ class MixedLogitFit:
                              {"term": "icc", "level": "", "reference": "", "estimand": "icc", "estimate": self.icc},
                              {"term": "lr_test", "level": "", "reference": "", "estimand": "lr_test",
                               "estimate": lr_statistic, "statistic": lr_statistic, "p_value": lr_p}])
-        rows = rows.assign(study=study, model=self.spec.name, sample=sample,
-                           equation=equation or self.spec.outcome, n_obs=self.n_obs, converged=self.converged)
+        rows = rows.assign(study=study, model=self.spec.name, sample=sample, equation=equation or self.spec.outcome,
+                           n_obs=self.n_obs, converged=self.converged, estimable=True)
         return rows.reindex(columns=TIDY_COLUMNS)
 
     @property
@@ -457,6 +457,7 @@ def fit_mixed_logit(spec: ModelSpec, data: pd.DataFrame) -> MixedLogitFit:
                          f"{np.unique(outcome[~np.isin(outcome, (0.0, 1.0))])[:3].tolist()}. Derive a binary "
                          f"indicator in the codebook or the study's derivations.")
     design = Design.from_data(spec.covariates, data, where=spec.name)
+    check_identified(design.matrix(data), design.column_names(), spec.name)
     try:
         fitted = fit_random_intercept_logit(design.matrix(data), outcome, data[group].to_numpy(),
                                             design.column_names(), spec.nagq)

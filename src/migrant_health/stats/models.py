@@ -17,7 +17,7 @@ import statsmodels.api as sm
 from scipy.special import expit
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
-from ..errors import InputError
+from ..errors import InputError, closest
 from .design import INTERCEPT, Design, Factor
 from .inference import wald_rows
 from ..model_spec import ModelSpec
@@ -45,6 +45,7 @@ class FittedModel:
     link: object                    # a statsmodels link: inverse, inverse_deriv, inverse_deriv2
     converged: bool
     messages: list = field(default_factory=list)
+    not_identified: list = field(default_factory=list)   # design columns perfect separation leaves unidentified
 
     @property
     def cov(self) -> np.ndarray:
@@ -69,8 +70,9 @@ class FittedModel:
 
     def tidy(self, study: str = "", sample: str = "", equation: str = "") -> pd.DataFrame:
         """One row per coefficient (estimand 'coef')."""
+        estimable = [name not in self.not_identified for name in self.names]
         return wald_rows(self.labels, self.params, self.variance.std_errors, estimand="coef", fit=self,
-                         study=study, sample=sample, equation=equation or self.spec.outcome)
+                         study=study, sample=sample, equation=equation or self.spec.outcome, estimable=estimable)
 
 
 def coefficient_labels(design: Design) -> list[tuple[str, str, str]]:
@@ -90,6 +92,7 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
     require_observed(spec, data)
     design = Design.from_data(spec.covariates, data, where=spec.name)
     X = design.matrix(data)
+    check_identified(X, design.column_names(), spec.name)
     y = data[spec.outcome].astype("float64").to_numpy()
     w = np.ones(len(y)) if not spec.weights else data[spec.weights].astype("float64").to_numpy()
     w = w / w.mean()
@@ -114,13 +117,35 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
     if separated or any(issubclass(c.category, PerfectSeparationWarning) for c in caught):
         converged = False
         messages.append(f"{spec.name}: perfect separation by {', '.join(separated) or 'the covariates'}; "
-                        f"estimates for those terms are not identified.")
+                        f"estimates for those terms are not identified (printed as not estimable).")
     if not converged and not messages:
         messages.append(f"{spec.name}: the fit did not converge.")
     for m in messages[len(design.notes):]:
         warnings.warn(m, stacklevel=2)
     variance = _variance(spec, result, X, w, data)
-    return FittedModel(spec, design, data, X, y, w, np.asarray(params), variance, link, converged, messages=messages)
+    return FittedModel(spec, design, data, X, y, w, np.asarray(params), variance, link, converged, messages=messages,
+                       not_identified=separated)
+
+
+def check_identified(X: np.ndarray, names: list[str], where: str) -> None:
+    """Enough rows for the parameters, and no column a linear combination of the others: the
+    message names the columns involved instead of a failed or singular fit."""
+    n, k = X.shape
+    if n <= k:
+        raise InputError(f"{where}: {n} rows for {k} parameters; the (sub)sample is too small to fit this "
+                         f"equation. Use fewer covariates or a larger sample.")
+    scale = np.linalg.norm(X, axis=0)
+    scale[scale == 0] = 1.0
+    Xs = X / scale
+    if np.linalg.matrix_rank(Xs) == k:
+        return
+    for j in range(1, k):
+        if np.linalg.matrix_rank(Xs[:, :j + 1]) <= j:
+            coef = np.linalg.lstsq(Xs[:, :j], Xs[:, j], rcond=None)[0]
+            partners = [names[i] for i in np.flatnonzero(np.abs(coef) > 1e-8)]
+            raise InputError(f"{where}: {names[j]} is collinear with {', '.join(partners) or 'the other columns'} "
+                             f"(a linear combination of them in this sample). Remove one of them from the "
+                             f"covariates.")
 
 
 def logit_newton(X: np.ndarray, y: np.ndarray, start=None, tol: float = 1e-10, max_iter: int = 100) -> np.ndarray:
@@ -139,7 +164,15 @@ def logit_newton(X: np.ndarray, y: np.ndarray, start=None, tol: float = 1e-10, m
 
 def require_observed(spec: ModelSpec, data: pd.DataFrame) -> None:
     """Missing values in a model's variables are an error, not a silent drop."""
+    absent = [v for v in spec.variables if v not in data.columns]
+    if absent:
+        raise InputError(f"{spec.name}: " + "; ".join(f"'{v}' is not a variable of the sample"
+                                                      f"{closest(v, data.columns)}" for v in absent) + ".")
     missing = data[spec.variables].isna().sum()
+    empty = [v for v in spec.variables if len(data) and missing[v] == len(data)]
+    if empty:
+        raise InputError(f"{spec.name}: {', '.join(empty)} missing for all {len(data)} rows of the sample; check "
+                         f"the codebook's `source:` and codes for it (results/data/<dataset>_codebook.csv counts them).")
     if missing.any():
         listing = ", ".join(f"{v} ({n})" for v, n in missing[missing > 0].items())
         raise InputError(f"{spec.name}: missing values in {listing}. Exclude them with a sample or "

@@ -19,7 +19,8 @@ def odds_ratios(fit, study: str = "", sample: str = "", equation: str = "") -> p
     coefs = fit.tidy(study=study, sample=sample, equation=equation)
     se = np.sqrt(np.diag(fit.cov))
     _, _, low, high = wald(fit.params, se)
-    rows = coefs.assign(estimand="odds_ratio", estimate=np.exp(fit.params), std_error=np.exp(fit.params) * se,
+    rows = coefs.assign(estimand="odds_ratio", estimate=np.exp(coefs["estimate"]), std_error=np.exp(fit.params) * se,
                         conf_low=np.exp(low), conf_high=np.exp(high))
+    rows.loc[~rows["estimable"], ["std_error", "conf_low", "conf_high"]] = np.nan
     return rows[rows["term"] != "_cons"].reset_index(drop=True)
 

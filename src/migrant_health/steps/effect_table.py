@@ -4,5 +4,6 @@ from ..tables import effects, render
 
 
 def effect_table(spec: dict, labels: dict, estimates: str, stem: str, synthetic: bool) -> None:
-    shown = effects.effect_table(read_tidy(estimates), spec, labels)
-    render.write_table(shown, stem, spec["title"], spec.get("note", ""), synthetic)
+    numbers = read_tidy(estimates)
+    note = " ".join(n for n in [spec.get("note", "")] + effects.table_notes(numbers, spec) if n)
+    render.write_table(effects.effect_table(numbers, spec, labels), stem, spec["title"], note, synthetic)

@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import InputError, closest
 from ..sample import evaluate
 
 # One row per printed number: the table, its column ('test' for a row's test), the variable
@@ -32,12 +33,11 @@ def describe(df: pd.DataFrame, spec: dict, study: str, table: str) -> pd.DataFra
     Percentages and means are over the rows where the variable is observed (n_obs),
     as SPSS and Stata tabulate by default.
     """
+    check_table(df, spec, f"config.yaml: studies.{study}.tables.{table}")
     rows = []
     for column in spec["columns"]:
         sub = _column_rows(df, spec, column, table)
         for r in spec["rows"]:
-            if r["term"] not in sub.columns:
-                raise KeyError(f"tables.{table}.rows: unknown variable '{r['term']}'")
             x = sub[r["term"]].dropna()
             if r["stat"] in ("mean", "percent"):
                 values = x.astype(float) * (100 if r["stat"] == "percent" else 1)
@@ -58,6 +58,53 @@ def describe(df: pd.DataFrame, spec: dict, study: str, table: str) -> pd.DataFra
             for estimand, value in association_tests(df, spec["by"], r).items():
                 rows.append(_row(study, table, "test", r["term"], "", estimand, value, len(df)))
     return pd.DataFrame(rows).reindex(columns=DESCRIPTIVE_COLUMNS)
+
+
+def variable_levels(column: pd.Series) -> list[str]:
+    """The levels a variable can take, as text: its categories, or the values it holds."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [str(c) for c in column.cat.categories]
+    return sorted({str(v) for v in column.dropna().unique()})
+
+
+def check_levels(df: pd.DataFrame, variable: str, levels, where: str) -> None:
+    """Every level a table or figure names is a level of the variable (closest names if not)."""
+    known = variable_levels(df[variable])
+    for level in levels:
+        if str(level) not in known:
+            raise InputError(f"{where}: '{level}' is not a level of {variable} ({', '.join(known[:12])})"
+                             f"{closest(str(level), known)}.")
+
+
+def check_terms(terms, known, where: str) -> None:
+    """Terms a table or figure selects must be terms of the model (closest names if not)."""
+    known = [str(k) for k in known]
+    for term in terms:
+        if term not in known:
+            raise InputError(f"{where}: '{term}' is not a term of the model ({', '.join(known[:15])})"
+                             f"{closest(term, known)}.")
+
+
+def check_variable(df: pd.DataFrame, variable: str, where: str) -> None:
+    if variable not in df.columns:
+        raise InputError(f"{where}: '{variable}' is not a variable of the analytic sample{closest(variable, df.columns)}. "
+                         f"Use a canonical variable (results/data/<dataset>_codebook.csv lists them).")
+
+
+def check_table(df: pd.DataFrame, spec: dict, where: str) -> None:
+    """The table's variables, columns and levels against the data, before any number is computed."""
+    if spec.get("by"):
+        check_variable(df, spec["by"], f"{where}.by")
+        check_levels(df, spec["by"], [c["name"] for c in spec["columns"]], f"{where}.columns")
+    for i, r in enumerate(spec["rows"]):
+        at = f"{where}.rows[{i}] '{r['term']}'"
+        check_variable(df, r["term"], at)
+        if r["stat"] == "levels":
+            if not r.get("levels"):
+                raise InputError(f"{at}: a levels row needs `levels:` (level -> printed label).")
+            check_levels(df, r["term"], r["levels"], f"{at}.levels")
+        elif r["stat"] in ("share", "percent"):
+            check_levels(df, r["term"], ["True"], f"{at} (a {r['stat']} row counts true values)")
 
 
 def association_tests(df: pd.DataFrame, by: str, row: dict) -> dict:

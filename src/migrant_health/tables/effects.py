@@ -2,9 +2,12 @@
 a label column, then estimate and SE (or 95% CI and p) per model, stars from the p-value."""
 import pandas as pd
 
-from .descriptive import format_p
+from .descriptive import check_terms, format_p
 
 EFFECT_ESTIMANDS = ("ame", "log_effect", "ame_linear", "odds_ratio")
+NOT_ESTIMABLE = "not estimable†"
+NOT_ESTIMABLE_NOTE = ("† Not estimable: the outcome does not vary within this level in this sample (perfect "
+                      "separation), so the data cannot identify its effect.")
 # A mixed model's group variance, ICC and LR test against the single-level model, printed below its effects.
 MODEL_STATISTICS = ("variance", "icc", "lr_test")
 
@@ -19,6 +22,7 @@ def _effects(estimates: pd.DataFrame, spec: dict) -> pd.DataFrame:
     rows = estimates[estimates["model"].isin(list(spec["models"])) & estimates["estimand"].isin(wanted)
                      & estimates["sample"].isin(spec["samples"])]
     if spec.get("terms"):
+        check_terms(spec["terms"], rows["term"].unique(), "effect table terms")
         rows = rows[rows["term"].isin(spec["terms"])]
     return rows
 
@@ -41,6 +45,8 @@ def _cells(row: pd.Series, digits: int, extra: list) -> tuple:
     """Estimate with stars and SE; for odds ratios, OR with stars, 95% CI and p."""
     if row["estimand"] in MODEL_STATISTICS:
         return _statistic_cells(row, digits, extra)
+    if not row["estimable"]:
+        return (NOT_ESTIMABLE,)
     estimate = f"{row['estimate']:.{digits}f}{stars(row['p_value'])}"
     if row["estimand"] == "odds_ratio":
         return (estimate, f"{row['conf_low']:.{digits}f}–{row['conf_high']:.{digits}f}", format_p(row["p_value"]))
@@ -51,6 +57,12 @@ def _level_label(term: str, level: str, reference: str, usual: dict, info: dict)
     """The printed level; '(vs base)' when a subsample's base differs from the table's usual one."""
     name = info.get("levels", {}).get(level, level)
     return f"  {name} (vs {reference})" if reference != usual.get(term, reference) else f"  {name}"
+
+
+def table_notes(estimates: pd.DataFrame, spec: dict) -> list[str]:
+    """Footnotes the numbers call for (a term printed as not estimable)."""
+    rows = _effects(estimates, spec)
+    return [NOT_ESTIMABLE_NOTE] if (~rows["estimable"].astype(bool)).any() else []
 
 
 def effect_table(estimates: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFrame:
