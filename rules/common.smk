@@ -78,7 +78,8 @@ def all_targets():
 # Job bodies run in worker processes forked from one server that has imported the package and
 # its numerical libraries once: jobs run in parallel (one per core) without each paying a new
 # interpreter, a parse of the workflow and the imports. Created at the first job, so that a dry
-# or no-op run imports none of it. On a cluster each job is its own process and runs in place.
+# or no-op run imports none of it. With one core, or on a cluster (each job its own process),
+# a job runs in place.
 _POOL = None
 
 
@@ -97,7 +98,7 @@ def run_step(step, log, **kwargs):
     from migrant_health.steps import run
 
     try:
-        if workflow.is_main_process:
+        if workflow.is_main_process and workflow.cores > 1:
             _pool().submit(run, step, log, kwargs).result()
         else:
             run(step, log, kwargs)

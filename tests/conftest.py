@@ -69,3 +69,14 @@ def canonical(sav_path) -> pd.DataFrame:
     book = codebook.load_codebook(CODEBOOK)
     frame, _ = codebook.apply_codebook(read.read_raw(sav_path, book.sources), book)
     return derive.derive_all(frame, book.survey)
+
+
+@pytest.fixture(scope="session")
+def finished_project(tmp_path_factory) -> Path:
+    """The whole workflow run once on the synthetic default (as `make` runs it)."""
+    from workflow_helpers import prepare, run_workflow
+
+    workdir = prepare(tmp_path_factory.mktemp("finished"))
+    done = run_workflow(workdir)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return workdir

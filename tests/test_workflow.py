@@ -2,18 +2,19 @@
 import pandas as pd
 import pytest
 
-from workflow_helpers import ROOT, prepare, result_files, run_workflow
+from workflow_helpers import ROOT, copy_project, prepare, result_files, run_workflow
+
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
-    runs = []
-    for name in ("first", "second"):
-        workdir = prepare(tmp_path_factory.mktemp(name))
-        done = run_workflow(workdir)
-        assert done.returncode == 0, done.stderr[-3000:]
-        runs.append(workdir)
-    return runs
+def two_runs(finished_project, tmp_path_factory):
+    """Two independent runs of the same config (the first is the session's finished project)."""
+    workdir = prepare(tmp_path_factory.mktemp("second"))
+    done = run_workflow(workdir)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [finished_project, workdir]
 
 
 def test_same_config_gives_byte_identical_results(two_runs):
@@ -87,10 +88,12 @@ def test_rerun_has_nothing_to_do(two_runs):
     assert done.returncode == 0 and "Nothing to be done" in done.stdout + done.stderr
 
 
-def test_bad_filter_stops_with_its_message_not_a_traceback(tmp_path):
+def test_bad_filter_stops_with_its_message_not_a_traceback(finished_project, tmp_path_factory):
+    """Through the job pool (two cores), as `make` runs it: the worker's message, no traceback."""
+    workdir = copy_project(finished_project, tmp_path_factory.mktemp("bad_filter"))
     config = (ROOT / "config.yaml").read_text().replace("keep: reimbursed.notna()", "keep: reimbursd.notna()")
-    workdir = prepare(tmp_path, config)
-    done = run_workflow(workdir, quiet=False)   # as `make` runs it
+    (workdir / "config.yaml").write_text(config)
+    done = run_workflow(workdir, quiet=False)
     assert done.returncode != 0
     assert "names unknown variables: 'reimbursd'; closest: reimbursed" in done.stderr
     assert "Traceback (most recent call last)" not in done.stderr

@@ -26,3 +26,45 @@ def run_workflow(workdir: Path, *extra: str, quiet: bool = True) -> subprocess.C
 def result_files(workdir: Path) -> dict[str, bytes]:
     return {str(p.relative_to(workdir)): p.read_bytes()
             for p in sorted((workdir / "results").rglob("*")) if p.is_file()}
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    """A finished project copied whole (config, codebooks, data, results, Snakemake's records),
+    so that a change reruns only what depends on it. `target` must lie as deep as `source`:
+    code inputs are paths relative to the project, and a path of another depth reads as a
+    changed input (use tmp_path_factory.mktemp beside the source)."""
+    assert len(Path(target).resolve().parts) == len(Path(source).resolve().parts), (source, target)
+    shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+    return target
+
+
+def run_forked(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """Snakemake's command line run in a forked copy of this process, with one core, so that
+    the interpreter start and the imports are paid once per test session. Same command line
+    as `make` otherwise (its messages, its exit status)."""
+    import os
+    import traceback
+
+    import snakemake.cli
+
+    out, err = workdir / ".snakemake_stdout", workdir / ".snakemake_stderr"
+    pid = os.fork()
+    if pid == 0:   # the child: run the command line, exit with its status
+        code = 1
+        try:
+            for fd, path in ((1, out), (2, err)):
+                os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
+            sys.stdout, sys.stderr = open(1, "w", closefd=False), open(2, "w", closefd=False)
+            snakemake.cli.main(["--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
+                                "--cores", "1", *args])
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return subprocess.CompletedProcess(args, os.waitstatus_to_exitcode(status), out.read_text(), err.read_text())

@@ -56,7 +56,7 @@ def validate_config(config: dict, schema_path, config_name: str = "config.yaml")
         raise InputError(f"{config_name}: {path}: {_explain(e)}")
     for name, study in config["studies"].items():
         where = f"{config_name}: studies.{name}"
-        _one_of(study["dataset"], config["datasets"], f"{where}.dataset", "dataset")
+        _one_of(study["dataset"], config["datasets"], f"{where}.dataset", "a dataset")
         if study.get("models"):
             _check_models(study["models"], f"{where}.models")
         _check_effect_tables(study, where)
@@ -99,7 +99,7 @@ def _suggest_name(text: str) -> str:
 def _one_of(name, allowed, where: str, what: str) -> None:
     """`name` must be one of `allowed` (an InputError naming the key and the closest names)."""
     if name not in allowed:
-        raise InputError(f"{where}: '{name}' is not a {what}; allowed: {', '.join(map(str, allowed)) or 'none'}"
+        raise InputError(f"{where}: '{name}' is not {what}; allowed: {', '.join(map(str, allowed)) or 'none'}"
                          f"{closest(str(name), map(str, allowed))}.")
 
 
@@ -130,7 +130,7 @@ def _check_models(models: dict, where: str) -> None:
     pair = models.get("two_part")
     if pair:
         for part in ("first", "second"):
-            _one_of(pair[part], equations, f"{where}.two_part.{part}", "equation")
+            _one_of(pair[part], equations, f"{where}.two_part.{part}", "an equation")
         if TWO_PART in equations:
             raise InputError(f"{where}.equations: '{TWO_PART}' names the two-part combination; rename the equation.")
 
@@ -144,9 +144,9 @@ def _check_effect_tables(study: dict, where: str) -> None:
         if not models:
             raise InputError(f"{at}: the study has no `models`; an effect table prints a model's estimates.")
         for model in spec["models"]:
-            _one_of(model, columns, f"{at}.models", "model of the study")
+            _one_of(model, columns, f"{at}.models", "a model of the study")
         for sample in spec["samples"]:
-            _one_of(sample, samples, f"{at}.samples", "subsample of the study's models")
+            _one_of(sample, samples, f"{at}.samples", "a subsample of the study's models")
 
 
 def _check_figures(study: dict, where: str) -> None:
@@ -160,8 +160,8 @@ def _check_figures(study: dict, where: str) -> None:
         if missing:
             raise InputError(f"{at}: kind {spec['kind']} needs {', '.join(missing)}.")
         if spec["kind"] == "forest":
-            _one_of(spec["model"], equations, f"{at}.model", "equation of the study")
-            _one_of(spec.get("sample", "total"), samples, f"{at}.sample", "subsample of the study's models")
+            _one_of(spec["model"], equations, f"{at}.model", "an equation of the study")
+            _one_of(spec.get("sample", "total"), samples, f"{at}.sample", "a subsample of the study's models")
             reports = equations[spec["model"]].get("report") or []
             if equations[spec["model"]]["kind"] != "melogit" and "odds_ratio" not in reports:
                 raise InputError(f"{at}.model: equation '{spec['model']}' reports no odds ratios; add "
@@ -175,7 +175,7 @@ def _check_concentration(study: dict, where: str) -> None:
     equations = (study.get("models") or {}).get("equations", {})
     for outcome, info in spec["outcomes"].items():
         at = f"{where}.concentration.outcomes.{outcome}.decomposition"
-        _one_of(info["decomposition"], equations, at, "equation of the study")
+        _one_of(info["decomposition"], equations, at, "an equation of the study")
         eq = equations[info["decomposition"]]
         if "ame" not in (eq.get("report") or ["coef", "ame"]) or eq["kind"] == "melogit":
             raise InputError(f"{at}: equation '{info['decomposition']}' reports no marginal effects; the "

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .errors import InputError
 from .outputs import TWO_PART, model_units
 from .sample import evaluate
 from .stats import ModelSpec, fit, margins, odds_ratios
@@ -79,7 +80,11 @@ def fit_unit(df: pd.DataFrame, models: dict, study: str, unit: str) -> UnitResul
             rows, rows_keep, reason = _equation_rows(sub, name, eq, models, study)
             flow.append({"sample": sample_name, "model": name, "n_sample": len(sub), "keep": rows_keep,
                          "n_dropped": len(sub) - len(rows), "n_obs": len(rows), "reason": reason})
-            fits[name], own, raised = _fit_with_notes(equation_spec(name, eq, models), rows)
+            try:
+                fits[name], own, raised = _fit_with_notes(equation_spec(name, eq, models), rows)
+            except InputError as e:   # name the key and the subsample the fit belongs to
+                raise InputError(f"{_where(study, 'equations', name)} (subsample {sample_name}, n = {len(rows)}): "
+                                 f"{e}") from None
             messages += [(sample_name, name, f"{sample_name}: {note}") for note in own]
             messages += [(sample_name, name, warning) for warning in raised]
             estimates.append(_report(fits[name], eq, study, sample_name))
