@@ -10,7 +10,7 @@ rule figure:
         # Only a forest plot reads the estimates: refitting a model redraws nothing else.
         estimates=lambda w: (estimates_of(w.study)
                              if config["studies"][w.study]["figures"][w.figure]["kind"] == "forest" else []),
-        code=code("figures/plots.py"),
+        code=code("figures/plots.py", "expressions.py"),
     output:
         figures=multiext("results/{study}/figures/{figure}", ".png", ".pdf"),
     params:

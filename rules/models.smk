@@ -4,8 +4,9 @@
 rule fit_models:
     input:
         analytic="data/analytic/{study}.parquet",
-        code=code("estimation.py", "stats/models.py", "stats/margins.py", "stats/design.py",
-                  "stats/twopart.py", "stats/odds_ratios.py", "stats/inference.py", "stats/mixed.py"),
+        code=code("estimation.py", "expressions.py", "stats/models.py", "stats/margins.py",
+                  "stats/design.py", "stats/twopart.py", "stats/odds_ratios.py", "stats/inference.py",
+                  "stats/mixed.py"),
     output:
         estimates="results/{study}/estimates.csv",
         flow="results/{study}/model_flow.csv",

@@ -4,7 +4,7 @@
 rule sample:
     input:
         interim=lambda w: f"data/interim/{dataset_of(w.study)}.parquet",
-        code=code("sample.py"),
+        code=code("sample.py", "expressions.py"),
     output:
         analytic="data/analytic/{study}.parquet",
         flow="results/{study}/flow.csv",

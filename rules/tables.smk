@@ -6,7 +6,7 @@ rule descriptive_table:
         table="|".join(table_names("tables")),
     input:
         analytic="data/analytic/{study}.parquet",
-        code=code("tables/descriptive.py", "tables/render.py"),
+        code=code("tables/descriptive.py", "tables/render.py", "expressions.py"),
     output:
         tidy="results/{study}/descriptives_{table}.csv",
         tables=multiext("results/{study}/tables/{table}", ".csv", ".md", ".tex", ".docx"),

@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from ..expressions import indicator  # noqa: E402
 from ..sample import evaluate  # noqa: E402
 
 WIDTH_IN = 3.35   # one journal column
@@ -41,11 +42,11 @@ def shares(df: pd.DataFrame, spec: dict) -> pd.DataFrame:
 def share_by_group(df: pd.DataFrame, spec: dict) -> pd.DataFrame:
     """Percent meeting `indicator` in each level of `by` (a missing indicator counts as no:
     e.g. the reimbursed have no reason for not being reimbursed), with Wilson 95% CIs."""
-    indicator = df.eval(spec["indicator"], engine="python").fillna(False).astype(bool)
+    meets = indicator(df, spec["indicator"], "figure indicator")
     out = []
     for lvl, label in spec["levels"].items():
         at = (df[spec["by"]].astype(object) == lvl).to_numpy()
-        k, n = int(indicator[at].sum()), int(at.sum())
+        k, n = int(meets[at].sum()), int(at.sum())
         low, high = wilson(k, n)
         out.append({"level": lvl, "label": label, "count": k, "n": n, "percent": 100 * k / n,
                     "conf_low": 100 * low, "conf_high": 100 * high})
