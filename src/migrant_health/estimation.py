@@ -3,7 +3,7 @@
 Config (studies.<study>.models):
   covariates   default right-hand side (see stats/design.py for the forms)
   vce, cluster, weights   variance and weights (Stata's conventions, stats/models.py)
-  samples      name -> pandas filter (null: the whole analytic sample)
+  samples      name -> filter (expressions.py; null: the whole analytic sample)
   equations    name -> outcome, kind, family, link, keep/reason (the equation's own sample),
                scale and estimand of its marginal effects, report (coef, ame, odds_ratio);
                kind melogit: a random-intercept logit by `group` (nagq: 1 Laplace, >1 adaptive
