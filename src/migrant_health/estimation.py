@@ -3,7 +3,7 @@
 Config (studies.<study>.models; schemas/config.schema.yaml documents each key):
   covariates   default right-hand side (see stats/design.py for the forms)
   vce, cluster, weights   variance and weights (stats/variance.py: Stata's conventions)
-  samples      name -> filter (null: the whole analytic sample)
+  samples      name -> filter (expressions.py; null: the whole analytic sample)
   equations    name -> outcome, kind (stats/estimators.py), family, link, keep/reason (the
                equation's own sample), scale and estimand of its marginal effects, report
                (coef, ame, odds_ratio); kind melogit: a random-intercept logit by `group`

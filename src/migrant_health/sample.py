@@ -1,49 +1,26 @@
 """A study's sample: ordered, named filters with flow accounting, then sample-level derivations.
 
-A filter is a pandas expression over canonical variables. It keeps a row only when every
-variable it names is observed and the condition holds, so a missing value is never kept
-by accident (a categorical's NaN != 'x' is True in pandas); such rows are counted apart,
-as dropped for missing data, in the flow.
+A filter is an expression over canonical variables in the language of expressions.py (not
+Python, not pandas). It keeps a row only when every variable it names is observed and the
+condition holds, so a missing value is never kept by accident (a categorical's NaN != 'x' is
+True in pandas); such rows are counted apart, as dropped for missing data, in the flow.
 """
-import ast
-import builtins
-
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, closest
+from . import expressions
+from .errors import InputError
 
 FLOW_COLUMNS = ["step", "filter", "n_before", "n_dropped", "n_dropped_missing", "n_after", "reason"]
 
 
 def variables_named(expression: str, where: str) -> list[str]:
-    try:
-        tree = ast.parse(expression, mode="eval")
-    except SyntaxError as e:
-        raise InputError(f"{where}: filter `{expression}` does not parse ({e.msg}). "
-                         f"Write a pandas expression, e.g. inpatient_12m and age >= 18.") from None
-    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    return sorted(names - set(dir(builtins)) - {"true", "false"})
+    return list(expressions.parse(expression, where).variables)
 
 
 def evaluate(df: pd.DataFrame, expression: str, where: str) -> tuple[pd.Series, pd.Series]:
     """(kept, missing): rows meeting the condition, and rows where a named variable is missing."""
-    names = variables_named(expression, where)
-    unknown = [n for n in names if n not in df.columns]
-    if unknown:
-        hints = "; ".join(f"'{n}'{closest(n, df.columns)}" for n in unknown)
-        raise InputError(f"{where}: filter `{expression}` names unknown variables: {hints}. "
-                         f"Use a canonical variable (results/data/<dataset>_codebook.csv lists them).")
-    missing = df[names].isna().any(axis=1) if names else pd.Series(False, index=df.index)
-    try:
-        condition = df.eval(expression, engine="python")
-    except Exception as e:  # pandas raises many types for a bad expression
-        raise InputError(f"{where}: filter `{expression}` cannot be evaluated ({type(e).__name__}: {e}).") from None
-    if not isinstance(condition, pd.Series) or not (pd.api.types.is_bool_dtype(condition)
-                                                    or condition.dropna().isin([True, False]).all()):
-        raise InputError(f"{where}: filter `{expression}` does not give true/false for each row.")
-    kept = condition.fillna(False).astype(bool) & ~missing
-    return kept, missing
+    return expressions.evaluate(df, expression, where)
 
 
 def apply_filters(df: pd.DataFrame, steps: list[dict], where: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -14,9 +14,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from ..errors import InputError  # noqa: E402
+from ..expressions import indicator  # noqa: E402
 from ..outputs import SYNTHETIC_NOTE  # noqa: E402
 from ..sample import evaluate  # noqa: E402
-from ..errors import InputError  # noqa: E402
 from ..tables.descriptive import check_levels, check_terms, check_variable  # noqa: E402
 
 WIDTH_IN = 3.35   # one journal column
@@ -47,11 +48,11 @@ def share_by_group(df: pd.DataFrame, spec: dict, where: str = "figure") -> pd.Da
     e.g. the reimbursed have no reason for not being reimbursed), with Wilson 95% CIs."""
     check_variable(df, spec["by"], f"{where}.by")
     check_levels(df, spec["by"], spec["levels"], f"{where}.levels")
-    indicator = df.eval(spec["indicator"], engine="python").fillna(False).astype(bool)
+    meets = indicator(df, spec["indicator"], f"{where}.indicator")
     out = []
     for lvl, label in spec["levels"].items():
         at = (df[spec["by"]].astype(object) == lvl).to_numpy()
-        k, n = int(indicator[at].sum()), int(at.sum())
+        k, n = int(meets[at].sum()), int(at.sum())
         low, high = wilson(k, n)
         out.append({"level": lvl, "label": label, "count": k, "n": n, "percent": 100 * k / n,
                     "conf_low": 100 * low, "conf_high": 100 * high})
