@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from . import expressions
 from .errors import InputError, closest
 from .outputs import TWO_PART
 from .model_spec import SUPPORTS
@@ -62,8 +63,32 @@ def validate_config(config: dict, schema_path, config_name: str = "config.yaml")
         _check_effect_tables(study, where)
         _check_figures(study, where)
         _check_concentration(study, where)
+        for at, text in study_expressions(study, where):
+            expressions.parse(text, at)
     _check_table_names(config, config_name)
     return config
+
+
+def study_expressions(study: dict, where: str):
+    """(key path, text) of every expression a study's config holds: all are parsed (and any
+    construct outside the language refused) before a job starts."""
+    for i, step in enumerate(study["sample"]):
+        yield f"{where}.sample[{i}] '{step['name']}'", step["keep"]
+    models = study.get("models") or {}
+    for name, keep in (models.get("samples") or {}).items():
+        if keep is not None:
+            yield f"{where}.models.samples.{name}", keep
+    for name, eq in models.get("equations", {}).items():
+        if eq.get("keep"):
+            yield f"{where}.models.equations.{name}.keep", eq["keep"]
+    for table, spec in study.get("tables", {}).items():
+        for i, column in enumerate(spec["columns"]):
+            if column.get("keep"):
+                yield f"{where}.tables.{table}.columns[{i}] '{column['name']}'", column["keep"]
+    for figure, spec in study.get("figures", {}).items():
+        for key in ("keep", "indicator"):
+            if spec.get(key):
+                yield f"{where}.figures.{figure}.{key}", spec[key]
 
 
 def _type_overrides(validator, config: dict) -> None:

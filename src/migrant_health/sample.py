@@ -1,14 +1,14 @@
 """A study's sample: ordered, named filters with flow accounting, then sample-level derivations.
 
 A filter is an expression over canonical variables in the language of expressions.py (not
-Python, not pandas). It keeps a row only when every variable it names is observed and the
+Python, not pandas), evaluated by evaluation.py. It keeps a row only when every variable it names is observed and the
 condition holds, so a missing value is never kept by accident (a categorical's NaN != 'x' is
 True in pandas); such rows are counted apart, as dropped for missing data, in the flow.
 """
 import numpy as np
 import pandas as pd
 
-from . import expressions
+from . import evaluation, expressions
 from .errors import InputError
 
 FLOW_COLUMNS = ["step", "filter", "n_before", "n_dropped", "n_dropped_missing", "n_after", "reason"]
@@ -20,7 +20,7 @@ def variables_named(expression: str, where: str) -> list[str]:
 
 def evaluate(df: pd.DataFrame, expression: str, where: str) -> tuple[pd.Series, pd.Series]:
     """(kept, missing): rows meeting the condition, and rows where a named variable is missing."""
-    return expressions.evaluate(df, expression, where)
+    return evaluation.evaluate(df, expression, where)
 
 
 def apply_filters(df: pd.DataFrame, steps: list[dict], where: str) -> tuple[pd.DataFrame, pd.DataFrame]:

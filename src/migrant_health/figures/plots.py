@@ -15,7 +15,7 @@ import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from ..errors import InputError  # noqa: E402
-from ..expressions import indicator  # noqa: E402
+from ..evaluation import indicator  # noqa: E402
 from ..outputs import SYNTHETIC_NOTE  # noqa: E402
 from ..sample import evaluate  # noqa: E402
 from ..tables.descriptive import check_levels, check_terms, check_variable  # noqa: E402

@@ -137,15 +137,17 @@ def check_identified(X: np.ndarray, names: list[str], where: str) -> None:
     scale = np.linalg.norm(X, axis=0)
     scale[scale == 0] = 1.0
     Xs = X / scale
-    if np.linalg.matrix_rank(Xs) == k:
+    _, singular, vt = np.linalg.svd(Xs, full_matrices=False)
+    if singular[-1] > singular[0] * k * np.finfo(float).eps * 1e3:
         return
-    for j in range(1, k):
-        if np.linalg.matrix_rank(Xs[:, :j + 1]) <= j:
-            coef = np.linalg.lstsq(Xs[:, :j], Xs[:, j], rcond=None)[0]
-            partners = [names[i] for i in np.flatnonzero(np.abs(coef) > 1e-8)]
-            raise InputError(f"{where}: {names[j]} is collinear with {', '.join(partners) or 'the other columns'} "
-                             f"(a linear combination of them in this sample). Remove one of them from the "
-                             f"covariates.")
+    # The direction X cannot tell apart: the columns it involves are the dependent ones.
+    weights = np.abs(vt[-1])
+    involved = [names[j] for j in np.flatnonzero(weights > 1e-6 * weights.max())]
+    named = [n for n in involved if n != INTERCEPT]
+    with_intercept = " (together with the intercept)" if INTERCEPT in involved else ""
+    raise InputError(f"{where}: {' and '.join([', '.join(named[:-1]), named[-1]] if len(named) > 1 else named)} "
+                     f"{'are' if len(named) > 1 else 'is'} collinear{with_intercept}: in this sample one is a "
+                     f"linear combination of the others. Remove one of them from the covariates.")
 
 
 def logit_newton(X: np.ndarray, y: np.ndarray, start=None, tol: float = 1e-10, max_iter: int = 100) -> np.ndarray:
