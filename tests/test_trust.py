@@ -125,18 +125,18 @@ CASES = [
     # -- security: config is data, not code; names that become paths are checked --------------
     Case("filter_runs_shell_command",
          study("mefc", lambda s: s["sample"][1].update(keep=f"visited_care_12m and {GLOBALS_ATTACK}")),
-         ["studies.mefc.sample[1]", "not allowed"], then=no_file("hacked.txt")),
+         ["studies.mefc.sample[1]", "which a filter may not"], then=no_file("hacked.txt")),
     Case("filter_imports_os", study("benefit", lambda s: s["sample"][0].update(keep=ATTACK)),
-         ["studies.benefit.sample[0]", "not allowed"], then=no_file("hacked.txt")),
+         ["studies.benefit.sample[0]", "which a filter may not"], then=no_file("hacked.txt")),
     Case("filter_writes_rows_out", study("mefc", lambda s: s["sample"][1].update(
         keep="visited_care_12m and age.to_csv('leak.csv') is None")),
-         ["studies.mefc.sample[1]", "not allowed"], then=no_file("leak.csv")),
+         ["studies.mefc.sample[1]", "which a filter may not"], then=no_file("leak.csv")),
     Case("model_sample_lambda", study("mefc", lambda s: s["models"].update(samples={"total": "(lambda: True)()"})),
-         ["studies.mefc.models.samples.total", "not allowed"]),
+         ["studies.mefc.models.samples.total", "which a filter may not"]),
     Case("table_column_subscript", study("benefit", lambda s: s["tables"]["table1"]["columns"][1].update(
-        keep="insurance_programme[0] == 'NCMS'")), ["studies.benefit.tables.table1", "not allowed"]),
+        keep="insurance_programme[0] == 'NCMS'")), ["studies.benefit.tables.table1", "which a filter may not"]),
     Case("figure_indicator_attack", study("benefit", lambda s: s["figures"]["figure2"].update(indicator=ATTACK)),
-         ["studies.benefit.figures.figure2", "not allowed"], then=no_file("hacked.txt")),
+         ["studies.benefit.figures.figure2", "which a filter may not"], then=no_file("hacked.txt")),
     Case("study_name_escapes_project", edit_config(lambda c: c["studies"].update({"../../../x": c["studies"]["mefc"]})),
          ["studies: '../../../x' cannot be used as a name"]),
     Case("dataset_name_into_results", edit_config(lambda c: c["datasets"].update(
@@ -189,7 +189,7 @@ CASES = [
     Case("separated_term", add_mefc_sample("separated", "not (cancer == False and medical_return)", ["separated"]),
          [], status=0, then=separated_term_is_not_estimable),
     Case("collinear_covariate", study("benefit", lambda s: s["models"]["covariates"].insert(2, "birth_year")),
-         ["studies.benefit.models.equations.participation", "age and birth_year are collinear",
+         ["studies.benefit.models.equations.", "age and birth_year are collinear",
           "Remove one of them"]),
     Case("subsample_too_small", study("mefc", lambda s: s["models"].update(samples={"total": None, "oldest": "age >= 85"})),
          ["(subsample oldest, n = ", "rows for", "parameters", "too small"]),
