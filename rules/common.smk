@@ -5,7 +5,7 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from migrant_health.config import CONCENTRATION_FIGURES, CONCENTRATION_TABLES, GENERATOR_TARGETS, validate_config
+from migrant_health.config import CONCENTRATION_FIGURES, CONCENTRATION_TABLES, validate_config
 from migrant_health.errors import InputError
 
 BASE = Path(workflow.basedir)
@@ -87,6 +87,8 @@ def all_targets():
     targets = study_targets() + ["results/report.html"]
     for dataset in {s["dataset"] for s in config["studies"].values()}:
         targets.append(f"results/data/{dataset}_codebook.csv")
+        if is_synthetic(dataset):
+            targets.append(f"results/data/{dataset}_synthetic.md")
     return targets
 
 

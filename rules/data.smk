@@ -1,29 +1,63 @@
 # Raw release (synthetic when configured) -> canonical respondent-level data.
+from migrant_health.synth import GENERATORS
+
+
+def generator_of(dataset):
+    return GENERATORS[config["datasets"][dataset]["generator"]["survey"]]
+
+
+def generator_published(dataset):
+    return [f"data/published/{name}.yaml" for name in generator_of(dataset).published]
+
+
+def generator_studies(dataset):
+    """The models of the studies the generator solves its truth for, and nothing else of them:
+    editing a table or a filter does not regenerate the survey, editing such a model does."""
+    studies = config["studies"]
+    return {name: {"models": studies[name]["models"]} for name in generator_of(dataset).models
+            if studies.get(name, {}).get("models")}
 
 
 if any(d["synthetic"] for d in config["datasets"].values()):
 
     rule synthesize:
         input:
-            published=lambda w: [f"data/published/{name}.yaml" for name in
-                                 GENERATOR_TARGETS[config["datasets"][w.dataset]["generator"]["survey"]]],
+            published=lambda w: generator_published(w.dataset),
             codebook=lambda w: config["datasets"][w.dataset]["codebook"],
-            code=code("synth/cmds2014.py", "synth/jinan_mefc.py", "synth/quota.py", "synth/release.py",
-                      "synth/benefit_truth.py", "synth/medical_return_truth.py", "synth/inequality_truth.py",
-                      "synth/calibrate.py", "stats/margins.py", "stats/design.py", "stats/concentration.py"),
+            code=code(*(f"synth/{p.name}" for p in sorted((PKG / "synth").glob("*.py"))),
+                      "stats/margins.py", "stats/design.py", "stats/concentration.py"),
         output:
             raw="data/raw/{dataset}_synthetic.sav",
             truth="results/data/{dataset}_synthetic_truth.csv",
             notes="results/data/{dataset}_synthetic_notes.txt",
         params:
             dataset=lambda w: config["datasets"][w.dataset],
+            studies=lambda w: generator_studies(w.dataset),
         log:
             "logs/synthesize_{dataset}.log",
         message:
             "Generating the synthetic {wildcards.dataset} release (calibrated to data/published)"
         run:
-            run_step(log[0], "synthesize", params.dataset, "data/published", output.raw, output.truth,
-                     output.notes)
+            run_step(log[0], "synthesize", params.dataset, params.studies, "data/published", output.raw,
+                     output.truth, output.notes)
+
+    rule document_synthetic:
+        input:
+            truth="results/data/{dataset}_synthetic_truth.csv",
+            notes="results/data/{dataset}_synthetic_notes.txt",
+            published=lambda w: generator_published(w.dataset),
+            code=code("synth/pages.py"),
+        output:
+            page="results/data/{dataset}_synthetic.md",
+        params:
+            survey=lambda w: config["datasets"][w.dataset]["generator"]["survey"],
+        log:
+            "logs/document_synthetic_{dataset}.log",
+        message:
+            "Setting the synthetic {wildcards.dataset} truth beside the published numbers"
+        run:
+            run_step(log[0], "document_synthetic", params.survey, "data/published", input.truth, input.notes,
+                     output.page)
 
 
 rule ingest:

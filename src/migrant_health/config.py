@@ -10,8 +10,6 @@ import yaml
 
 from .errors import InputError
 
-# The published numbers each synthetic survey is calibrated to (data/published/<name>.yaml).
-GENERATOR_TARGETS = {"cmds2014": ("benefit", "medical_return", "inequality"), "jinan_mefc": ("mefc",)}
 # What a study's `concentration` step writes under results/<study>/tables and figures.
 CONCENTRATION_TABLES = ("concentration_indices", "decomposition")
 CONCENTRATION_FIGURES = ("concentration_curves", "decomposition")

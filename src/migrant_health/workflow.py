@@ -4,34 +4,37 @@ from pathlib import Path
 import pandas as pd
 
 from . import derive, published, sample
-from .config import CONCENTRATION_FIGURES, CONCENTRATION_TABLES, GENERATOR_TARGETS
+from .config import CONCENTRATION_FIGURES, CONCENTRATION_TABLES
 from .io import codebook as cb
 from .io import read
+from .synth import GENERATORS, pages
 from .tables import descriptive, render
 
 
-def synthesize(dataset: dict, published_dir, out, truth_csv, notes_txt) -> None:
-    """Write a synthetic survey calibrated to data/published/*.yaml, and the true effects of
-    its outcome equations (aggregates, for the comparison and the report)."""
-    g = dataset["generator"]
-    docs = {name: published.load(Path(published_dir) / f"{name}.yaml") for name in GENERATOR_TARGETS[g["survey"]]}
-    book = cb.load_codebook(dataset["codebook"])
+def synthesize(dataset: dict, studies: dict, published_dir, out, truth_csv, notes_txt) -> None:
+    """Write a synthetic survey calibrated to data/published/*.yaml and to the studies' models
+    (`studies`: study name -> config entry), and the true effects of its outcome equations
+    (aggregates, for the comparison and the report) with the generator's notes."""
+    settings = dataset["generator"]
+    generator = GENERATORS[settings["survey"]]
+    release = generator.generate(settings, _published_docs(generator, published_dir), studies,
+                                 cb.load_codebook(dataset["codebook"]))
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    if g["survey"] == "jinan_mefc":
-        from .synth import jinan_mefc
-
-        release = jinan_mefc.generate(docs["mefc"], book, seed=g["seed"])
-        jinan_mefc.write_sav(release.raw, book, out)
-    else:
-        from .synth import cmds2014
-
-        targets = cmds2014.targets_from_published(docs["benefit"], docs["medical_return"], docs["inequality"])
-        release = cmds2014.generate(targets, seed=g["seed"], book=book, n_respondents=g["n_respondents"],
-                                    benefit_scale=g["benefit_scale"], medical_return_scale=g["medical_return_scale"])
-        cmds2014.write_sav(release.raw, out)
+    release.write_sav(out)
     Path(truth_csv).parent.mkdir(parents=True, exist_ok=True)
     release.truth.to_csv(truth_csv, index=False, lineterminator="\n", float_format="%.10g")
     Path(notes_txt).write_text("".join(f"{note}\n" for note in release.notes))
+
+
+def document_synthetic(survey: str, published_dir, truth_csv, notes_txt, out) -> None:
+    """results/data/<dataset>_synthetic.md: what the generator produced against the published numbers."""
+    docs = _published_docs(GENERATORS[survey], published_dir)
+    notes = Path(notes_txt).read_text().splitlines()
+    Path(out).write_text(pages.page(survey, _read_tidy(truth_csv), notes, docs))
+
+
+def _published_docs(generator, published_dir) -> dict:
+    return {name: published.load(Path(published_dir) / f"{name}.yaml") for name in generator.published}
 
 
 def ingest(dataset: dict, raw_path, interim, report) -> None:
