@@ -19,7 +19,7 @@ from conftest import generate, load_config  # noqa: E402
 from migrant_health import derive, sample  # noqa: E402
 from migrant_health.estimation import equation_spec  # noqa: E402
 from migrant_health.io import codebook  # noqa: E402
-from migrant_health.stats.concentration import concentration_index  # noqa: E402
+from migrant_health.stats.conindex import concentration_index  # noqa: E402
 from migrant_health.stats.mixed import fit_mixed_logit  # noqa: E402
 
 

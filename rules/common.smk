@@ -9,7 +9,7 @@ from snakemake.exceptions import WorkflowError
 
 from migrant_health import outputs
 from migrant_health.code_closure import step_sources
-from migrant_health.config import GENERATOR_TARGETS, validate_config
+from migrant_health.config import validate_config
 from migrant_health.errors import InputError
 
 BASE = Path(workflow.basedir)

@@ -1,29 +1,66 @@
 # Raw release (synthetic when configured) -> canonical respondent-level data.
+from migrant_health.synth import GENERATORS
+
+
+def generator_of(dataset):
+    return GENERATORS[DATASETS[dataset]["generator"]["survey"]]
+
+
+def generator_published(dataset):
+    return [published_file(name) for name in generator_of(dataset).published]
+
+
+def generator_studies(dataset):
+    """The models of the studies the generator solves its truth for, and nothing else of them:
+    editing a table or a filter does not regenerate the survey, editing such a model does."""
+    return {name: {"models": STUDIES[name]["models"]} for name in generator_of(dataset).models
+            if STUDIES.get(name, {}).get("models")}
+
+
+# Only a dataset declared synthetic is ever generated: a real dataset whose file is missing
+# stops the run instead of being replaced by synthetic data.
+wildcard_constraints:
+    synthetic_dataset="|".join(name for name, d in DATASETS.items() if d["synthetic"]) or "no_synthetic_datasets",
 
 
 rule synthesize:
-    # Only a dataset declared synthetic is ever generated: a real dataset whose file is missing
-    # stops the run instead of being replaced by synthetic data.
-    wildcard_constraints:
-        dataset="|".join(name for name, d in DATASETS.items() if d["synthetic"]) or "no_synthetic_datasets",
     input:
-        published=lambda w: [published_file(name) for name in
-                             GENERATOR_TARGETS[DATASETS[w.dataset]["generator"]["survey"]]],
-        codebook=lambda w: DATASETS[w.dataset]["codebook"],
+        published=lambda w: generator_published(w.synthetic_dataset),
+        codebook=lambda w: DATASETS[w.synthetic_dataset]["codebook"],
         code=code("synthesize"),
     output:
-        raw="data/raw/{dataset}_synthetic.sav",
-        truth="results/data/{dataset}_synthetic_truth.csv",
-        notes="results/data/{dataset}_synthetic_notes.txt",
+        raw="data/raw/{synthetic_dataset}_synthetic.sav",
+        truth="results/data/{synthetic_dataset}_synthetic_truth.csv",
+        notes="results/data/{synthetic_dataset}_synthetic_notes.txt",
     params:
-        dataset=lambda w: DATASETS[w.dataset],
+        dataset=lambda w: DATASETS[w.synthetic_dataset],
+        studies=lambda w: generator_studies(w.synthetic_dataset),
     log:
-        "logs/synthesize_{dataset}.log",
+        "logs/synthesize_{synthetic_dataset}.log",
     message:
-        "Generating the synthetic {wildcards.dataset} release (calibrated to data/published)"
+        "Generating the synthetic {wildcards.synthetic_dataset} release (calibrated to data/published)"
     run:
-        run_step(rule, log[0], dataset=params.dataset, published=list(input.published), raw=output.raw,
-                 truth=output.truth, notes=output.notes)
+        run_step(rule, log[0], dataset=params.dataset, studies=params.studies, published=list(input.published),
+                 raw=output.raw, truth=output.truth, notes=output.notes)
+
+
+rule document_synthetic:
+    input:
+        truth="results/data/{synthetic_dataset}_synthetic_truth.csv",
+        notes="results/data/{synthetic_dataset}_synthetic_notes.txt",
+        published=lambda w: generator_published(w.synthetic_dataset),
+        code=code("document_synthetic"),
+    output:
+        page="results/data/{synthetic_dataset}_synthetic_page.md",
+    params:
+        survey=lambda w: DATASETS[w.synthetic_dataset]["generator"]["survey"],
+    log:
+        "logs/document_synthetic_{synthetic_dataset}.log",
+    message:
+        "Setting the synthetic {wildcards.synthetic_dataset} truth beside the published numbers"
+    run:
+        run_step(rule, log[0], survey=params.survey, published=list(input.published), truth=input.truth,
+                 notes=input.notes, page=output.page)
 
 
 rule ingest:

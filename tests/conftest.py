@@ -7,7 +7,7 @@ import yaml
 
 from migrant_health import derive, published
 from migrant_health.io import codebook, read
-from migrant_health.synth import cmds2014
+from migrant_health.synth import GENERATORS
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT / "data" / "published"
@@ -33,21 +33,24 @@ def analytic_sample(frame: pd.DataFrame, study: dict, name: str) -> pd.DataFrame
     return sample.add_sample_derivations(kept, study)
 
 
-def targets():
-    docs = {n: published.load(PUBLISHED / f"{n}.yaml") for n in ("benefit", "medical_return", "inequality")}
-    return cmds2014.targets_from_published(docs["benefit"], docs["medical_return"], docs["inequality"])
+def published_docs(survey: str) -> dict:
+    """The data/published files a survey's generator is calibrated to, by study."""
+    return {n: published.load(PUBLISHED / f"{n}.yaml") for n in GENERATORS[survey].published}
 
 
-def generate(seed: int, **kwargs):
-    """A synthetic release read back through the project's codebook (as `make` does)."""
-    return cmds2014.generate(targets(), seed=seed, book=codebook.load_codebook(CODEBOOK), **kwargs)
+def generate(seed: int, **settings):
+    """A synthetic CMDS release, as `make` generates it: config.yaml's generator settings
+    (`settings` overriding them) and studies, solved on the project's codebook."""
+    config = validated_config()
+    book = codebook.load_codebook(CODEBOOK)
+    return GENERATORS["cmds2014"].generate({**config["datasets"]["cmds2014"]["generator"], "seed": seed, **settings},
+                                           published_docs("cmds2014"), config["studies"], book)
 
 
 @pytest.fixture(scope="session")
 def release():
     """The default synthetic release (config.yaml's seed) and its truth."""
-    g = load_config()["datasets"]["cmds2014"]["generator"]
-    return generate(g["seed"], n_respondents=g["n_respondents"])
+    return generate(load_config()["datasets"]["cmds2014"]["generator"]["seed"])
 
 
 @pytest.fixture(scope="session")
@@ -57,9 +60,9 @@ def raw_release(release) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def sav_path(raw_release, tmp_path_factory) -> Path:
+def sav_path(release, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("raw") / "cmds2014_synthetic.sav"
-    cmds2014.write_sav(raw_release, path)
+    release.write_sav(path)
     return path
 
 

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import CODEBOOK, PUBLISHED, ROOT, analytic_sample, generate, validated_config
+from conftest import CODEBOOK, PUBLISHED, analytic_sample, generate, published_docs, validated_config
 from migrant_health import derive, published
 from migrant_health.estimation import fit_models
 from migrant_health.io import codebook
-from migrant_health.synth import benefit_truth
+from migrant_health.synth import pages
 
 CONFIG = validated_config()
 STUDY = CONFIG["studies"]["benefit"]
@@ -73,12 +73,21 @@ def test_calibration_hits_its_targets(release):
     assert np.allclose(edu["truth"], 0.108)
 
 
+def table3_covariates(table3: dict) -> list:
+    """Table 3's covariates in printed order, factors with their printed reference level."""
+    out = []
+    for row in table3["rows"]:
+        covariate = (row["term"], str(row["reference"])) if "level" in row else row["term"]
+        if covariate not in out:
+            out.append(covariate)
+    return out
+
+
 def test_config_models_use_table_3_covariates():
+    """The generator solves its outcomes for config's models: they must be Table 3's."""
     ours = [c if isinstance(c, str) else (c["factor"], str(c["reference"]))
             for c in STUDY["models"]["covariates"]]
-    paper = [c if isinstance(c, str) else (c["factor"], str(c["reference"]))
-             for c in benefit_truth.table3_covariates(DOC["table3"])]
-    assert ours == paper
+    assert ours == table3_covariates(DOC["table3"])
 
 
 def test_subsample_models_omit_what_does_not_vary(default_estimates):
@@ -104,7 +113,13 @@ def test_printed_zero_standard_error_uses_the_rounding_floor():
     assert not published.compare_effects(ours.assign(estimate=0.0011), pub)["agrees"].item()
 
 
-def test_gaps_document_is_current(release):
-    text = benefit_truth.gaps_markdown(release.truth, DOC, release.notes)
-    assert (ROOT / "docs" / "synthetic_benefit.md").read_text() == text, \
-        "regenerate: python -m migrant_health.synth.benefit_truth > docs/synthetic_benefit.md"
+def test_page_sets_every_published_number_beside_its_truth(release):
+    """results/data/cmds2014_synthetic_page.md: one line per Table 3-4 cell, with its truth and gap."""
+    text = pages.page("cmds2014", published.text_levels(release.truth), release.notes, published_docs("cmds2014"))
+    cells = [line for line in text.splitlines() if line.startswith(("| participation |", "| amount |", "| ratio |"))]
+    assert len(cells) == len(published.effect_rows(DOC)) == 90
+    truth = release.truth.set_index(["model", "sample", "term", "level"])["truth"]
+    assert f"| amount | ncms | migration_scope | across_cities | 0.410 (0.120) | " \
+           f"{truth[('amount', 'ncms', 'migration_scope', 'across_cities')]:.4f} |" in text
+    assert all(f"- {note}" in text for note in release.notes)
+    assert "| medical_return | medical_return | medical_insurance | NCMS | odds_ratio | 2.440 | 1.800-3.300 |" in text

@@ -9,7 +9,8 @@ from conftest import CODEBOOK, PUBLISHED, analytic_sample, generate, validated_c
 from migrant_health import derive, published
 from migrant_health.estimation import fit_models
 from migrant_health.io import codebook
-from migrant_health.synth import medical_return_truth
+from migrant_health.stats.design import Design
+from migrant_health.synth import medical_return, specs
 
 CONFIG = validated_config()
 STUDY = CONFIG["studies"]["medical_return"]
@@ -66,13 +67,13 @@ def test_solver_reaches_its_targets_exactly(default_sample):
     frame = default_sample
     planted = np.random.default_rng(1).random(len(frame)) < 0.85
     targets = {"medical_insurance=NCMS": np.log(2.0), "settle_intention=True": np.log(0.5), "rate": 0.2}
-    g = medical_return_truth.solve(frame, planted, targets)
+    spec = specs.limit_spec(STUDY["models"], "medical_return", "medical_return")
+    g = medical_return.solve(frame, planted, targets, spec.covariates)
     from scipy.special import expit
 
-    from migrant_health.stats.design import Design
-    X = Design.from_data(medical_return_truth.COVARIATES, frame).matrix(frame)
+    X = Design.from_data(spec.covariates, frame).matrix(frame)
     expected = expit(X @ g) * planted
-    limit = medical_return_truth.probability_limit(frame, expected)
+    limit = medical_return.probability_limit(frame, expected, spec)
     names = limit.names
     assert limit.params[names.index("medical_insurance=NCMS")] == pytest.approx(np.log(2.0), abs=1e-8)
     assert limit.params[names.index("settle_intention=True")] == pytest.approx(np.log(0.5), abs=1e-8)
@@ -98,8 +99,12 @@ def test_recovery_at_100_times_the_published_n():
     assert z.abs().max() <= 4, f"worst: {worst[keys].tolist()} z = {z.abs().max():.2f}"
 
 
-def test_config_model_is_the_generators_reading_of_the_paper():
-    assert STUDY["models"]["covariates"] == medical_return_truth.COVARIATES
+def test_truth_is_that_of_the_config_model(release, default_sample):
+    """The generator solves for config's model: the truth has one coefficient per column of it."""
+    truth = release.truth[(release.truth["study"] == "medical_return") & (release.truth["estimand"] == "coef")]
+    design = Design.from_data(STUDY["models"]["covariates"], default_sample)
+    assert list(truth["term"] + "=" + truth["level"]) == [
+        n if "=" in n else f"{n}=" for n in design.column_names()]
 
 
 def test_characteristics_table_by_a_boolean_outcome(default_sample):

@@ -10,7 +10,8 @@ from conftest import PUBLISHED, ROOT, validated_config
 from migrant_health import published, sample
 from migrant_health.estimation import fit_models
 from migrant_health.io import codebook
-from migrant_health.synth import jinan_mefc
+from migrant_health.errors import InputError
+from migrant_health.synth import GENERATORS
 from migrant_health.tables.descriptive import association_tests, describe
 
 CONFIG = validated_config()
@@ -20,9 +21,13 @@ DOC = published.load(PUBLISHED / "mefc.yaml")
 BOOK = codebook.load_codebook(ROOT / DATASET["codebook"])
 
 
+def generate(studies=CONFIG["studies"]):
+    return GENERATORS["jinan_mefc"].generate(DATASET["generator"], {"mefc": DOC}, studies, BOOK)
+
+
 @pytest.fixture(scope="module")
 def release():
-    return jinan_mefc.generate(DOC, BOOK, DATASET["generator"]["seed"])
+    return generate()
 
 
 @pytest.fixture(scope="module")
@@ -82,10 +87,20 @@ def test_fisher_one_sided_p_is_the_tail_in_the_observed_direction():
 
 def test_release_is_labelled_spss_and_deterministic(release, tmp_path):
     path = tmp_path / "mefc.sav"
-    jinan_mefc.write_sav(release.raw, BOOK, path)
+    release.write_sav(path)
     raw, meta = pyreadstat.read_sav(str(path), user_missing=True)
     assert len(raw) == 670 and meta.variable_value_labels["c3"][3] == "not_sure"
     assert 99 in meta.variable_value_labels["c1"] and meta.missing_ranges["c1"]
-    again = jinan_mefc.generate(DOC, BOOK, DATASET["generator"]["seed"])
+    again = generate()
     pd.testing.assert_frame_equal(release.raw, again.raw)
     assert np.isfinite(release.truth["truth"]).all()
+
+
+def test_model_3_is_read_from_config(release):
+    """The joint distribution is tuned for config's Model 3; without it the generator says so."""
+    model3 = STUDY["models"]["equations"]["model3"].get("covariates", STUDY["models"]["covariates"])
+    terms = [c["factor"] if isinstance(c, dict) else c for c in model3]
+    assert list(dict.fromkeys(release.truth["term"])) == terms
+    without = {**CONFIG["studies"], "mefc": {**STUDY, "models": {**STUDY["models"], "equations": {}}}}
+    with pytest.raises(InputError, match=r"studies\.mefc\.models\.equations\.model3 is needed"):
+        generate(without)

@@ -1,13 +1,17 @@
 """The synthetic CMDS 2014 release: its frame, its labels, and what it is calibrated to."""
 import pandas as pd
 import pyreadstat
+import pytest
 
-from conftest import PUBLISHED, generate, targets
+from conftest import CODEBOOK, PUBLISHED, generate, load_config, published_docs, validated_config
 from migrant_health import published
+from migrant_health.errors import InputError
+from migrant_health.io import codebook
 from migrant_health.sample import apply_filters
-from migrant_health.synth import cmds2014, release
+from migrant_health.synth import GENERATORS
+from migrant_health.synth import cmds2014_layout as layout
+from migrant_health.synth.cmds2014_frame import SURVEY_YEAR
 from migrant_health.tables.descriptive import describe
-from conftest import load_config
 
 CONFIG = load_config()
 
@@ -18,7 +22,7 @@ def test_frame_looks_like_the_release(raw_release):
     sizes = raw_release.groupby("psu").size()
     assert (sizes.iloc[:-1] == 20).all() and sizes.iloc[-1] == 200_937 % 20
     assert raw_release.groupby("psu")["city"].nunique().max() == 1   # clusters nest in cities
-    age = cmds2014.SURVEY_YEAR - raw_release["q101c"]
+    age = SURVEY_YEAR - raw_release["q101c"]
     assert age.between(15, 59).all()
     assert (raw_release.groupby("city")["wt"].nunique() == 1).all() and (raw_release["wt"] > 0).all()
 
@@ -27,9 +31,9 @@ def test_sav_carries_labels_and_user_missing_codes(sav_path):
     _, meta = pyreadstat.read_sav(str(sav_path), metadataonly=True, user_missing=True)
     assert meta.column_names_to_labels["q106"] == "Scope of migration"
     assert meta.variable_value_labels["q106"][3] == "Across counties within a city"
-    assert meta.variable_value_labels["q305"][release.DONT_KNOW] == "Don't know"
+    assert meta.variable_value_labels["q305"][layout.DONT_KNOW] == "Don't know"
     assert meta.missing_ranges["q305"]  # special codes declared as user-missing
-    for k in release.REIMBURSEMENT_SOURCES:  # multiple response: one 0/1 item per answer
+    for k in layout.REIMBURSEMENT_SOURCES:  # multiple response: one 0/1 item per answer
         assert set(meta.variable_value_labels[f"q308_{k}"]) >= {0, 1}
 
 
@@ -70,7 +74,8 @@ def test_no_reimbursement_reasons_follow_figure_1(canonical):
     sample = benefit_sample(canonical)
     reasons = sample.loc[~sample["reimbursed"].astype(bool), "no_reimbursement_reason"]
     shares = reasons.value_counts(normalize=True) * 100
-    for level, pct in targets().no_reimbursement_percent.items():
+    figure1 = published.load(PUBLISHED / "benefit.yaml")["figure1"]
+    for level, pct in {s["level"]: s["percent"] for s in figure1["shares"]}.items():
         assert abs(shares[level] - pct) < 0.5
     home = (reasons == "go_back_hometown").groupby(sample["migration_scope"], observed=True).mean()
     assert home["within_city"] < home["across_cities"] < home["across_provinces"]
@@ -92,3 +97,23 @@ def test_ncms_worker_rates_of_seed_002(canonical):
     # The visit item is asked of everyone, and some visits need no recent illness.
     assert canonical["outpatient_2w"].notna().all()
     assert (workers["outpatient_2w"] & ~workers["ill_2w"]).any()
+
+
+def test_registry_names_published_files_and_studies_of_the_config():
+    config = validated_config()
+    for survey, generator in GENERATORS.items():
+        assert all((PUBLISHED / f"{name}.yaml").exists() for name in generator.published), survey
+        assert all(config["studies"][name]["models"] for name in generator.models), survey
+    surveys = {d["generator"]["survey"] for d in config["datasets"].values() if d["synthetic"]}
+    assert surveys <= set(GENERATORS)
+
+
+@pytest.mark.parametrize("study", ["benefit", "medical_return"])
+def test_generator_needs_the_models_of_the_studies_it_calibrates(study):
+    """A study whose outcomes the generator plants must declare the models they are solved for."""
+    config = validated_config()
+    studies = {name: entry for name, entry in config["studies"].items() if name != study}
+    settings = {**config["datasets"]["cmds2014"]["generator"], "n_respondents": 20_000}
+    with pytest.raises(InputError, match=rf"config.yaml: studies\.{study}\.models is needed"):
+        GENERATORS["cmds2014"].generate(settings, published_docs("cmds2014"), studies,
+                                        codebook.load_codebook(CODEBOOK))

@@ -83,6 +83,13 @@ def test_mefc_study_is_regenerated_from_its_own_dataset(two_runs):
     assert len(tables) > 100 and tables["agrees"].all()
 
 
+def test_synthetic_truth_is_documented_beside_the_published_numbers(two_runs):
+    cmds = (two_runs[0] / "results/data/cmds2014_synthetic_page.md").read_text()
+    assert "## Benefit study (seed 001): Tables 3 and 4" in cmds and "| concentration_index |" in cmds
+    mefc = (two_runs[0] / "results/data/jinan_mefc_synthetic_page.md").read_text()
+    assert "## Generator notes" in mefc and "| model3 |" in mefc
+
+
 def test_rerun_has_nothing_to_do(two_runs):
     done = run_workflow(two_runs[0], "--dry-run")
     assert done.returncode == 0 and "Nothing to be done" in done.stdout + done.stderr
@@ -119,10 +126,18 @@ def planned_rules(workdir, config_text: str) -> set[str]:
 
 
 def test_editing_a_covariate_reruns_only_the_models_and_what_follows(two_runs):
-    config = (ROOT / "config.yaml").read_text().replace("        - age2\n", "", 1)  # the benefit study's
+    # The inequality study's: the synthetic survey solves none of its outcomes for that model.
+    config = (ROOT / "config.yaml").read_text().replace("        - {factor: ill_2w, reference: false}\n", "", 1)
     rules = planned_rules(two_runs[1], config)
     assert {"fit_models", "gather_estimates", "effect_table", "compare", "report"} <= rules
     assert not rules & {"synthesize", "ingest", "analytic_sample", "descriptive_table", "figure"}
+
+
+def test_editing_a_model_the_generator_solves_for_regenerates_the_survey(two_runs):
+    """The benefit study's outcomes are solved for its models (config.yaml: studies.benefit.models)."""
+    config = (ROOT / "config.yaml").read_text().replace("        - age2\n", "", 1)  # the benefit study's
+    rules = planned_rules(two_runs[1], config)
+    assert {"synthesize", "document_synthetic", "ingest", "fit_models", "report"} <= rules
 
 
 def test_editing_a_filter_redraws_the_sample_but_not_the_data(two_runs):

@@ -17,8 +17,6 @@ from .errors import InputError, closest
 from .outputs import TWO_PART
 from .model_spec import SUPPORTS
 
-# The published numbers each synthetic survey is calibrated to (data/published/<name>.yaml).
-GENERATOR_TARGETS = {"cmds2014": ("benefit", "medical_return", "inequality"), "jinan_mefc": ("mefc",)}
 
 
 def _with_defaults(validator_class):

@@ -77,5 +77,5 @@ def dataset_files(name: str, dataset: dict) -> list[str]:
     """What ingesting (and, when synthetic, generating) a dataset writes under results/data/."""
     files = [f"results/data/{name}_codebook.csv"]
     if dataset["synthetic"]:
-        files += [f"results/data/{name}_synthetic_truth.csv", f"results/data/{name}_synthetic_notes.txt"]
+        files += [f"results/data/{name}_synthetic_{kind}" for kind in ("truth.csv", "notes.txt", "page.md")]
     return files

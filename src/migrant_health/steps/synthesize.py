@@ -1,30 +1,20 @@
-"""Rule synthesize: a synthetic survey calibrated to data/published/*.yaml, and its truth."""
+"""Rule synthesize: a synthetic survey calibrated to data/published/*.yaml and to the models of
+the studies it plants, with the truth of its outcome equations and the generator's notes."""
 from pathlib import Path
 
 from .. import published as pub
-from ..config import GENERATOR_TARGETS
 from ..io import codebook as cb
 from ..io.files import write_csv, write_lines
+from ..synth import GENERATORS
 
 
-def synthesize(dataset: dict, published: list, raw: str, truth: str, notes: str) -> None:
-    """Write the release and the true effects of its outcome equations (aggregates, for the
-    comparison and the report). `published`: the calibration targets' files."""
-    g = dataset["generator"]
+def synthesize(dataset: dict, studies: dict, published: list, raw: str, truth: str, notes: str) -> None:
+    """`studies`: study name -> the config entries (models) the generator reads; `published`: the
+    files of its calibration targets."""
+    settings = dataset["generator"]
     docs = {Path(path).stem: pub.load(path) for path in published}
-    book = cb.load_codebook(dataset["codebook"])
+    release = GENERATORS[settings["survey"]].generate(settings, docs, studies, cb.load_codebook(dataset["codebook"]))
     Path(raw).parent.mkdir(parents=True, exist_ok=True)
-    if g["survey"] == "jinan_mefc":
-        from ..synth import jinan_mefc
-
-        release = jinan_mefc.generate(docs["mefc"], book, seed=g["seed"])
-        jinan_mefc.write_sav(release.raw, book, raw)
-    else:
-        from ..synth import cmds2014
-
-        targets = cmds2014.targets_from_published(*(docs[name] for name in GENERATOR_TARGETS["cmds2014"]))
-        release = cmds2014.generate(targets, seed=g["seed"], book=book, n_respondents=g["n_respondents"],
-                                    benefit_scale=g["benefit_scale"], medical_return_scale=g["medical_return_scale"])
-        cmds2014.write_sav(release.raw, raw)
+    release.write_sav(raw)
     write_csv(release.truth, truth)
     write_lines(release.notes, notes)

@@ -10,44 +10,55 @@
   24.285 (26 df, p 0.560), with mean 66.2, SD 4.6 and 320 aged 66 or more (`exact_ages`).
 * Joint distribution: dealing out levels within each outcome group leaves every crosstab
   unchanged whatever the rows' combinations, so the combinations are searched (swaps within
-  an outcome group) to bring Model 3's odds ratios as close as they come to the published ones
-  (`tune_model`). What could not be reached is reported in the notes.
+  an outcome group) to bring Model 3's odds ratios (config.yaml: studies.mefc.models.equations.
+  model3) as close as they come to the published ones (`tune_model`). What could not be
+  reached is reported in the notes.
 Raw codes come from the codebook itself: a level is written as one of the codes that map to it.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..stats.models import logit_newton
+from ..stats import fit
+from ..stats.design import Design
+from ..stats.models import coefficient_labels, logit_newton
+from . import specs
+from .draws import shuffled_levels
+from .release import Release
 
+STUDY, MODEL = "mefc", "model3"   # the study and its model the joint distribution is tuned for
+FILE_LABEL = "Synthetic Jinan MEFC survey (generated; not the real survey)"
 N_FAULTY_AGE, N_FAULTY_MISSING = 6, 8
 AGES = np.arange(60, 87)
 NOT_ANSWERED, NOT_APPLICABLE = 99, 99
 
-# Model 3 of Table 4 (config.yaml's model3): what the joint distribution is tuned for.
-MODEL3 = [("local_insurance", True), ("stay_over_5_years", False), ("willing_to_stay", "yes"),
-          ("temporary_permit", True), ("accompanied", False)]
 
+def generate(settings: dict, published: dict, studies: dict, book) -> Release:
+    """The questionnaires and the tuned Model 3 beside the printed one.
 
-@dataclass
-class Release:
-    raw: pd.DataFrame
-    truth: pd.DataFrame
-    notes: list
-
-
-def _level_key(level) -> str:
-    return str(level)
-
-
-def deal(counts: dict, rng) -> np.ndarray:
-    """Levels in exactly the given numbers, in random order."""
-    levels = np.repeat(np.array(list(counts), dtype=object), list(counts.values()))
-    return rng.permutation(levels)
+    settings: datasets.jinan_mefc.generator (seed); published: {"mefc": data/published/mefc.yaml};
+    studies: config entries (studies.mefc.models, Model 3's covariates, is read); book: the
+    codebook, whose codes the levels are written with and whose labels the file carries.
+    """
+    doc = published[STUDY]
+    model3 = specs.model_spec(specs.study_models(studies, STUDY, "Jinan MEFC"), MODEL, STUDY)
+    rng = np.random.default_rng(settings["seed"])
+    n = next(q["value"] for q in doc["sample"] if q["quantity"] == "n")
+    n_yes = int(sum(doc["crosstabs"][0]["levels"][lv][1] for lv in doc["crosstabs"][0]["levels"]))
+    returned = rng.permutation(np.repeat([True, False], [n_yes, n - n_yes]))
+    analysed = crosstab_columns(doc, returned, rng)
+    total, yes = exact_ages(doc, n_yes, n - n_yes, rng)
+    analysed["age"] = age_column(total, yes, returned, rng)
+    analysed = tune_model(analysed, returned, doc, model3.covariates, rng)
+    analysed["medical_return"] = returned
+    analysed["visited_care_12m"] = True
+    raw = questionnaires(analysed, doc, book, rng, settings["seed"])
+    truth, notes = tuned_truth(analysed, returned, doc, model3)
+    notes.insert(0, f"age: chi-square {chi_square(np.column_stack([total - yes, yes])):.4f} over {len(AGES)} "
+                    f"single years; mean {np.repeat(AGES, total).mean():.3f}, SD {np.repeat(AGES, total).std(ddof=1):.3f}")
+    return Release(raw, truth, notes, file_label=FILE_LABEL, **codebook_labels(book, raw.columns))
 
 
 def crosstab_columns(doc: dict, returned: np.ndarray, rng) -> pd.DataFrame:
@@ -57,7 +68,8 @@ def crosstab_columns(doc: dict, returned: np.ndarray, rng) -> pd.DataFrame:
         values = np.empty(len(returned), dtype=object)
         for flag, position in ((False, 0), (True, 1)):
             at = np.flatnonzero(returned == flag)
-            values[at] = deal({level: counts[position] for level, counts in tab["levels"].items()}, rng)
+            values[at] = shuffled_levels(list(tab["levels"]), [counts[position] for counts in tab["levels"].values()],
+                                         rng)
         columns[tab["variable"]] = values
     return pd.DataFrame(columns)
 
@@ -129,32 +141,24 @@ def age_column(total: np.ndarray, yes: np.ndarray, returned: np.ndarray, rng) ->
 
 # -- joint distribution ----------------------------------------------------------------------
 
-def _design(frame: pd.DataFrame) -> tuple[np.ndarray, list]:
-    """Indicators of Model 3's non-reference levels, then the intercept."""
-    columns, names = [], []
-    for variable, reference in MODEL3:
-        for level in sorted({_level_key(v) for v in frame[variable]} - {_level_key(reference)}):
-            columns.append((frame[variable].map(_level_key) == level).to_numpy(float))
-            names.append((variable, level))
-    columns.append(np.ones(len(frame)))
-    return np.column_stack(columns), names
-
-
 def model3_targets(doc: dict) -> dict:
     """(variable, level) -> (log OR, its SE from the 95% CI) of Model 3 as printed."""
     z = stats.norm.ppf(0.975)
     return {(e["term"], str(e["level"])): (np.log(e["estimate"]), (np.log(e["conf_high"]) - np.log(e["conf_low"])) / (2 * z))
-            for e in doc["estimates"] if e["model"] == "model3"}
+            for e in doc["estimates"] if e["model"] == MODEL}
 
 
-def tune_model(frame: pd.DataFrame, returned: np.ndarray, doc: dict, rng, steps: int = 30_000) -> pd.DataFrame:
+def tune_model(frame: pd.DataFrame, returned: np.ndarray, doc: dict, covariates: list, rng,
+               steps: int = 30_000) -> pd.DataFrame:
     """Swap Model 3 covariates between rows of the same outcome group (every crosstab stays
     exact) while that brings the model's log odds ratios closer to the printed ones, in units
     of the printed standard errors."""
     targets = model3_targets(doc)
     frame = frame.copy()
     y = returned.astype(float)
-    X, names = _design(frame)
+    design = Design.from_data(covariates, frame, where="synthetic MEFC Model 3")
+    X = design.matrix(frame)
+    names = [(term, level) for term, level, _ in coefficient_labels(design)[:-1]]
     goal = np.array([targets[n][0] for n in names])
     scale = np.array([targets[n][1] for n in names])
     beta = logit_newton(X, y, tol=1e-9)
@@ -164,9 +168,7 @@ def tune_model(frame: pd.DataFrame, returned: np.ndarray, doc: dict, rng, steps:
 
     current = distance(beta)
     groups = [np.flatnonzero(returned), np.flatnonzero(~returned)]
-    blocks = {}
-    for j, (variable, _) in enumerate(names):
-        blocks.setdefault(variable, []).append(j)
+    blocks = design.slices()   # a variable's indicator columns move together
     variables = list(blocks)
     for _ in range(steps):
         rows = groups[rng.integers(2)]
@@ -198,8 +200,8 @@ def encode(frame: pd.DataFrame, book, rng) -> pd.DataFrame:
             continue
         by_level = {}
         for code, level in var.codes.items():
-            by_level.setdefault(_level_key(level), []).append(code)
-        values = frame[name].map(_level_key).to_numpy()
+            by_level.setdefault(str(level), []).append(code)
+        values = frame[name].map(str).to_numpy()
         codes = np.full(len(frame), np.nan)
         for level, options in by_level.items():
             at = np.flatnonzero(values == level)
@@ -213,18 +215,9 @@ def other_questionnaires(analysed: pd.DataFrame, n: int, rng) -> pd.DataFrame:
     return pd.DataFrame({c: analysed[c].to_numpy()[rng.integers(len(analysed), size=n)] for c in analysed.columns})
 
 
-def generate(doc: dict, book, seed: int) -> Release:
-    rng = np.random.default_rng(seed)
-    n = next(q["value"] for q in doc["sample"] if q["quantity"] == "n")
-    n_yes = int(sum(doc["crosstabs"][0]["levels"][lv][1] for lv in doc["crosstabs"][0]["levels"]))
-    returned = rng.permutation(np.repeat([True, False], [n_yes, n - n_yes]))
-    analysed = crosstab_columns(doc, returned, rng)
-    total, yes = exact_ages(doc, n_yes, n - n_yes, rng)
-    analysed["age"] = age_column(total, yes, returned, rng)
-    analysed = tune_model(analysed, returned, doc, rng)
-    analysed["medical_return"] = returned
-    analysed["visited_care_12m"] = True
-
+def questionnaires(analysed: pd.DataFrame, doc: dict, book, rng, seed: int) -> pd.DataFrame:
+    """The file: the analysed respondents, those who never used care and the faulty
+    questionnaires, in raw codes, shuffled, with an id and the sampling district and community."""
     quantity = {q["quantity"]: q["value"] for q in doc["sample"]}
     no_care = other_questionnaires(analysed, quantity["excluded_no_care"], rng).assign(visited_care_12m=False)
     faulty = other_questionnaires(analysed, quantity["excluded_invalid"], rng).assign(visited_care_12m=True)
@@ -242,37 +235,28 @@ def generate(doc: dict, book, seed: int) -> Release:
     raw["community"] = 3 * (district - 1) + rng.integers(1, 4, len(people))
     raw = raw.sample(frac=1, random_state=np.random.RandomState(seed % 2**32)).reset_index(drop=True)
     raw.insert(0, "id", np.arange(1, len(raw) + 1))
-    truth, notes = tuned_truth(analysed, returned, doc)
-    notes.insert(0, f"age: chi-square {chi_square(np.column_stack([total - yes, yes])):.4f} over {len(AGES)} "
-                    f"single years; mean {np.repeat(AGES, total).mean():.3f}, SD {np.repeat(AGES, total).std(ddof=1):.3f}")
-    return Release(raw[["id", "district", "community"] + [c for c in raw.columns
-                                                          if c not in ("id", "district", "community")]],
-                   truth, notes)
+    first = ["id", "district", "community"]
+    return raw[first + [c for c in raw.columns if c not in first]]
 
 
-def tuned_truth(analysed: pd.DataFrame, returned: np.ndarray, doc: dict):
-    """Model 3 on the generated respondents beside the printed odds ratios (the synthetic
-    sample is the whole population, so these are the numbers the pipeline reproduces)."""
-    X, names = _design(analysed)
-    y = returned.astype(float)
-    beta = logit_newton(X, y, tol=1e-9)
-    p = 1 / (1 + np.exp(-(X @ beta)))
-    ours_se = np.sqrt(np.diag(np.linalg.inv((X * (p * (1 - p))[:, None]).T @ X)))
+def tuned_truth(analysed: pd.DataFrame, returned: np.ndarray, doc: dict, model3):
+    """Model 3 (`model3`, its ModelSpec) on the generated respondents beside the printed odds
+    ratios (the synthetic sample is the whole population, so these are the numbers the
+    pipeline reproduces)."""
+    fitted = fit(model3, analysed.assign(**{model3.outcome: returned}))
+    coefs = fitted.tidy()
+    coefs = coefs[coefs["term"] != "_cons"]
     targets = model3_targets(doc)
     rows, notes = [], []
-    for (variable, level), b, se_ours in zip(names, beta[:-1], ours_se[:-1]):
-        rows.append({"model": "model3", "sample": "total", "equation": "medical_return", "term": variable,
+    for variable, level, b, se_ours in zip(coefs["term"], coefs["level"], coefs["estimate"], coefs["std_error"]):
+        rows.append({"model": MODEL, "sample": "total", "equation": model3.outcome, "term": variable,
                      "level": level, "reference": "", "estimand": "odds_ratio", "truth": float(np.exp(b)),
-                     "kind": "tuned", "n_obs": len(analysed), "study": "mefc"})
+                     "kind": "tuned", "n_obs": len(analysed), "study": STUDY})
         goal, se = targets[(variable, level)]
         notes.append(f"Model 3 {variable}={level}: odds ratio {np.exp(b):.3f} against the printed {np.exp(goal):.3f} "
                      f"({(b - goal) / se:+.2f} printed SEs); SE of its log {se_ours:.3f} against the printed "
                      f"interval's {se:.3f}")
-    crude = {}
-    for variable, reference in MODEL3:
-        table = pd.crosstab(analysed[variable].map(_level_key), returned)
-        crude[variable] = table
-    accompanied = crude["accompanied"]
+    accompanied = pd.crosstab(analysed["accompanied"].map(str), returned)
     odds = (accompanied.loc["True", True] / accompanied.loc["True", False]) / (
         accompanied.loc["False", True] / accompanied.loc["False", False])
     notes.append(f"The printed margins make the crude odds ratio of accompanied migrants {odds:.2f} (16.1% return "
@@ -283,10 +267,8 @@ def tuned_truth(analysed: pd.DataFrame, returned: np.ndarray, doc: dict):
     return pd.DataFrame(rows), notes
 
 
-def write_sav(raw: pd.DataFrame, book, path) -> None:
-    """The questionnaires as SPSS, with variable and value labels and the special codes."""
-    import pyreadstat
-
+def codebook_labels(book, columns) -> dict:
+    """Variable labels, value labels and user-missing codes of the raw columns, from the codebook."""
     labels, value_labels, missing = {}, {}, {}
     for name, var in book.variables.items():
         labels[var.source] = name.replace("_", " ")
@@ -295,7 +277,5 @@ def write_sav(raw: pd.DataFrame, book, path) -> None:
         if var.missing:
             value_labels.setdefault(var.source, {}).update({int(c): m for c, m in var.missing.items()})
             missing[var.source] = [int(c) for c in var.missing]
-    pyreadstat.write_sav(raw.astype("float64"), str(path),
-                         file_label="Synthetic Jinan MEFC survey (generated; not the real survey)",
-                         column_labels=[labels.get(c, c) for c in raw.columns], variable_value_labels=value_labels,
-                         missing_ranges={k: v for k, v in missing.items()})
+    return {"variable_labels": {c: labels.get(c, c) for c in columns}, "value_labels": value_labels,
+            "user_missing": missing}

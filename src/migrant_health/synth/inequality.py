@@ -1,4 +1,5 @@
-"""Seed 002's health service use among NCMS rural migrant workers, solved from its summary.
+"""The inequality study's health service use in the synthetic CMDS (seed 002), solved from its
+summary.
 
 Among the workers (rural hukou, employed, enrolled in NCMS, aged 16-59), ranked by
 household income per capita (fractional rank r, unweighted):
@@ -13,7 +14,7 @@ household income per capita (fractional rank r, unweighted):
   so that those studies do not change.
 
 City effects are normal with SD CITY_SD (the multilevel models' city variance). For each
-use, a and b are solved (calibrate.newton) so that the expected use has the published rate
+use, a and b are solved (draws.newton) so that the expected use has the published rate
 and its concentration index (2 cov(P, r) / mean P) is the published one; the published
 number of users is then drawn as the largest latent values (their realised threshold, near
 0, is noted). The truth is the DGP's: the concentration index of the expected use, which is
@@ -26,12 +27,50 @@ import pandas as pd
 from scipy.special import expit
 
 from ..stats.conindex import fractional_rank
-from .calibrate import newton
+from .cmds2014_frame import SURVEY_YEAR, canonical, draw_codes, hospitalise, settle_other_reimbursements
+from .draws import newton, top_k
 
+STUDY = "inequality"
+WORKING_AGE = (16, 59)   # China's minimum legal working age to the survey's upper age
 ILLNESS = {"rate": 0.105, "gradient": -0.8, "city_sd": 0.4}
 NEED_EFFECT = {"outpatient_2w": 2.2, "inpatient_12m": 0.8}
 CITY_SD = {"outpatient_2w": 0.6, "inpatient_12m": 0.5}
 
+
+def plant(pop: pd.DataFrame, published: dict, rng, book, kept_out: np.ndarray):
+    """Illness, outpatient visits and hospitalisations of the NCMS workers, with the
+    published rates and concentration indices (published: data/published/inequality.yaml).
+    `kept_out` marks respondents who must not become inpatients (the medical-return
+    population). Returns the truth and notes.
+
+    Extra inpatients are hospitalised in the hometown or elsewhere, so that neither the
+    benefit sample (current city) nor the medical-return sample (its population is kept
+    out) changes.
+    """
+    rows = np.flatnonzero(ncms_workers(pop))
+    frame = canonical(pop, rows, book)
+    already = (pop.loc[rows, "q303"] == 1).to_numpy()
+    ill, visited, inpatient, truth, notes = draw(frame, already, kept_out[rows] & ~already, published, rng)
+    # The visit item is asked of everyone (check-ups and follow-ups need no recent illness).
+    pop.loc[rows, "q301"] = np.where(ill, 1, 2)
+    pop.loc[rows, "q302"] = np.where(visited, 1, 2)
+    extra = rows[inpatient & ~already]
+    hospitalise(pop, extra, draw_codes(rng, len(extra), [1, 2, 3], [0.75, 0.15, 0.1]),
+                draw_codes(rng, len(extra), [2, 3], [0.7, 0.3]),
+                draw_codes(rng, len(extra), [1, 2, 3, 4], [0.35, 0.4, 0.2, 0.05]),
+                rng.lognormal(np.log(5000), 0.8, len(extra)))
+    settle_other_reimbursements(pop, extra, rng)
+    return truth, notes
+
+
+def ncms_workers(pop: pd.DataFrame) -> np.ndarray:
+    """Seed 002's population: rural hukou, employed, enrolled in NCMS, of working age."""
+    age = SURVEY_YEAR - pop["q101c"]
+    return ((pop["q101f"] == 1) & (pop["q102"] == 1) & (pop["q201_ncms"] == 1)
+            & age.between(*WORKING_AGE)).to_numpy()
+
+
+# -- the use equations -----------------------------------------------------------------------
 
 def published_targets(doc: dict) -> dict:
     """outcome -> (rate, concentration index) from inequality.yaml."""
@@ -42,14 +81,6 @@ def published_targets(doc: dict) -> dict:
 
 def concentration(expected: np.ndarray, rank: np.ndarray) -> float:
     return 2 * np.mean((expected - expected.mean()) * (rank - 0.5)) / expected.mean()
-
-
-def top(latent: np.ndarray, k: int) -> tuple[np.ndarray, float]:
-    """The k largest latent values (a mask) and the threshold between chosen and not."""
-    order = np.argsort(-latent, kind="stable")
-    chosen = np.zeros(len(latent), dtype=bool)
-    chosen[order[:k]] = True
-    return chosen, (latent[order[k - 1]] + latent[order[k]]) / 2
 
 
 def draw_use(rank, ill, city_effect, free, forced, target, rng, label: str):
@@ -70,7 +101,7 @@ def draw_use(rank, ill, city_effect, free, forced, target, rng, label: str):
     a, b = newton(gaps, [np.log(rate / (1 - rate)), -1.0], f"inequality {label}")
     latent = np.where(free, a + b * (rank - 0.5) + need + rng.logistic(size=n), -np.inf)
     k = int(round(rate * n)) - int(forced[~free].sum())
-    chosen, threshold = top(latent, k)
+    chosen, threshold = top_k(latent, k)
     used = np.where(free, chosen, forced.astype(bool))
     truth = expected(a, b)
     return used, {"outcome": label, "rate": truth.mean(), "concentration_index": concentration(truth, rank),
@@ -90,7 +121,7 @@ def draw(frame: pd.DataFrame, already_inpatient: np.ndarray, kept_out: np.ndarra
         return rng.normal(0, sd, n_cities)[city]
 
     ill_latent = ILLNESS["gradient"] * (rank - 0.5) + city_effects(ILLNESS["city_sd"]) + rng.logistic(size=len(rank))
-    ill, _ = top(ill_latent, int(round(ILLNESS["rate"] * len(rank))))
+    ill, _ = top_k(ill_latent, int(round(ILLNESS["rate"] * len(rank))))
     everyone = np.ones(len(rank), dtype=bool)
     outpatient, out_truth = draw_use(rank, ill, city_effects(CITY_SD["outpatient_2w"]), everyone,
                                      np.zeros(len(rank)), targets["outpatient_2w"], rng, "outpatient_2w")
@@ -101,7 +132,7 @@ def draw(frame: pd.DataFrame, already_inpatient: np.ndarray, kept_out: np.ndarra
     for t in (out_truth, in_truth):
         rows.append({"model": "concentration_index", "sample": "total", "equation": t["outcome"],
                      "term": "income_per_capita", "level": "", "reference": "", "estimand": "concentration_index",
-                     "truth": t["concentration_index"], "kind": "dgp", "n_obs": len(rank), "study": "inequality"})
+                     "truth": t["concentration_index"], "kind": "dgp", "n_obs": len(rank), "study": STUDY})
         notes.append(f"inequality {t['outcome']}: income gradient {t['gradient']:.4f} (log odds per unit of rank), "
                      f"expected rate {100 * t['rate']:.3f}%, concentration index of the expected use "
                      f"{t['concentration_index']:.5f}; realised threshold of the draw {t['threshold']:.4f}")

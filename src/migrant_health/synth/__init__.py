@@ -1,0 +1,57 @@
+"""Synthetic surveys calibrated to the published studies: one generator per survey.
+
+    release = GENERATORS[survey].generate(settings, published, studies, book)
+    release.write_sav(path)
+
+* settings: the dataset's `generator:` block of config.yaml (validated, defaults filled in);
+* published: study name -> its data/published/<name>.yaml, loaded, for every name in the
+  generator's `published`;
+* studies: study name -> its config.yaml entry; a generator reads the `models` of the studies
+  in its `models` (the workflow passes nothing else, so that editing a table or a sample
+  filter does not regenerate the survey, while editing a model its truth is solved for does);
+* book: the codebook ingestion will read the release with.
+
+It returns a Release (release.py): the raw file with its labels, the truth of its outcome
+equations and the generator's notes. pages.py writes what it produced against the published
+numbers (results/data/<dataset>_synthetic_page.md).
+
+Modules: cmds2014.py (the CMDS 2014 release; its frame and background in cmds2014_frame.py,
+its layout in cmds2014_layout.py, one module per planted study: benefit.py, medical_return.py,
+inequality.py), jinan_mefc.py (the Jinan survey of the mefc study), draws.py (quota draws,
+exact-count draws, the Newton solver), specs.py (the models read from config).
+
+This module imports nothing heavy: the rules read the registry when the workflow is parsed;
+a generator's module is imported when it generates (by a plain import inside a function, so
+that code_closure.py sees it and editing the generator reruns it).
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Generator:
+    load: Callable               # returns the module whose generate() makes the release
+    published: tuple[str, ...]   # the data/published/<name>.yaml it is calibrated to
+    models: tuple[str, ...]      # the studies whose models (studies.<name>.models) its truth is solved for
+
+    def generate(self, settings: dict, published: dict, studies: dict, book):
+        return self.load().generate(settings, published, studies, book)
+
+
+def _cmds2014():
+    from . import cmds2014
+
+    return cmds2014
+
+
+def _jinan_mefc():
+    from . import jinan_mefc
+
+    return jinan_mefc
+
+
+GENERATORS = {
+    "cmds2014": Generator(_cmds2014, published=("benefit", "medical_return", "inequality"),
+                          models=("benefit", "medical_return")),
+    "jinan_mefc": Generator(_jinan_mefc, published=("mefc",), models=("mefc",)),
+}
