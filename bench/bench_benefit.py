@@ -2,6 +2,7 @@
 (sample, Tables 1-5, models, figures, comparison, report), on the synthetic default.
 Usage: .venv/bin/python bench/bench_benefit.py
 """
+
 import sys
 import tempfile
 import time

@@ -6,6 +6,7 @@
    of the synthetic default (about 94,000 workers in 348 cities).
 Usage: .venv/bin/python bench/bench_inequality.py
 """
+
 import sys
 import time
 from pathlib import Path
@@ -32,8 +33,10 @@ def index_on_a_million_rows() -> None:
     start = time.perf_counter()
     result = concentration_index(use, income, vce="cluster", clusters=city)
     elapsed = time.perf_counter() - start
-    print(f"concentration index, cluster SE, 1,000,000 rows: {elapsed:5.2f} s "
-          f"(C = {result.estimate:.4f}, SE {result.std_error:.4f})")
+    print(
+        f"concentration index, cluster SE, 1,000,000 rows: {elapsed:5.2f} s "
+        f"(C = {result.estimate:.4f}, SE {result.std_error:.4f})"
+    )
 
 
 def multilevel_fits() -> None:
@@ -50,8 +53,10 @@ def multilevel_fits() -> None:
         start = time.perf_counter()
         fitted = fit_mixed_logit(equation_spec(name, eq, study["models"]), workers, eq["group"], eq.get("nagq", 1))
         elapsed = time.perf_counter() - start
-        print(f"random-intercept logit {name}: {fitted.n_obs:,} workers, {fitted.n_groups} cities, "
-              f"{len(fitted.params)} fixed effects: {elapsed:5.2f} s (converged {fitted.converged})")
+        print(
+            f"random-intercept logit {name}: {fitted.n_obs:,} workers, {fitted.n_groups} cities, "
+            f"{len(fitted.params)} fixed effects: {elapsed:5.2f} s (converged {fitted.converged})"
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
    1,165 rows (target <= 60 s).
 Usage: .venv/bin/python bench/bench_stats.py
 """
+
 import time
 import warnings
 
@@ -36,8 +37,10 @@ def main() -> None:
     f = fit(ModelSpec("y", covariates, kind="probit"), data)
     m = margins(f)
     big = time.perf_counter() - start
-    print(f"probit, {f.X.shape[1] - 1} regressors + constant, {len(data):,} rows, fit + {len(m.estimates)} AMEs "
-          f"with SEs: {big:5.2f} s   (target <= 3 s)")
+    print(
+        f"probit, {f.X.shape[1] - 1} regressors + constant, {len(data):,} rows, fit + {len(m.estimates)} AMEs "
+        f"with SEs: {big:5.2f} s   (target <= 3 s)"
+    )
 
     small, covs = survey_like(1165, seed=1)
     covs = covs[:8] + covs[20:22]
@@ -45,16 +48,21 @@ def main() -> None:
     def combined_ames(sample):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tp = fit_two_part(ModelSpec("y", covs, kind="probit"),
-                              ModelSpec("amount", covs, kind="glm", family="gamma", link="log"),
-                              sample, sample["y"] > 0)
+            tp = fit_two_part(
+                ModelSpec("y", covs, kind="probit"),
+                ModelSpec("amount", covs, kind="glm", family="gamma", link="log"),
+                sample,
+                sample["y"] > 0,
+            )
             return tp.combined_margins().estimates
 
     start = time.perf_counter()
     reps = bootstrap(combined_ames, small, reps=1000, seed=2)
     boot = time.perf_counter() - start
-    print(f"two-part model with combined AMEs, 1,165 rows, {len(reps):,} bootstrap replicates: "
-          f"{boot:5.1f} s   (target <= 60 s)")
+    print(
+        f"two-part model with combined AMEs, 1,165 rows, {len(reps):,} bootstrap replicates: "
+        f"{boot:5.1f} s   (target <= 60 s)"
+    )
 
 
 if __name__ == "__main__":

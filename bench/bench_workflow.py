@@ -4,6 +4,7 @@ Runs in a scratch directory on the synthetic default (the install is not timed).
 Targets (issue 2): full run <= 60 s, no-op rerun <= 3 s.
 Usage: .venv/bin/python bench/bench_workflow.py
 """
+
 import resource
 import sys
 import tempfile

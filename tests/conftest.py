@@ -1,4 +1,5 @@
 """Shared fixtures: one synthetic release and its canonical frame per test session."""
+
 from pathlib import Path
 
 import pandas as pd
@@ -43,8 +44,12 @@ def generate(seed: int, **settings):
     (`settings` overriding them) and studies, solved on the project's codebook."""
     config = validated_config()
     book = codebook.load_codebook(CODEBOOK)
-    return GENERATORS["cmds2014"].generate({**config["datasets"]["cmds2014"]["generator"], "seed": seed, **settings},
-                                           published_docs("cmds2014"), config["studies"], book)
+    return GENERATORS["cmds2014"].generate(
+        {**config["datasets"]["cmds2014"]["generator"], "seed": seed, **settings},
+        published_docs("cmds2014"),
+        config["studies"],
+        book,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ when there is one, else to pkg itself. A package's __init__ runs before its subm
 that is not an edge here (every import tool reads it so); imports by name at run time
 (importlib) are not seen.
 """
+
 import ast
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def import_graph() -> dict[str, set[str]]:
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str]:
     """One import cycle as [a, b, ..., a], or [] if the graph is acyclic (depth-first search)."""
-    state = {}   # name -> "open" while on the current path, "done" once all it reaches is explored
+    state = {}  # name -> "open" while on the current path, "done" once all it reaches is explored
     path = []
 
     def visit(node):
@@ -63,7 +64,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str]:
         path.append(node)
         for target in sorted(graph.get(node, ())):
             if state.get(target) == "open":
-                return path[path.index(target):] + [target]
+                return path[path.index(target) :] + [target]
             if target not in state:
                 found = visit(target)
                 if found:
@@ -88,12 +89,15 @@ def test_the_package_has_no_import_cycle():
 
 def test_relative_absolute_and_function_level_imports_are_edges(tmp_path):
     path = tmp_path / "m.py"
-    path.write_text("import os\nimport pkg.deep.mod\nfrom . import sibling\nfrom ..other import thing\n"
-                    "def f():\n    from .. import late\n")
-    modules = {name: tmp_path / "unused.py" for name in ("pkg", "pkg.sub", "pkg.sub.m", "pkg.sub.sibling",
-                                                         "pkg.other", "pkg.deep.mod", "pkg.late")}
-    assert imported_modules("pkg.sub.m", path, modules) == {"pkg.deep.mod", "pkg.sub.sibling", "pkg.other",
-                                                            "pkg.late"}
+    path.write_text(
+        "import os\nimport pkg.deep.mod\nfrom . import sibling\nfrom ..other import thing\n"
+        "def f():\n    from .. import late\n"
+    )
+    modules = {
+        name: tmp_path / "unused.py"
+        for name in ("pkg", "pkg.sub", "pkg.sub.m", "pkg.sub.sibling", "pkg.other", "pkg.deep.mod", "pkg.late")
+    }
+    assert imported_modules("pkg.sub.m", path, modules) == {"pkg.deep.mod", "pkg.sub.sibling", "pkg.other", "pkg.late"}
     graph = import_graph()
     assert len(graph) > 30 and "migrant_health.synth.benefit" in graph["migrant_health.synth.cmds2014"]
 

@@ -1,10 +1,11 @@
 """Benefit study (seed 001): the CI checks against the published coefficients, the recovery
 of the synthetic truth at 100 times the published n, and the calibration's own targets."""
+
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import CODEBOOK, PUBLISHED, analytic_sample, generate, published_docs, validated_config
+
 from migrant_health import derive, published
 from migrant_health.estimation import fit_models
 from migrant_health.io import codebook
@@ -30,11 +31,13 @@ def test_tables_3_and_4_within_published_standard_errors(default_estimates):
     printed = pd.concat([published.effect_rows(DOC, block) for block in ("table3", "table4")], ignore_index=True)
     cmp = published.compare_effects(default_estimates, printed)
     assert len(cmp) == 90 and cmp["estimate"].notna().all()
-    distance = (cmp["diff"].abs() / cmp["published_se"].clip(lower=published.AGREEMENT["printed_se_floor"]))
+    distance = cmp["diff"].abs() / cmp["published_se"].clip(lower=published.AGREEMENT["printed_se_floor"])
     worst = cmp.loc[distance.idxmax()]
     share_within_2 = float((distance <= 2).mean())
-    report = (f"worst: {worst['model']} {worst['sample']} {worst['term']}={worst['level']} at "
-              f"{distance.max():.2f} published SEs; {share_within_2:.1%} within 2")
+    report = (
+        f"worst: {worst['model']} {worst['sample']} {worst['term']}={worst['level']} at "
+        f"{distance.max():.2f} published SEs; {share_within_2:.1%} within 2"
+    )
     assert distance.max() <= 4, report
     assert share_within_2 >= 0.90, report
 
@@ -49,8 +52,9 @@ def test_recovery_at_100_times_the_published_n():
     assert len(data) == 116_500
     estimates, _, _ = fit_models(data, STUDY["models"], "benefit")
     keys = ["model", "sample", "term", "level", "estimand"]
-    merged = release.truth.merge(estimates.assign(level=estimates["level"].fillna("").astype(str)),
-                                 on=keys, how="left", suffixes=("", "_fit"))
+    merged = release.truth.merge(
+        estimates.assign(level=estimates["level"].fillna("").astype(str)), on=keys, how="left", suffixes=("", "_fit")
+    )
     assert merged["estimate"].notna().all() and len(merged) == 222
     z = (merged["estimate"] - merged["truth"]) / merged["std_error"]
     worst = merged.loc[z.abs().idxmax()]
@@ -85,16 +89,18 @@ def table3_covariates(table3: dict) -> list:
 
 def test_config_models_use_table_3_covariates():
     """The generator solves its outcomes for config's models: they must be Table 3's."""
-    ours = [c if isinstance(c, str) else (c["factor"], str(c["reference"]))
-            for c in STUDY["models"]["covariates"]]
+    ours = [c if isinstance(c, str) else (c["factor"], str(c["reference"])) for c in STUDY["models"]["covariates"]]
     assert ours == table3_covariates(DOC["table3"])
 
 
 def test_subsample_models_omit_what_does_not_vary(default_estimates):
     ncms = default_estimates[(default_estimates["sample"] == "ncms") & (default_estimates["model"] == "participation")]
     assert not ncms["term"].isin(["rural_hukou", "insurance_programme"]).any()
-    urban = default_estimates[(default_estimates["sample"] == "urban") & (default_estimates["term"] == "insurance_programme")
-                              & (default_estimates["estimand"] == "ame")]
+    urban = default_estimates[
+        (default_estimates["sample"] == "urban")
+        & (default_estimates["term"] == "insurance_programme")
+        & (default_estimates["estimand"] == "ame")
+    ]
     assert set(urban["reference"]) == {"URBMI"} and set(urban["level"]) == {"UEBMI"}
 
 
@@ -105,11 +111,35 @@ def test_two_part_combination_is_reported_for_every_sample(default_estimates):
 
 
 def test_printed_zero_standard_error_uses_the_rounding_floor():
-    pub = pd.DataFrame([{"model": "m", "sample": "total", "equation": "y", "term": "age2", "level": "",
-                         "estimand": "ame", "published": 0.0, "published_se": 0.0}])
-    ours = pd.DataFrame([{"model": "m", "sample": "total", "equation": "y", "term": "age2", "level": "",
-                          "estimand": "ame", "estimate": 0.0009, "std_error": 0.0002}])
-    assert published.compare_effects(ours, pub)["agrees"].item()            # within 2 x 0.0005
+    pub = pd.DataFrame(
+        [
+            {
+                "model": "m",
+                "sample": "total",
+                "equation": "y",
+                "term": "age2",
+                "level": "",
+                "estimand": "ame",
+                "published": 0.0,
+                "published_se": 0.0,
+            }
+        ]
+    )
+    ours = pd.DataFrame(
+        [
+            {
+                "model": "m",
+                "sample": "total",
+                "equation": "y",
+                "term": "age2",
+                "level": "",
+                "estimand": "ame",
+                "estimate": 0.0009,
+                "std_error": 0.0002,
+            }
+        ]
+    )
+    assert published.compare_effects(ours, pub)["agrees"].item()  # within 2 x 0.0005
     assert not published.compare_effects(ours.assign(estimate=0.0011), pub)["agrees"].item()
 
 
@@ -119,7 +149,9 @@ def test_page_sets_every_published_number_beside_its_truth(release):
     cells = [line for line in text.splitlines() if line.startswith(("| participation |", "| amount |", "| ratio |"))]
     assert len(cells) == sum(len(published.effect_rows(DOC, b)) for b in ("table3", "table4")) == 90
     truth = release.truth.set_index(["model", "sample", "term", "level"])["truth"]
-    assert f"| amount | ncms | migration_scope | across_cities | 0.410 (0.120) | " \
-           f"{truth[('amount', 'ncms', 'migration_scope', 'across_cities')]:.4f} |" in text
+    assert (
+        f"| amount | ncms | migration_scope | across_cities | 0.410 (0.120) | "
+        f"{truth[('amount', 'ncms', 'migration_scope', 'across_cities')]:.4f} |" in text
+    )
     assert all(f"- {note}" in text for note in release.notes)
     assert "| medical_return | medical_return | medical_insurance | NCMS | odds_ratio | 2.440 | 1.800-3.300 |" in text

@@ -1,16 +1,18 @@
 """Every rule's code inputs are the import closure of its step: editing a module reruns exactly
 the steps that can run it."""
+
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-from migrant_health import code_closure
 from workflow_helpers import ROOT
 
-STEPS = sorted(p.stem for p in (ROOT / "src/migrant_health/steps").glob("*.py") if p.stem not in ("__init__", "preload"))
+from migrant_health import code_closure
+
+STEPS = sorted(
+    p.stem for p in (ROOT / "src/migrant_health/steps").glob("*.py") if p.stem not in ("__init__", "preload")
+)
 
 
 def test_every_rule_runs_the_step_of_its_name_with_its_closure_as_code():
@@ -30,8 +32,10 @@ def test_every_rule_runs_the_step_of_its_name_with_its_closure_as_code():
 def test_closure_holds_every_module_the_step_imports(step):
     """What importing the step (and calling nothing) loads of the package is in its closure; the
     closure also follows imports inside functions, which only the static reading can see."""
-    probe = (f"import sys, migrant_health.steps.{step}; "
-             f"print('\\n'.join(m for m in sys.modules if m.startswith('migrant_health')))")
+    probe = (
+        f"import sys, migrant_health.steps.{step}; "
+        f"print('\\n'.join(m for m in sys.modules if m.startswith('migrant_health')))"
+    )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     files = {str(p) for p in code_closure.step_sources(step)}
     missing = [m for m in loaded if str(code_closure._module_file(m)) not in files]
@@ -43,7 +47,7 @@ def test_closure_follows_imports_inside_functions():
     synthesize rule must still rerun when one of them, or a module they use, changes."""
     files = {p.relative_to(code_closure.ROOT).as_posix() for p in code_closure.step_sources("synthesize")}
     assert {"synth/cmds2014.py", "synth/benefit.py", "synth/jinan_mefc.py", "stats/models.py", "derive.py"} <= files
-    assert "synth/pages.py" not in files     # the page is another rule's
+    assert "synth/pages.py" not in files  # the page is another rule's
 
 
 @pytest.mark.slow
@@ -53,16 +57,19 @@ def test_moving_the_checkout_reruns_nothing(tmp_path):
     import shutil
 
     first = tmp_path / "first"
-    for item in ("Snakefile", "config.yaml", "rules", "schemas", "profiles", "src", "data/codebooks",
-                 "data/published"):
+    for item in ("Snakefile", "config.yaml", "rules", "schemas", "profiles", "src", "data/codebooks", "data/published"):
         target = first / item
         target.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if (ROOT / item).is_dir() else shutil.copy)(ROOT / item, target)
 
     def snakemake(project, *args):
-        return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", *args,
-                               "results/data/jinan_mefc_codebook.csv"], capture_output=True, text=True,
-                              cwd=project, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(project / "src")})
+        return subprocess.run(
+            [sys.executable, "-m", "snakemake", "--cores", "1", *args, "results/data/jinan_mefc_codebook.csv"],
+            capture_output=True,
+            text=True,
+            cwd=project,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(project / "src")},
+        )
 
     done = snakemake(first)
     assert done.returncode == 0, done.stderr[-2000:]

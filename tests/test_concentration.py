@@ -8,8 +8,14 @@ import pytest
 import statsmodels.api as sm
 
 from migrant_health.stats import conindex as ci
-from migrant_health.stats.mixed import (_ExactApproximation, _glmer_covariance, _GlmerDeviance, _newton_minimise,
-                                         deriv12_hessian, fit_random_intercept_logit)
+from migrant_health.stats.mixed import (
+    _ExactApproximation,
+    _glmer_covariance,
+    _GlmerDeviance,
+    _newton_minimise,
+    deriv12_hessian,
+    fit_random_intercept_logit,
+)
 
 HERE = os.path.dirname(__file__)
 

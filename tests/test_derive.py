@@ -1,4 +1,5 @@
 """Respondent-level derivations on hand-made rows."""
+
 import numpy as np
 import pandas as pd
 
@@ -14,15 +15,17 @@ def sources(**ticked):
 
 
 def test_reimbursed_follows_seed_001_rule():
-    rows = pd.DataFrame([
-        sources(reimb_ncms_allowance=True),                          # a social source: yes
-        sources(reimb_commercial=True),                              # commercial only: no
-        sources(reimb_else=True),                                    # else only: no
-        sources(reimb_commercial=True, reimb_else=True),             # both: no
-        sources(reimb_commercial=True, reimb_employer=True),         # commercial + employer: yes
-        sources(reimb_family_planning_operation=True),               # family planning: yes
-        sources(),                                                   # nothing ticked: not answered
-    ]).astype("boolean")
+    rows = pd.DataFrame(
+        [
+            sources(reimb_ncms_allowance=True),  # a social source: yes
+            sources(reimb_commercial=True),  # commercial only: no
+            sources(reimb_else=True),  # else only: no
+            sources(reimb_commercial=True, reimb_else=True),  # both: no
+            sources(reimb_commercial=True, reimb_employer=True),  # commercial + employer: yes
+            sources(reimb_family_planning_operation=True),  # family planning: yes
+            sources(),  # nothing ticked: not answered
+        ]
+    ).astype("boolean")
     got = derive.reimbursed(rows, SURVEY)
     assert got.tolist()[:6] == [True, False, False, False, True, True]
     assert pd.isna(got.iloc[6])
@@ -51,15 +54,21 @@ def test_migration_duration_groups_at_their_edges():
 
 
 def test_medical_return_is_hospitalisation_in_the_hometown():
-    place = pd.Categorical(["hometown", "current_city", "elsewhere", None],
-                           categories=["current_city", "hometown", "elsewhere"])
+    place = pd.Categorical(
+        ["hometown", "current_city", "elsewhere", None], categories=["current_city", "hometown", "elsewhere"]
+    )
     got = derive.medical_return(pd.DataFrame({"hospitalisation_place": place}), SURVEY)
     assert got.tolist()[:3] == [True, False, False] and pd.isna(got.iloc[3])
 
 
 def test_insurance_programme_single_multiple_none():
-    rows = pd.DataFrame({"holds_ncms": [True, False, True, False], "holds_urbmi": [False, True, False, False],
-                         "holds_uebmi": [False, False, True, False]}).astype("boolean")
+    rows = pd.DataFrame(
+        {
+            "holds_ncms": [True, False, True, False],
+            "holds_urbmi": [False, True, False, False],
+            "holds_uebmi": [False, False, True, False],
+        }
+    ).astype("boolean")
     got = list(derive.insurance_programme(rows, SURVEY))
     assert got == ["NCMS", "URBMI", "multiple", "none"]
 
@@ -67,22 +76,31 @@ def test_insurance_programme_single_multiple_none():
 def test_medical_insurance_type_of_seed_000():
     """Local urban insurance first, then NCMS, then urban insurance held elsewhere, other, none."""
     t, f = True, False
-    rows = pd.DataFrame({
-        "holds_ncms":            [t, t, f, f, f, f, f],
-        "holds_urbmi":           [f, t, f, t, f, f, f],
-        "holds_uebmi":           [f, f, t, f, t, f, f],
-        "holds_other_insurance": [f, f, f, f, f, t, f],
-        "urbmi_place": [None, "current_city", None, "hometown", None, None, None],
-        "uebmi_place": [None, None, "current_city", None, "elsewhere", None, None],
-    })
+    rows = pd.DataFrame(
+        {
+            "holds_ncms": [t, t, f, f, f, f, f],
+            "holds_urbmi": [f, t, f, t, f, f, f],
+            "holds_uebmi": [f, f, t, f, t, f, f],
+            "holds_other_insurance": [f, f, f, f, f, t, f],
+            "urbmi_place": [None, "current_city", None, "hometown", None, None, None],
+            "uebmi_place": [None, None, "current_city", None, "elsewhere", None, None],
+        }
+    )
     got = list(derive.medical_insurance(rows, SURVEY))
     assert got == ["NCMS", "local_urban", "local_urban", "urban_elsewhere", "urban_elsewhere", "other", "none"]
 
 
 def test_age_income_and_binary_covariates():
-    rows = pd.DataFrame({"birth_year": [1980.0], "household_income": [6000.0], "household_size": [3.0],
-                         "sex": pd.Categorical(["female"]), "marital_status": pd.Categorical(["married"]),
-                         "hukou_type": pd.Categorical(["urban"])})
+    rows = pd.DataFrame(
+        {
+            "birth_year": [1980.0],
+            "household_income": [6000.0],
+            "household_size": [3.0],
+            "sex": pd.Categorical(["female"]),
+            "marital_status": pd.Categorical(["married"]),
+            "hukou_type": pd.Categorical(["urban"]),
+        }
+    )
     assert derive.age(rows, SURVEY).iloc[0] == 34
     assert derive.income_per_capita(rows, SURVEY).iloc[0] == 2000
     assert derive.female(rows, SURVEY).iloc[0] and derive.married(rows, SURVEY).iloc[0]

@@ -1,21 +1,27 @@
 """Reading raw files through the codebook, and every bad-input message."""
+
 import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
 import yaml
-
 from conftest import CODEBOOK
+
 from migrant_health.errors import InputError
 from migrant_health.io import codebook, read
 
 
 def small_codebook(tmp_path, **extra):
-    doc = {"dataset": "demo", "survey": {"year": 2014, "month": 5}, "variables": {
-        "sex": {"source": "q101b", "type": "categorical", "codes": {1: "male", 2: "female"}, "reference": "male"},
-        "employed": {"source": "q102", "type": "binary", "codes": {1: True, 2: False}},
-        "total_cost": {"source": "q307", "type": "numeric", "missing": {999998: "dont_know"}},
-        **extra}}
+    doc = {
+        "dataset": "demo",
+        "survey": {"year": 2014, "month": 5},
+        "variables": {
+            "sex": {"source": "q101b", "type": "categorical", "codes": {1: "male", 2: "female"}, "reference": "male"},
+            "employed": {"source": "q102", "type": "binary", "codes": {1: True, 2: False}},
+            "total_cost": {"source": "q307", "type": "numeric", "missing": {999998: "dont_know"}},
+            **extra,
+        },
+    }
     path = tmp_path / "demo.yaml"
     path.write_text(yaml.safe_dump(doc))
     return codebook.load_codebook(path)
@@ -72,8 +78,9 @@ def test_undeclared_code_as_missing_is_counted(tmp_path):
 @pytest.mark.parametrize("suffix", [".sav", ".dta"])
 def test_spss_and_stata_read_alike(tmp_path, suffix):
     book = small_codebook(tmp_path)
-    frame, report = codebook.apply_codebook(read.read_raw(small_raw(tmp_path, suffix, sex=(1, 2, 2, 1)),
-                                                          book.sources), book)
+    frame, report = codebook.apply_codebook(
+        read.read_raw(small_raw(tmp_path, suffix, sex=(1, 2, 2, 1)), book.sources), book
+    )
     assert frame["sex"].astype(str).tolist() == ["male", "female", "female", "male"]
     assert frame["sex"].cat.categories[0] == "male"
     assert frame["employed"].tolist() == [True, False, True, True]
@@ -84,8 +91,9 @@ def test_spss_and_stata_read_alike(tmp_path, suffix):
 
 def test_codebook_reference_must_be_a_level(tmp_path):
     with pytest.raises(InputError, match=r"variables.edu: reference 'none' is not one of its levels"):
-        small_codebook(tmp_path, edu={"source": "q101e", "type": "categorical", "codes": {1: "low"},
-                                      "reference": "none"})
+        small_codebook(
+            tmp_path, edu={"source": "q101e", "type": "categorical", "codes": {1: "low"}, "reference": "none"}
+        )
 
 
 def test_synthetic_release_has_no_undeclared_codes(sav_path):

@@ -1,11 +1,12 @@
 """Medical-return study (seed 000): the CI checks against the published odds ratios, the
 recovery of the synthetic truth at 100 times the published n, and the calibration itself."""
+
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import CODEBOOK, PUBLISHED, analytic_sample, generate, validated_config
 from scipy import stats
 
-from conftest import CODEBOOK, PUBLISHED, analytic_sample, generate, validated_config
 from migrant_health import derive, published
 from migrant_health.estimation import fit_models
 from migrant_health.io import codebook
@@ -36,7 +37,8 @@ def test_published_standard_error_is_recovered_from_the_interval():
     rows = published.estimate_rows(DOC).set_index("term")
     # NCMS: (ln 3.30 - ln 1.80) / (2 x 1.959964) = 0.15463
     assert rows.loc["medical_insurance", "published_se"] == pytest.approx(
-        (np.log(3.30) - np.log(1.80)) / (2 * stats.norm.ppf(0.975)))
+        (np.log(3.30) - np.log(1.80)) / (2 * stats.norm.ppf(0.975))
+    )
     assert rows.loc["medical_insurance", "published_se"] == pytest.approx(0.15463, abs=1e-5)
 
 
@@ -83,8 +85,9 @@ def test_solver_reaches_its_targets_exactly(default_sample):
 def test_recovery_at_100_times_the_published_n():
     """A scaled release (medical_return_scale 100: 401,800 inpatients) recovers every term of
     the documented truth within 4 of its own standard errors."""
-    release = generate(CONFIG["datasets"]["cmds2014"]["generator"]["seed"] + 100, n_respondents=1_000_000,
-                       medical_return_scale=100)
+    release = generate(
+        CONFIG["datasets"]["cmds2014"]["generator"]["seed"] + 100, n_respondents=1_000_000, medical_return_scale=100
+    )
     book = codebook.load_codebook(CODEBOOK)
     frame, _ = codebook.apply_codebook(release.raw[book.sources], book)
     data = analytic(derive.derive_all(frame, book.survey))
@@ -103,8 +106,7 @@ def test_truth_is_that_of_the_config_model(release, default_sample):
     """The generator solves for config's model: the truth has one coefficient per column of it."""
     truth = release.truth[(release.truth["study"] == "medical_return") & (release.truth["estimand"] == "coef")]
     design = Design.from_data(STUDY["models"]["covariates"], default_sample)
-    assert list(truth["term"] + "=" + truth["level"]) == [
-        n if "=" in n else f"{n}=" for n in design.column_names()]
+    assert list(truth["term"] + "=" + truth["level"]) == [n if "=" in n else f"{n}=" for n in design.column_names()]
 
 
 def test_characteristics_table_by_a_boolean_outcome(default_sample):

@@ -1,16 +1,17 @@
 """Jinan MEFC study (seed 003): the flow of exclusions, every published count and test of
 Tables 1-3, and Model 3's odds ratios against the published intervals."""
+
 import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+from conftest import PUBLISHED, ROOT, validated_config
 from scipy import stats
 
-from conftest import PUBLISHED, ROOT, validated_config
 from migrant_health import published, sample
+from migrant_health.errors import InputError
 from migrant_health.estimation import fit_models
 from migrant_health.io import codebook
-from migrant_health.errors import InputError
 from migrant_health.synth import GENERATORS
 from migrant_health.tables.descriptive import association_tests, describe
 
@@ -50,7 +51,7 @@ def test_every_count_chi_square_and_p_of_tables_1_to_3(analysed):
     tidy = pd.concat([describe(data, spec, "mefc", name) for name, spec in STUDY["tables"].items()])
     cmp = published.compare(DOC, published.Ours(data, descriptives=tidy), blocks=("crosstabs", "age"))
     n_counts = sum(2 * len(t["levels"]) for t in DOC["crosstabs"])
-    n_tests = sum(1 + ("chi2" in t["test"]) for t in DOC["crosstabs"]) + 2   # + age chi-square and p
+    n_tests = sum(1 + ("chi2" in t["test"]) for t in DOC["crosstabs"]) + 2  # + age chi-square and p
     assert len(cmp) == n_counts + n_tests and cmp["estimate"].notna().all()
     bad = cmp[~cmp["agrees"].astype(bool)]
     assert bad.empty, bad[["table", "term", "level", "estimand", "published", "estimate"]].to_string()
@@ -76,8 +77,9 @@ def test_age_has_the_printed_moments(analysed):
 def test_fisher_one_sided_p_is_the_tail_in_the_observed_direction():
     """Headache (Table 2): 29 of 500 non-returners, 2 of 127 returners. The one-sided p sums
     the hypergeometric probabilities of tables at least as extreme in the observed direction."""
-    data = pd.DataFrame({"ret": [False] * 500 + [True] * 127,
-                         "headache": [True] * 29 + [False] * 471 + [True] * 2 + [False] * 125})
+    data = pd.DataFrame(
+        {"ret": [False] * 500 + [True] * 127, "headache": [True] * 29 + [False] * 471 + [True] * 2 + [False] * 125}
+    )
     tests = association_tests(data, "ret", {"term": "headache", "stat": "levels"})
     # Returners with headache: 2 observed, 31 x 127 / 627 = 6.28 expected; P(X <= 2).
     tail = stats.hypergeom(627, 31, 127).cdf(2)

@@ -1,4 +1,5 @@
 """Sample filters with flow accounting; Stata-style quantile groups."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,17 +12,21 @@ WHERE = "config.yaml: studies.demo.sample"
 
 @pytest.fixture
 def people():
-    return pd.DataFrame({
-        "age": [20, 30, 40, 50, 60, 35],
-        "inpatient_12m": pd.array([True, True, False, True, None, True], dtype="boolean"),
-        "place": pd.Categorical(["current_city", "hometown", "current_city", None, "current_city", "current_city"]),
-    })
+    return pd.DataFrame(
+        {
+            "age": [20, 30, 40, 50, 60, 35],
+            "inpatient_12m": pd.array([True, True, False, True, None, True], dtype="boolean"),
+            "place": pd.Categorical(["current_city", "hometown", "current_city", None, "current_city", "current_city"]),
+        }
+    )
 
 
 def test_flow_counts_every_dropped_row(people):
-    steps = [{"name": "inpatient", "keep": "inpatient_12m", "reason": "not hospitalised"},
-             {"name": "in_city", "keep": "place == 'current_city'", "reason": "elsewhere"},
-             {"name": "adult", "keep": "age < 38", "reason": "aged 38+"}]
+    steps = [
+        {"name": "inpatient", "keep": "inpatient_12m", "reason": "not hospitalised"},
+        {"name": "in_city", "keep": "place == 'current_city'", "reason": "elsewhere"},
+        {"name": "adult", "keep": "age < 38", "reason": "aged 38+"},
+    ]
     kept, flow = apply_filters(people, steps, WHERE)
     assert flow["n_after"].iloc[-1] == len(kept) == 2
     assert flow["n_before"].iloc[0] - flow["n_dropped"].sum() == len(kept)
@@ -48,8 +53,11 @@ def test_filter_naming_an_unknown_variable(people):
 
 def test_filter_leaving_no_rows_names_the_step(people):
     with pytest.raises(InputError, match=r"\[1\] 'old': filter `age > 100` leaves no rows \(of 6 before it\)"):
-        apply_filters(people, [{"name": "any", "keep": "age > 0", "reason": "r"},
-                               {"name": "old", "keep": "age > 100", "reason": "r"}], WHERE)
+        apply_filters(
+            people,
+            [{"name": "any", "keep": "age > 0", "reason": "r"}, {"name": "old", "keep": "age > 100", "reason": "r"}],
+            WHERE,
+        )
 
 
 def test_xtile_matches_stata_on_ties():

@@ -1,6 +1,7 @@
 """The statistical core against its own definitions: finite differences, numerical
 Jacobians, hand-computed discrete changes, and Stata's conventions where no printed
 reference exists."""
+
 import dataclasses
 import os
 
@@ -16,10 +17,20 @@ from migrant_health.stats import ModelSpec, fit, fit_two_part, margins
 from migrant_health.stats.inference import TIDY_COLUMNS
 from migrant_health.stats.models import LINKS
 
-FAMILY_LINKS = [("binomial", "logit"), ("binomial", "probit"), ("binomial", "cloglog"),
-                ("gamma", "log"), ("gamma", "inverse_power"), ("gamma", "identity"),
-                ("gaussian", "identity"), ("gaussian", "log"), ("poisson", "log"), ("poisson", "sqrt"),
-                ("inverse_gaussian", "log"), ("inverse_gaussian", "inverse_squared")]
+FAMILY_LINKS = [
+    ("binomial", "logit"),
+    ("binomial", "probit"),
+    ("binomial", "cloglog"),
+    ("gamma", "log"),
+    ("gamma", "inverse_power"),
+    ("gamma", "identity"),
+    ("gaussian", "identity"),
+    ("gaussian", "log"),
+    ("poisson", "log"),
+    ("poisson", "sqrt"),
+    ("inverse_gaussian", "log"),
+    ("inverse_gaussian", "inverse_squared"),
+]
 
 
 def simulated(n=3000, seed=1, family="binomial", link="logit"):
@@ -32,19 +43,26 @@ def simulated(n=3000, seed=1, family="binomial", link="logit"):
     if family == "binomial":
         y = (rng.random(n) < LINKS[link]().inverse(eta.clip(-3, 3) * 0.7)).astype(float)
     else:
-        positive = {"identity": 5 + eta, "inverse_power": 1 / (0.5 + 0.05 * eta), "sqrt": 2 + 0.3 * eta,
-                    "inverse_squared": 1 / np.sqrt(0.5 + 0.05 * eta)}.get(link, np.exp(0.5 + 0.3 * eta))
-        y = {"gamma": rng.gamma(4, positive / 4), "gaussian": positive + rng.normal(0, 0.5, n),
-             "poisson": rng.poisson(positive).astype(float),
-             "inverse_gaussian": rng.wald(positive, 8)}[family]
-    return pd.DataFrame({"y": y, "x": x, "g": g, "z": z, "w": rng.uniform(0.5, 2, n),
-                         "cluster": rng.integers(0, 60, n)})
+        positive = {
+            "identity": 5 + eta,
+            "inverse_power": 1 / (0.5 + 0.05 * eta),
+            "sqrt": 2 + 0.3 * eta,
+            "inverse_squared": 1 / np.sqrt(0.5 + 0.05 * eta),
+        }.get(link, np.exp(0.5 + 0.3 * eta))
+        y = {
+            "gamma": rng.gamma(4, positive / 4),
+            "gaussian": positive + rng.normal(0, 0.5, n),
+            "poisson": rng.poisson(positive).astype(float),
+            "inverse_gaussian": rng.wald(positive, 8),
+        }[family]
+    return pd.DataFrame(
+        {"y": y, "x": x, "g": g, "z": z, "w": rng.uniform(0.5, 2, n), "cluster": rng.integers(0, 60, n)}
+    )
 
 
 def spec(family, link, **kw):
     kind = {"binomial": "glm"}.get(family, "glm")
-    return ModelSpec("y", ["x", {"factor": "g", "reference": "a"}, "z"], kind=kind, family=family,
-                     link=link, **kw)
+    return ModelSpec("y", ["x", {"factor": "g", "reference": "a"}, "z"], kind=kind, family=family, link=link, **kw)
 
 
 def average_prediction(f, data):
@@ -56,10 +74,10 @@ def test_link_derivatives_match_finite_differences(family, link):
     lk = LINKS[link]()
     eta = np.linspace(0.2, 1.5, 7)
     h = 1e-6
-    np.testing.assert_allclose(lk.inverse_deriv(eta), (lk.inverse(eta + h) - lk.inverse(eta - h)) / (2 * h),
-                               rtol=1e-5)
-    np.testing.assert_allclose(lk.inverse_deriv2(eta),
-                               (lk.inverse_deriv(eta + h) - lk.inverse_deriv(eta - h)) / (2 * h), rtol=1e-4)
+    np.testing.assert_allclose(lk.inverse_deriv(eta), (lk.inverse(eta + h) - lk.inverse(eta - h)) / (2 * h), rtol=1e-5)
+    np.testing.assert_allclose(
+        lk.inverse_deriv2(eta), (lk.inverse_deriv(eta + h) - lk.inverse_deriv(eta - h)) / (2 * h), rtol=1e-4
+    )
 
 
 @pytest.mark.parametrize("family, link", FAMILY_LINKS)
@@ -70,12 +88,12 @@ def test_ames_match_finite_differences_and_numerical_jacobian(family, link):
     # Continuous x: the derivative of the average prediction.
     h = 1e-5
     up, down = data.assign(x=data["x"] + h), data.assign(x=data["x"] - h)
-    assert m.estimates[0] == pytest.approx((average_prediction(f, up) - average_prediction(f, down)) / (2 * h),
-                                           rel=1e-6)
+    assert m.estimates[0] == pytest.approx(
+        (average_prediction(f, up) - average_prediction(f, down)) / (2 * h), rel=1e-6
+    )
     # Factor level c: every row at c minus every row at the reference a.
     at = {lvl: data.assign(g=pd.Categorical([lvl] * len(data), categories=["a", "b", "c"])) for lvl in "abc"}
-    assert m.estimates[2] == pytest.approx(average_prediction(f, at["c"]) - average_prediction(f, at["a"]),
-                                           rel=1e-9)
+    assert m.estimates[2] == pytest.approx(average_prediction(f, at["c"]) - average_prediction(f, at["a"]), rel=1e-9)
 
     # Delta method: the analytic Jacobian equals a numerical one.
     def ames(params):
@@ -107,14 +125,16 @@ def test_polynomial_is_one_term_and_a_generated_square_is_its_own():
     data["age2"] = data["age"] ** 2
     poly = fit(ModelSpec("y", [{"polynomial": "age", "degree": 2}, "z"], kind="probit"), data)
     split = fit(ModelSpec("y", ["age", "age2", "z"], kind="probit"), data)
-    np.testing.assert_allclose(poly.params, split.params, rtol=1e-6)   # same model
+    np.testing.assert_allclose(poly.params, split.params, rtol=1e-6)  # same model
     m_poly, m_split = margins(poly), margins(split)
     assert [lab[0] for lab in m_poly.labels] == ["age", "z"]
     assert [lab[0] for lab in m_split.labels] == ["age", "age2", "z"]
     # The polynomial effect of age includes the squared part: it is the full derivative.
     h = 1e-4
-    full = (average_prediction(poly, data.assign(age=data["age"] + h))
-            - average_prediction(poly, data.assign(age=data["age"] - h))) / (2 * h)
+    full = (
+        average_prediction(poly, data.assign(age=data["age"] + h))
+        - average_prediction(poly, data.assign(age=data["age"] - h))
+    ) / (2 * h)
     assert m_poly.estimates[0] == pytest.approx(full, rel=1e-6)
     assert m_split.estimates[0] != pytest.approx(full, rel=1e-2)
 
@@ -147,17 +167,19 @@ def test_oim_is_the_observed_information_for_a_non_canonical_link():
     """Stata's glm default (vce oim). Cancer data of Stata's manual, Gamma with log link."""
     path = os.path.join(os.path.dirname(statsmodels.__file__), "genmod", "tests", "results", "stata_cancer_glm.csv")
     cancer = pd.read_csv(path).assign(drug=lambda d: pd.Categorical(d["drug"]))
-    f = fit(ModelSpec("studytime", ["age", {"factor": "drug", "reference": 1}], kind="glm", family="gamma",
-                      link="log"), cancer)
+    f = fit(
+        ModelSpec("studytime", ["age", {"factor": "drug", "reference": 1}], kind="glm", family="gamma", link="log"),
+        cancer,
+    )
     family = sm.families.Gamma(sm.families.links.Log())
     mu = np.exp(f.X @ f.params)
-    scale = np.sum((f.y - mu) ** 2 / mu**2) / (len(f.y) - 4)   # Pearson dispersion, Stata's default
+    scale = np.sum((f.y - mu) ** 2 / mu**2) / (len(f.y) - 4)  # Pearson dispersion, Stata's default
     # Gamma-log log-likelihood: sum(-y/mu - log mu)/phi; its second derivative in b is
     # -X' diag(y/mu) X / phi (observed), whose expectation is -X'X / phi (expected).
     observed = -(f.X * (f.y / mu)[:, None]).T @ f.X / scale
     np.testing.assert_allclose(f.cov, np.linalg.inv(-observed), rtol=1e-6)
     eim = sm.GLM(f.y, f.X, family=family).fit().bse
-    assert np.max(np.abs(np.sqrt(np.diag(f.cov)) / eim - 1)) > 0.01   # not the expected information
+    assert np.max(np.abs(np.sqrt(np.diag(f.cov)) / eim - 1)) > 0.01  # not the expected information
 
 
 def test_two_part_combined_effects():
@@ -165,8 +187,12 @@ def test_two_part_combined_effects():
     data = simulated(n=4000, seed=11)
     data["amount"] = np.where(data["y"] > 0, rng.gamma(3, np.exp(1 + 0.4 * data["x"]) / 3), 0.0)
     covs = ["x", {"factor": "g", "reference": "a"}, "z"]
-    tp = fit_two_part(ModelSpec("y", covs, kind="probit"),
-                      ModelSpec("amount", covs, kind="glm", family="gamma", link="log"), data, data["y"] > 0)
+    tp = fit_two_part(
+        ModelSpec("y", covs, kind="probit"),
+        ModelSpec("amount", covs, kind="glm", family="gamma", link="log"),
+        data,
+        data["y"] > 0,
+    )
     assert tp.second.n_obs == int((data["y"] > 0).sum())
     m = tp.combined_margins()
 
@@ -201,9 +227,10 @@ def test_two_part_combined_effects():
 @pytest.mark.parametrize("kind", ["glm", "logit", "probit"])
 def test_perfect_separation_is_reported_not_silent(kind):
     data = simulated(seed=9)
-    data.loc[data["g"] == "c", "y"] = 1.0   # everyone at level c has the outcome
-    model = dataclasses.replace(spec("binomial", "probit" if kind == "probit" else "logit"), kind=kind,
-                                name="sep_model")
+    data.loc[data["g"] == "c", "y"] = 1.0  # everyone at level c has the outcome
+    model = dataclasses.replace(
+        spec("binomial", "probit" if kind == "probit" else "logit"), kind=kind, name="sep_model"
+    )
     with pytest.warns(UserWarning, match=r"sep_model: perfect separation by g=c"):
         f = fit(model, data)
     assert not f.converged
@@ -219,12 +246,16 @@ def test_missing_values_are_an_error_naming_the_variable():
 
 def test_linear_regression_hc1_and_cluster_follow_regress():
     data = simulated(family="gaussian", link="identity", seed=6)
-    X = sm.add_constant(np.column_stack([data["x"], data["g"] == "b", data["g"] == "c", data["z"]]).astype(float),
-                        prepend=False)
-    for vce, kwargs in [("robust", dict(cov_type="HC1")),
-                        ("cluster", dict(cov_type="cluster", cov_kwds={"groups": data["cluster"]}))]:
-        ours = fit(ModelSpec("y", ["x", {"factor": "g", "reference": "a"}, "z"], kind="ols", vce=vce,
-                             cluster="cluster"), data)
+    X = sm.add_constant(
+        np.column_stack([data["x"], data["g"] == "b", data["g"] == "c", data["z"]]).astype(float), prepend=False
+    )
+    for vce, kwargs in [
+        ("robust", dict(cov_type="HC1")),
+        ("cluster", dict(cov_type="cluster", cov_kwds={"groups": data["cluster"]})),
+    ]:
+        ours = fit(
+            ModelSpec("y", ["x", {"factor": "g", "reference": "a"}, "z"], kind="ols", vce=vce, cluster="cluster"), data
+        )
         ref = sm.OLS(data["y"], X).fit(**kwargs)
         np.testing.assert_allclose(np.sqrt(np.diag(ours.cov)), ref.bse, rtol=1e-10)
         # t inference after regress: n - k degrees of freedom, G - 1 with vce(cluster) ([R] regress;

@@ -1,9 +1,10 @@
 """The synthetic CMDS 2014 release: its frame, its labels, and what it is calibrated to."""
+
 import pandas as pd
 import pyreadstat
 import pytest
-
 from conftest import CODEBOOK, PUBLISHED, generate, load_config, published_docs, validated_config
+
 from migrant_health import published
 from migrant_health.errors import InputError
 from migrant_health.io import codebook
@@ -21,7 +22,7 @@ def test_frame_looks_like_the_release(raw_release):
     assert raw_release["prov"].nunique() == 32 and raw_release["city"].nunique() == 348
     sizes = raw_release.groupby("psu").size()
     assert (sizes.iloc[:-1] == 20).all() and sizes.iloc[-1] == 200_937 % 20
-    assert raw_release.groupby("psu")["city"].nunique().max() == 1   # clusters nest in cities
+    assert raw_release.groupby("psu")["city"].nunique().max() == 1  # clusters nest in cities
     age = SURVEY_YEAR - raw_release["q101c"]
     assert age.between(15, 59).all()
     assert (raw_release.groupby("city")["wt"].nunique() == 1).all() and (raw_release["wt"] > 0).all()
@@ -67,7 +68,7 @@ def test_benefit_sample_sizes(canonical):
     sample = benefit_sample(canonical)
     assert len(sample) == 1165
     assert sample["reimbursed"].sum() == 778
-    assert sample["reimbursement_amount"].notna().sum() == 663   # the GLM columns' n
+    assert sample["reimbursement_amount"].notna().sum() == 663  # the GLM columns' n
 
 
 def test_no_reimbursement_reasons_follow_figure_1(canonical):
@@ -82,16 +83,24 @@ def test_no_reimbursement_reasons_follow_figure_1(canonical):
 
 
 def test_medical_return_sample_of_seed_000(canonical):
-    pool = canonical[canonical["rural_hukou"].fillna(False) & canonical["urban_area"].fillna(False)
-                     & (canonical["migration_duration_years"] >= 1) & canonical["inpatient_12m"].fillna(False)
-                     & canonical["hospitalisation_place"].notna()]
+    pool = canonical[
+        canonical["rural_hukou"].fillna(False)
+        & canonical["urban_area"].fillna(False)
+        & (canonical["migration_duration_years"] >= 1)
+        & canonical["inpatient_12m"].fillna(False)
+        & canonical["hospitalisation_place"].notna()
+    ]
     assert abs(len(pool) - 4018) <= 0.03 * 4018
     assert abs(100 * pool["medical_return"].mean() - 15.3) < 0.5
 
 
 def test_ncms_worker_rates_of_seed_002(canonical):
-    workers = canonical[canonical["rural_hukou"].fillna(False) & canonical["employed"].fillna(False)
-                        & canonical["holds_ncms"].fillna(False) & canonical["age"].between(16, 59)]
+    workers = canonical[
+        canonical["rural_hukou"].fillna(False)
+        & canonical["employed"].fillna(False)
+        & canonical["holds_ncms"].fillna(False)
+        & canonical["age"].between(16, 59)
+    ]
     assert abs(100 * workers["outpatient_2w"].mean() - 6.32) < 0.01
     assert abs(100 * workers["inpatient_12m"].mean() - 5.9) < 0.01
     # The visit item is asked of everyone, and some visits need no recent illness.
@@ -115,5 +124,4 @@ def test_generator_needs_the_models_of_the_studies_it_calibrates(study):
     studies = {name: entry for name, entry in config["studies"].items() if name != study}
     settings = {**config["datasets"]["cmds2014"]["generator"], "n_respondents": 20_000}
     with pytest.raises(InputError, match=rf"config.yaml: studies\.{study}\.models is needed"):
-        GENERATORS["cmds2014"].generate(settings, published_docs("cmds2014"), studies,
-                                        codebook.load_codebook(CODEBOOK))
+        GENERATORS["cmds2014"].generate(settings, published_docs("cmds2014"), studies, codebook.load_codebook(CODEBOOK))

@@ -5,24 +5,24 @@ line. It asserts the exit status, that the message names the file, key, variable
 (and the fix), and that no traceback is shown. A case that used to end silently with wrong
 numbers either stops now or finishes with the rows counted (the `then` check says how).
 """
+
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 import pyreadstat
 import pytest
 import yaml
-
 from workflow_helpers import copy_project, run_forked
 
 pytestmark = pytest.mark.slow
 ATTACK = "__import__('os').system('touch hacked.txt')"
-GLOBALS_ATTACK = ("age.__class__.__init__.__globals__.get('sys').modules.get('os')"
-                  ".system('touch hacked.txt') == 0")
+GLOBALS_ATTACK = "age.__class__.__init__.__globals__.get('sys').modules.get('os').system('touch hacked.txt') == 0"
 
 
 # -- changing one thing in a project ----------------------------------------------------------
+
 
 def edit_config(change: Callable[[dict], None]):
     def apply(workdir: Path) -> None:
@@ -30,6 +30,7 @@ def edit_config(change: Callable[[dict], None]):
         config = yaml.safe_load(path.read_text())
         change(config)
         path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+
     return apply
 
 
@@ -39,21 +40,29 @@ def edit_text(file: str, old: str, new: str):
         text = path.read_text()
         assert old in text, f"{file} has no {old!r}"
         path.write_text(text.replace(old, new, 1))
+
     return apply
 
 
-def edit_sav(file: str, change: Callable[[pd.DataFrame], pd.DataFrame], to: str | None = None,
-             label: str | None = None):
+def edit_sav(
+    file: str, change: Callable[[pd.DataFrame], pd.DataFrame], to: str | None = None, label: str | None = None
+):
     """Rewrite a raw release (labels and user-missing codes kept) after `change`, in place or `to`
     another file (with another file label)."""
+
     def apply(workdir: Path) -> None:
         path = workdir / file
         df, meta = pyreadstat.read_sav(str(path), user_missing=True)
         df = change(df)
-        pyreadstat.write_sav(df, str(workdir / (to or file)), file_label=label or meta.file_label,
-                             column_labels=[meta.column_names_to_labels.get(c, c) for c in df.columns],
-                             variable_value_labels={k: v for k, v in meta.variable_value_labels.items() if k in df},
-                             missing_ranges={k: v for k, v in (meta.missing_ranges or {}).items() if k in df})
+        pyreadstat.write_sav(
+            df,
+            str(workdir / (to or file)),
+            file_label=label or meta.file_label,
+            column_labels=[meta.column_names_to_labels.get(c, c) for c in df.columns],
+            variable_value_labels={k: v for k, v in meta.variable_value_labels.items() if k in df},
+            missing_ranges={k: v for k, v in (meta.missing_ranges or {}).items() if k in df},
+        )
+
     return apply
 
 
@@ -64,6 +73,7 @@ def set_rows(column: str, rows: slice, value):
             df[column] = df[column].astype(object).map(lambda v: f"{v:g}")
         df.loc[df.index[rows], column] = value
         return df
+
     return change
 
 
@@ -75,6 +85,7 @@ def truncate(file: str):
     def apply(workdir: Path) -> None:
         path = workdir / file
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
     return apply
 
 
@@ -86,6 +97,7 @@ def add_mefc_sample(name: str, keep: str, table_samples: list[str]):
     def change(s: dict) -> None:
         s["models"]["samples"] = {"total": None, name: keep}
         s["effect_tables"]["odds_ratios"]["samples"] = table_samples
+
     return study("mefc", change)
 
 
@@ -108,6 +120,7 @@ def separated_term_is_not_estimable(workdir: Path) -> None:
 def no_file(name: str):
     def check(workdir: Path) -> None:
         assert not (workdir / name).exists() and not (workdir.parent / name).exists()
+
     return check
 
 
@@ -115,127 +128,282 @@ def no_file(name: str):
 class Case:
     id: str
     change: Callable[[Path], None]
-    says: list                      # fragments the message must contain
-    status: int = 1                 # expected exit status (0: finishes, with `then` checking the counts)
+    says: list  # fragments the message must contain
+    status: int = 1  # expected exit status (0: finishes, with `then` checking the counts)
     then: Callable[[Path], None] | None = None
     args: list = field(default_factory=list)
 
 
 CASES = [
     # -- security: config is data, not code; names that become paths are checked --------------
-    Case("filter_runs_shell_command",
-         study("mefc", lambda s: s["sample"][1].update(keep=f"visited_care_12m and {GLOBALS_ATTACK}")),
-         ["studies.mefc.sample[1]", "which a filter may not"], then=no_file("hacked.txt")),
-    Case("filter_imports_os", study("benefit", lambda s: s["sample"][0].update(keep=ATTACK)),
-         ["studies.benefit.sample[0]", "which a filter may not"], then=no_file("hacked.txt")),
-    Case("filter_writes_rows_out", study("mefc", lambda s: s["sample"][1].update(
-        keep="visited_care_12m and age.to_csv('leak.csv') is None")),
-         ["studies.mefc.sample[1]", "which a filter may not"], then=no_file("leak.csv")),
-    Case("model_sample_lambda", study("mefc", lambda s: s["models"].update(samples={"total": "(lambda: True)()"})),
-         ["studies.mefc.models.samples.total", "which a filter may not"]),
-    Case("table_column_subscript", study("benefit", lambda s: s["tables"]["table1"]["columns"][1].update(
-        keep="insurance_programme[0] == 'NCMS'")), ["studies.benefit.tables.table1", "which a filter may not"]),
-    Case("figure_indicator_attack", study("benefit", lambda s: s["figures"]["figure2"].update(indicator=ATTACK)),
-         ["studies.benefit.figures.figure2", "which a filter may not"], then=no_file("hacked.txt")),
-    Case("study_name_escapes_project", edit_config(lambda c: c["studies"].update({"../../../x": c["studies"]["mefc"]})),
-         ["studies: '../../../x' cannot be used as a name"]),
-    Case("dataset_name_into_results", edit_config(lambda c: c["datasets"].update(
-        {"../../results/leak": c["datasets"]["jinan_mefc"]})), ["datasets: '../../results/leak' cannot be used"]),
-    Case("table_name_with_slash", study("mefc", lambda s: s["tables"].update({"a/b": s["tables"]["diseases"]})),
-         ["studies.mefc.tables: 'a/b' cannot be used as a name"]),
-    Case("equation_name_with_dots", study("mefc", lambda s: s["models"]["equations"].update(
-        {"..": s["models"]["equations"]["model3"]})), ["studies.mefc.models.equations: '..' cannot be used"]),
+    Case(
+        "filter_runs_shell_command",
+        study("mefc", lambda s: s["sample"][1].update(keep=f"visited_care_12m and {GLOBALS_ATTACK}")),
+        ["studies.mefc.sample[1]", "which a filter may not"],
+        then=no_file("hacked.txt"),
+    ),
+    Case(
+        "filter_imports_os",
+        study("benefit", lambda s: s["sample"][0].update(keep=ATTACK)),
+        ["studies.benefit.sample[0]", "which a filter may not"],
+        then=no_file("hacked.txt"),
+    ),
+    Case(
+        "filter_writes_rows_out",
+        study("mefc", lambda s: s["sample"][1].update(keep="visited_care_12m and age.to_csv('leak.csv') is None")),
+        ["studies.mefc.sample[1]", "which a filter may not"],
+        then=no_file("leak.csv"),
+    ),
+    Case(
+        "model_sample_lambda",
+        study("mefc", lambda s: s["models"].update(samples={"total": "(lambda: True)()"})),
+        ["studies.mefc.models.samples.total", "which a filter may not"],
+    ),
+    Case(
+        "table_column_subscript",
+        study("benefit", lambda s: s["tables"]["table1"]["columns"][1].update(keep="insurance_programme[0] == 'NCMS'")),
+        ["studies.benefit.tables.table1", "which a filter may not"],
+    ),
+    Case(
+        "figure_indicator_attack",
+        study("benefit", lambda s: s["figures"]["figure2"].update(indicator=ATTACK)),
+        ["studies.benefit.figures.figure2", "which a filter may not"],
+        then=no_file("hacked.txt"),
+    ),
+    Case(
+        "study_name_escapes_project",
+        edit_config(lambda c: c["studies"].update({"../../../x": c["studies"]["mefc"]})),
+        ["studies: '../../../x' cannot be used as a name"],
+    ),
+    Case(
+        "dataset_name_into_results",
+        edit_config(lambda c: c["datasets"].update({"../../results/leak": c["datasets"]["jinan_mefc"]})),
+        ["datasets: '../../results/leak' cannot be used"],
+    ),
+    Case(
+        "table_name_with_slash",
+        study("mefc", lambda s: s["tables"].update({"a/b": s["tables"]["diseases"]})),
+        ["studies.mefc.tables: 'a/b' cannot be used as a name"],
+    ),
+    Case(
+        "equation_name_with_dots",
+        study("mefc", lambda s: s["models"]["equations"].update({"..": s["models"]["equations"]["model3"]})),
+        ["studies.mefc.models.equations: '..' cannot be used"],
+    ),
     # -- no silent wrong output -----------------------------------------------------------------
-    Case("real_file_absent", edit_config(lambda c: c["datasets"]["jinan_mefc"].update(
-        synthetic=False, path="data/raw/our_jinan_survey.sav")),
-         ["datasets.jinan_mefc.path: data/raw/our_jinan_survey.sav does not exist", "synthetic: true"]),
-    Case("synthetic_file_read_as_real", edit_config(lambda c: c["datasets"]["jinan_mefc"].update(synthetic=False)),
-         ["jinan_mefc_synthetic.sav: this file was generated by the pipeline", "synthetic: false"]),
-    Case("impossible_ages", edit_sav(MEFC_SAV, set_rows("a2", slice(0, 2), 999.0)),
-         ["age (column a2): 2 values not >= 0 and <= 120 (e.g. 999)", "invalid: missing"]),
+    Case(
+        "real_file_absent",
+        edit_config(
+            lambda c: c["datasets"]["jinan_mefc"].update(synthetic=False, path="data/raw/our_jinan_survey.sav")
+        ),
+        ["datasets.jinan_mefc.path: data/raw/our_jinan_survey.sav does not exist", "synthetic: true"],
+    ),
+    Case(
+        "synthetic_file_read_as_real",
+        edit_config(lambda c: c["datasets"]["jinan_mefc"].update(synthetic=False)),
+        ["jinan_mefc_synthetic.sav: this file was generated by the pipeline", "synthetic: false"],
+    ),
+    Case(
+        "impossible_ages",
+        edit_sav(MEFC_SAV, set_rows("a2", slice(0, 2), 999.0)),
+        ["age (column a2): 2 values not >= 0 and <= 120 (e.g. 999)", "invalid: missing"],
+    ),
     # A user's own file (not synthetic) with two impossible ages, which the codebook counts as missing.
-    Case("impossible_ages_counted",
-         lambda w: (edit_sav(MEFC_SAV, set_rows("a2", slice(0, 2), -9.0), to="data/raw/jinan_survey.sav",
-                             label="Jinan MEFC survey 2020")(w),
-                    edit_config(lambda c: c["datasets"]["jinan_mefc"].update(
-                        synthetic=False, path="data/raw/jinan_survey.sav"))(w),
-                    edit_text("data/codebooks/jinan_mefc.yaml", "range: {min: 0, max: 120}",
-                              "range: {min: 0, max: 120}, invalid: missing")(w)),
-         [], status=0, then=flow_counts_outside_range),
-    Case("duplicated_questionnaires", edit_sav(MEFC_SAV, lambda df: pd.concat([df, df.head(40)], ignore_index=True)),
-         ["respondent_id (column id) is declared unique, but 40 values repeat on 80 rows"]),
-    Case("negative_amounts", edit_sav(CMDS_SAV, lambda df: df.assign(q309=df["q309"].where(df["q309"] > 5e5, -50.0))),
-         ["reimbursement_amount (column q309)", "not >= 0", "(e.g. -50)"]),
-    Case("amount_above_cost", edit_sav(CMDS_SAV, lambda df: df.assign(
-        q309=df["q309"].where(df["q309"] > 5e5, df["q307"] * 2))),
-         ["derived values outside", "reimbursement_ratio", "not >= 0 and <= 1"]),
-    Case("zero_weights", edit_sav(CMDS_SAV, set_rows("wt", slice(0, 10), 0.0)),
-         ["weight (column wt): 10 values not > 0"]),
-    Case("effect_table_names_no_model", study("mefc", lambda s: s["effect_tables"]["odds_ratios"]["models"].update(
-        model4="Model 4")), ["studies.mefc.effect_tables.odds_ratios.models: 'model4' is not a model", "model3"]),
-    Case("effect_table_names_no_sample", study("benefit", lambda s: s["effect_tables"]["table4"].update(
-        samples=["ncms", "urbn"])), ["effect_tables.table4.samples: 'urbn'", "closest: urban"]),
-    Case("table_level_not_a_level", study("benefit", lambda s: s["tables"]["table1"]["rows"][13]["levels"].update(
-        Female="Female")), ["studies.benefit.tables.table1.rows[13] 'migration_scope'", "'Female' is not a level"]),
-    Case("figure_indicator_unknown_variable", study("benefit", lambda s: s["figures"]["figure2"].update(
-        indicator="no_reimbursment_reason == 'go_back_hometown'")),
-         ["studies.benefit.figures.figure2", "no_reimbursment_reason", "closest: no_reimbursement_reason"]),
-    Case("covariate_absent", study("mefc", lambda s: s["models"]["equations"]["model3"]["covariates"].append("incme")),
-         ["studies.mefc.models.equations.model3", "'incme' is not a variable of the sample; closest:"]),
-    Case("two_part_unknown_equation", study("benefit", lambda s: s["models"]["two_part"].update(second="amout")),
-         ["studies.benefit.models.two_part.second: 'amout' is not an equation", "closest: amount"]),
-    Case("melogit_clustered", study("inequality", lambda s: s["models"].update(vce="cluster", cluster="city")),
-         ["studies.inequality.models.equations.outpatient_city: kind melogit supports vce oim"]),
-    Case("separated_term", add_mefc_sample("separated", "not (cancer == False and medical_return)", ["separated"]),
-         [], status=0, then=separated_term_is_not_estimable),
-    Case("collinear_covariate", study("benefit", lambda s: s["models"]["covariates"].insert(2, "birth_year")),
-         ["studies.benefit.models.equations.", "age and birth_year are collinear",
-          "Remove one of them"]),
-    Case("subsample_too_small", study("mefc", lambda s: s["models"].update(samples={"total": None, "oldest": "age >= 85"})),
-         ["(subsample oldest, n = ", "rows for", "parameters", "too small"]),
+    Case(
+        "impossible_ages_counted",
+        lambda w: (
+            edit_sav(
+                MEFC_SAV,
+                set_rows("a2", slice(0, 2), -9.0),
+                to="data/raw/jinan_survey.sav",
+                label="Jinan MEFC survey 2020",
+            )(w),
+            edit_config(
+                lambda c: c["datasets"]["jinan_mefc"].update(synthetic=False, path="data/raw/jinan_survey.sav")
+            )(w),
+            edit_text(
+                "data/codebooks/jinan_mefc.yaml",
+                "range: {min: 0, max: 120}",
+                "range: {min: 0, max: 120}, invalid: missing",
+            )(w),
+        ),
+        [],
+        status=0,
+        then=flow_counts_outside_range,
+    ),
+    Case(
+        "duplicated_questionnaires",
+        edit_sav(MEFC_SAV, lambda df: pd.concat([df, df.head(40)], ignore_index=True)),
+        ["respondent_id (column id) is declared unique, but 40 values repeat on 80 rows"],
+    ),
+    Case(
+        "negative_amounts",
+        edit_sav(CMDS_SAV, lambda df: df.assign(q309=df["q309"].where(df["q309"] > 5e5, -50.0))),
+        ["reimbursement_amount (column q309)", "not >= 0", "(e.g. -50)"],
+    ),
+    Case(
+        "amount_above_cost",
+        edit_sav(CMDS_SAV, lambda df: df.assign(q309=df["q309"].where(df["q309"] > 5e5, df["q307"] * 2))),
+        ["derived values outside", "reimbursement_ratio", "not >= 0 and <= 1"],
+    ),
+    Case(
+        "zero_weights", edit_sav(CMDS_SAV, set_rows("wt", slice(0, 10), 0.0)), ["weight (column wt): 10 values not > 0"]
+    ),
+    Case(
+        "effect_table_names_no_model",
+        study("mefc", lambda s: s["effect_tables"]["odds_ratios"]["models"].update(model4="Model 4")),
+        ["studies.mefc.effect_tables.odds_ratios.models: 'model4' is not a model", "model3"],
+    ),
+    Case(
+        "effect_table_names_no_sample",
+        study("benefit", lambda s: s["effect_tables"]["table4"].update(samples=["ncms", "urbn"])),
+        ["effect_tables.table4.samples: 'urbn'", "closest: urban"],
+    ),
+    Case(
+        "table_level_not_a_level",
+        study("benefit", lambda s: s["tables"]["table1"]["rows"][13]["levels"].update(Female="Female")),
+        ["studies.benefit.tables.table1.rows[13] 'migration_scope'", "'Female' is not a level"],
+    ),
+    Case(
+        "figure_indicator_unknown_variable",
+        study(
+            "benefit",
+            lambda s: s["figures"]["figure2"].update(indicator="no_reimbursment_reason == 'go_back_hometown'"),
+        ),
+        ["studies.benefit.figures.figure2", "no_reimbursment_reason", "closest: no_reimbursement_reason"],
+    ),
+    Case(
+        "covariate_absent",
+        study("mefc", lambda s: s["models"]["equations"]["model3"]["covariates"].append("incme")),
+        ["studies.mefc.models.equations.model3", "'incme' is not a variable of the sample; closest:"],
+    ),
+    Case(
+        "two_part_unknown_equation",
+        study("benefit", lambda s: s["models"]["two_part"].update(second="amout")),
+        ["studies.benefit.models.two_part.second: 'amout' is not an equation", "closest: amount"],
+    ),
+    Case(
+        "melogit_clustered",
+        study("inequality", lambda s: s["models"].update(vce="cluster", cluster="city")),
+        ["studies.inequality.models.equations.outpatient_city: kind melogit supports vce oim"],
+    ),
+    Case(
+        "separated_term",
+        add_mefc_sample("separated", "not (cancer == False and medical_return)", ["separated"]),
+        [],
+        status=0,
+        then=separated_term_is_not_estimable,
+    ),
+    Case(
+        "collinear_covariate",
+        study("benefit", lambda s: s["models"]["covariates"].insert(2, "birth_year")),
+        ["studies.benefit.models.equations.", "age and birth_year are collinear", "Remove one of them"],
+    ),
+    Case(
+        "subsample_too_small",
+        study("mefc", lambda s: s["models"].update(samples={"total": None, "oldest": "age >= 85"})),
+        ["(subsample oldest, n = ", "rows for", "parameters", "too small"],
+    ),
     # -- clear errors ------------------------------------------------------------------------
-    Case("config_yaml_syntax", edit_text("config.yaml", "  jinan_mefc:\n", "  jinan_mefc\n"),
-         ["config.yaml: line", "column", "not valid YAML"]),
-    Case("codebook_yaml_syntax", edit_text("data/codebooks/jinan_mefc.yaml", "variables:\n", "variables\n  - x: [\n"),
-         ["data/codebooks/jinan_mefc.yaml: line", "not valid YAML"]),
-    Case("no_equations", study("mefc", lambda s: s["models"].update(equations={})),
-         ["studies.mefc.models.equations: no equations"]),
-    Case("table_row_typo", study("mefc", lambda s: s["tables"]["diseases"]["rows"][0].update(term="hypertention")),
-         ["studies.mefc.tables.diseases.rows[0] 'hypertention'", "closest: hypertension"]),
-    Case("figure_term_typo", study("medical_return", lambda s: s["figures"]["figure2"].update(
-        terms=["medical_insurance", "settle_intension"])), ["figures.figure2.terms: 'settle_intension'",
-                                                             "closest: settle_intention"]),
+    Case(
+        "config_yaml_syntax",
+        edit_text("config.yaml", "  jinan_mefc:\n", "  jinan_mefc\n"),
+        ["config.yaml: line", "column", "not valid YAML"],
+    ),
+    Case(
+        "codebook_yaml_syntax",
+        edit_text("data/codebooks/jinan_mefc.yaml", "variables:\n", "variables\n  - x: [\n"),
+        ["data/codebooks/jinan_mefc.yaml: line", "not valid YAML"],
+    ),
+    Case(
+        "no_equations",
+        study("mefc", lambda s: s["models"].update(equations={})),
+        ["studies.mefc.models.equations: no equations"],
+    ),
+    Case(
+        "table_row_typo",
+        study("mefc", lambda s: s["tables"]["diseases"]["rows"][0].update(term="hypertention")),
+        ["studies.mefc.tables.diseases.rows[0] 'hypertention'", "closest: hypertension"],
+    ),
+    Case(
+        "figure_term_typo",
+        study(
+            "medical_return", lambda s: s["figures"]["figure2"].update(terms=["medical_insurance", "settle_intension"])
+        ),
+        ["figures.figure2.terms: 'settle_intension'", "closest: settle_intention"],
+    ),
     Case("truncated_release", truncate(MEFC_SAV), ["jinan_mefc_synthetic.sav", "truncated"]),
-    Case("text_in_numeric_variable", edit_sav(MEFC_SAV, set_rows("a2", slice(0, 3), "65 years")),
-         ["age (column a2) is declared numeric", "not numbers (e.g. '65 years')"]),
-    Case("all_missing_variable_in_model", lambda w: (
-        edit_text("data/codebooks/jinan_mefc.yaml", "  age: {", "  age_unknown: {source: a2, type: numeric, "
-                  "range: {above: 1000}, invalid: missing}\n  age: {")(w),
-        study("mefc", lambda s: s["models"]["equations"]["model3"]["covariates"].append("age_unknown"))(w)),
-        ["model3: age_unknown missing for all 627 rows"]),
-    Case("fractional_identifier", edit_sav(MEFC_SAV, lambda df: df.assign(id=df["id"] + 0.5)),
-         ["respondent_id (column id) is an identifier, but 670 values are fractional (e.g. 1.5"]),
-    Case("command_line_number_override", lambda w: None, ["seed: 'abc' is not of type 'integer'",
-                                                           "config.yaml with --config overrides"],
-         args=["--config", 'datasets={"jinan_mefc": {"generator": {"seed": "abc"}}}']),
-    Case("codebook_key_typo", edit_text("data/codebooks/jinan_mefc.yaml", "range: {min: 0, max: 120}",
-                                        "rnage: {min: 0, max: 120}"),
-         ["variables.age: unknown keys ['rnage']"]),
-    Case("figure_level_not_a_level", study("benefit", lambda s: s["figures"]["figure2"]["levels"].update(
-        across_countries="Across countries")), ["figures.figure2.levels: 'across_countries' is not a level"]),
-    Case("decomposition_without_effects", study("inequality", lambda s: s["concentration"]["outcomes"][
-        "outpatient_2w"].update(decomposition="outpatient_city")),
-         ["concentration.outcomes.outpatient_2w.decomposition: equation 'outpatient_city' reports no marginal"]),
-    Case("forest_without_odds_ratios", study("medical_return", lambda s: s["models"]["equations"][
-        "medical_return"].update(report=["coef"])), ["figures.figure2.model: equation 'medical_return' reports no odds"]),
-    Case("glm_without_family", study("benefit", lambda s: s["models"]["equations"]["ratio"].pop("family")),
-         ["models.equations.ratio: kind glm needs `family` and `link`"]),
-    Case("group_on_a_logit", study("mefc", lambda s: s["models"]["equations"]["model1"].update(group="district")),
-         ["equations.model1: `group`/`nagq` belong to kind melogit"]),
-    Case("undeclared_code", edit_sav(MEFC_SAV, set_rows("a1", slice(0, 3), 7.0)),
-         ["sex (column a1): code 7 x 3", "undeclared_codes: missing"]),
-    Case("unknown_study_key", study("mefc", lambda s: s.update(sampel=[])),
-         ["studies.mefc: Additional properties are not allowed ('sampel' was unexpected)"]),
+    Case(
+        "text_in_numeric_variable",
+        edit_sav(MEFC_SAV, set_rows("a2", slice(0, 3), "65 years")),
+        ["age (column a2) is declared numeric", "not numbers (e.g. '65 years')"],
+    ),
+    Case(
+        "all_missing_variable_in_model",
+        lambda w: (
+            edit_text(
+                "data/codebooks/jinan_mefc.yaml",
+                "  age: {",
+                "  age_unknown: {source: a2, type: numeric, range: {above: 1000}, invalid: missing}\n  age: {",
+            )(w),
+            study("mefc", lambda s: s["models"]["equations"]["model3"]["covariates"].append("age_unknown"))(w),
+        ),
+        ["model3: age_unknown missing for all 627 rows"],
+    ),
+    Case(
+        "fractional_identifier",
+        edit_sav(MEFC_SAV, lambda df: df.assign(id=df["id"] + 0.5)),
+        ["respondent_id (column id) is an identifier, but 670 values are fractional (e.g. 1.5"],
+    ),
+    Case(
+        "command_line_number_override",
+        lambda w: None,
+        ["seed: 'abc' is not of type 'integer'", "config.yaml with --config overrides"],
+        args=["--config", 'datasets={"jinan_mefc": {"generator": {"seed": "abc"}}}'],
+    ),
+    Case(
+        "codebook_key_typo",
+        edit_text("data/codebooks/jinan_mefc.yaml", "range: {min: 0, max: 120}", "rnage: {min: 0, max: 120}"),
+        ["variables.age: unknown keys ['rnage']"],
+    ),
+    Case(
+        "figure_level_not_a_level",
+        study("benefit", lambda s: s["figures"]["figure2"]["levels"].update(across_countries="Across countries")),
+        ["figures.figure2.levels: 'across_countries' is not a level"],
+    ),
+    Case(
+        "decomposition_without_effects",
+        study(
+            "inequality",
+            lambda s: s["concentration"]["outcomes"]["outpatient_2w"].update(decomposition="outpatient_city"),
+        ),
+        ["concentration.outcomes.outpatient_2w.decomposition: equation 'outpatient_city' reports no marginal"],
+    ),
+    Case(
+        "forest_without_odds_ratios",
+        study("medical_return", lambda s: s["models"]["equations"]["medical_return"].update(report=["coef"])),
+        ["figures.figure2.model: equation 'medical_return' reports no odds"],
+    ),
+    Case(
+        "glm_without_family",
+        study("benefit", lambda s: s["models"]["equations"]["ratio"].pop("family")),
+        ["models.equations.ratio: kind glm needs `family` and `link`"],
+    ),
+    Case(
+        "group_on_a_logit",
+        study("mefc", lambda s: s["models"]["equations"]["model1"].update(group="district")),
+        ["equations.model1: `group`/`nagq` belong to kind melogit"],
+    ),
+    Case(
+        "undeclared_code",
+        edit_sav(MEFC_SAV, set_rows("a1", slice(0, 3), 7.0)),
+        ["sex (column a1): code 7 x 3", "undeclared_codes: missing"],
+    ),
+    Case(
+        "unknown_study_key",
+        study("mefc", lambda s: s.update(sampel=[])),
+        ["studies.mefc: Additional properties are not allowed ('sampel' was unexpected)"],
+    ),
 ]
 
 

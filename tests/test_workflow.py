@@ -1,9 +1,8 @@
 """The whole workflow: byte-identical reruns, aggregates only in results/, clean errors."""
+
 import pandas as pd
 import pytest
-
 from workflow_helpers import ROOT, copy_project, prepare, result_files, run_workflow
-
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +24,7 @@ def test_same_config_gives_byte_identical_results(two_runs):
 
 
 def test_results_hold_aggregates_only(two_runs):
-    for name, content in result_files(two_runs[0]).items():
+    for name in result_files(two_runs[0]):
         if name.endswith(".csv"):
             table = pd.read_csv(two_runs[0] / name)
             assert "respondent_id" not in table.columns and len(table) < 1000, name
@@ -44,8 +43,7 @@ def test_flow_adds_up_to_the_analytic_sample(two_runs):
 
 def test_medical_return_study_is_regenerated_and_compared(two_runs):
     base = two_runs[0] / "results/medical_return"
-    for name in ("tables/characteristics.docx", "tables/odds_ratios.tex", "figures/figure1.pdf",
-                 "figures/figure2.png"):
+    for name in ("tables/characteristics.docx", "tables/odds_ratios.tex", "figures/figure1.pdf", "figures/figure2.png"):
         assert (base / name).stat().st_size > 0, name
     cmp = pd.read_csv(base / "comparison.csv").set_index(["term", "estimand"])
     assert cmp.loc[("n", "n"), "estimate"] == 4018
@@ -58,8 +56,13 @@ def test_medical_return_study_is_regenerated_and_compared(two_runs):
 
 def test_inequality_study_is_regenerated_and_compared(two_runs):
     base = two_runs[0] / "results/inequality"
-    for name in ("tables/concentration_indices.docx", "tables/decomposition.tex", "tables/multilevel.md",
-                 "figures/concentration_curves.pdf", "figures/decomposition.png"):
+    for name in (
+        "tables/concentration_indices.docx",
+        "tables/decomposition.tex",
+        "tables/multilevel.md",
+        "figures/concentration_curves.pdf",
+        "figures/decomposition.png",
+    ):
         assert (base / name).stat().st_size > 0, name
     cmp = pd.read_csv(base / "comparison.csv").set_index(["equation", "estimand"])
     outpatient = cmp.loc[("outpatient_2w", "concentration_index")]
@@ -72,8 +75,13 @@ def test_inequality_study_is_regenerated_and_compared(two_runs):
 
 def test_mefc_study_is_regenerated_from_its_own_dataset(two_runs):
     base = two_runs[0] / "results/mefc"
-    for name in ("tables/sociodemographics.docx", "tables/diseases.tex", "tables/social_integration.md",
-                 "tables/odds_ratios.csv", "figures/figure1.pdf"):
+    for name in (
+        "tables/sociodemographics.docx",
+        "tables/diseases.tex",
+        "tables/social_integration.md",
+        "tables/odds_ratios.csv",
+        "figures/figure1.pdf",
+    ):
         assert (base / name).stat().st_size > 0, name
     assert (two_runs[0] / "data/raw/jinan_mefc_synthetic.sav").exists()
     flow = pd.read_csv(base / "flow.csv")
@@ -141,8 +149,9 @@ def test_editing_a_model_the_generator_solves_for_regenerates_the_survey(two_run
 
 
 def test_editing_a_filter_redraws_the_sample_but_not_the_data(two_runs):
-    config = (ROOT / "config.yaml").read_text().replace("keep: reimbursed.notna()",
-                                                        "keep: reimbursed.notna() and age >= 16")
+    config = (
+        (ROOT / "config.yaml").read_text().replace("keep: reimbursed.notna()", "keep: reimbursed.notna() and age >= 16")
+    )
     rules = planned_rules(two_runs[1], config)
     assert {"analytic_sample", "fit_models", "descriptive_table", "figure", "report"} <= rules
     assert not rules & {"synthesize", "ingest"}

@@ -1,4 +1,5 @@
 """Running the Snakemake workflow in a scratch directory, as `make` does in the repo."""
+
 import shutil
 import subprocess
 import sys
@@ -18,14 +19,27 @@ def prepare(workdir: Path, config_text: str | None = None) -> Path:
 
 def run_workflow(workdir: Path, *extra: str, quiet: bool = True) -> subprocess.CompletedProcess:
     """Snakemake as `make` runs it (`quiet=False`), or with its progress output silenced."""
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-           "--directory", str(workdir), "--cores", "2", *(["--quiet"] if quiet else []), "all", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        *(["--quiet"] if quiet else []),
+        "all",
+        *extra,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
 
 
 def result_files(workdir: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(workdir)): p.read_bytes()
-            for p in sorted((workdir / "results").rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(workdir)): p.read_bytes() for p in sorted((workdir / "results").rglob("*")) if p.is_file()
+    }
 
 
 def copy_project(source: Path, target: Path) -> Path:
@@ -49,14 +63,15 @@ def run_forked(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
     out, err = workdir / ".snakemake_stdout", workdir / ".snakemake_stderr"
     pid = os.fork()
-    if pid == 0:   # the child: run the command line, exit with its status
+    if pid == 0:  # the child: run the command line, exit with its status
         code = 1
         try:
             for fd, path in ((1, out), (2, err)):
                 os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
             sys.stdout, sys.stderr = open(1, "w", closefd=False), open(2, "w", closefd=False)
-            snakemake.cli.main(["--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
-                                "--cores", "1", *args])
+            snakemake.cli.main(
+                ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "1", *args]
+            )
             code = 0
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)

@@ -5,6 +5,7 @@ package, at module level or inside functions, so that editing any module a step 
 reruns that step and nothing else. Free of numerical imports: Snakemake calls it while
 parsing the workflow.
 """
+
 from __future__ import annotations
 
 import ast
@@ -45,7 +46,7 @@ def _imported(path: Path) -> set[str]:
             base = node.module or ""
             if node.level:
                 anchor = package.split(".")
-                anchor = anchor[:len(anchor) - (node.level - 1)]
+                anchor = anchor[: len(anchor) - (node.level - 1)]
                 base = ".".join(anchor + ([base] if base else []))
             found.add(base)
             # `from . import sample` names a module; `from .x import f` names a function of x.

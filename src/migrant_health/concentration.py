@@ -9,6 +9,7 @@ Config (studies.<study>.concentration):
   tables, figures   titles, notes and axis labels of what the stage prints
 The estimators are in stats/conindex.py; the printed tables in tables/concentration.py.
 """
+
 import numpy as np
 import pandas as pd
 
@@ -18,8 +19,12 @@ from .stats.design import Design
 from .stats.inference import TIDY_COLUMNS
 
 # Tidy estimand of each index (the standard one is what papers call "the" concentration index).
-ESTIMANDS = {"standard": "concentration_index", "wagstaff": "wagstaff", "erreygers": "erreygers",
-             "generalized": "generalized"}
+ESTIMANDS = {
+    "standard": "concentration_index",
+    "wagstaff": "wagstaff",
+    "erreygers": "erreygers",
+    "generalized": "generalized",
+}
 
 
 def _weights(df: pd.DataFrame, spec: dict):
@@ -32,10 +37,25 @@ def _clusters(df: pd.DataFrame, spec: dict):
 
 def _index_row(result: ci.IndexResult, study: str, sample: str, outcome: str, rank: str) -> dict:
     statistic, p_value, low, high = result.wald()
-    return {"study": study, "model": "concentration_index", "sample": sample, "equation": outcome, "term": rank,
-            "level": "", "reference": "", "estimand": ESTIMANDS[result.index], "estimate": result.estimate,
-            "std_error": result.std_error, "statistic": statistic, "p_value": p_value, "conf_low": low,
-            "conf_high": high, "n_obs": result.n_obs, "converged": True, "estimable": True}
+    return {
+        "study": study,
+        "model": "concentration_index",
+        "sample": sample,
+        "equation": outcome,
+        "term": rank,
+        "level": "",
+        "reference": "",
+        "estimand": ESTIMANDS[result.index],
+        "estimate": result.estimate,
+        "std_error": result.std_error,
+        "statistic": statistic,
+        "p_value": p_value,
+        "conf_low": low,
+        "conf_high": high,
+        "n_obs": result.n_obs,
+        "converged": True,
+        "estimable": True,
+    }
 
 
 def indices(df: pd.DataFrame, spec: dict, study: str) -> pd.DataFrame:
@@ -45,24 +65,53 @@ def indices(df: pd.DataFrame, spec: dict, study: str) -> pd.DataFrame:
     rank = spec["rank"]
     for outcome in spec["outcomes"]:
         for index in ci.INDICES:
-            result = ci.concentration_index(df[outcome].astype(float), df[rank], _weights(df, spec), index,
-                                            tuple(spec["bounds"]), spec["vce"], _clusters(df, spec))
+            result = ci.concentration_index(
+                df[outcome].astype(float),
+                df[rank],
+                _weights(df, spec),
+                index,
+                tuple(spec["bounds"]),
+                spec["vce"],
+                _clusters(df, spec),
+            )
             rows.append(_index_row(result, study, "total", outcome, rank))
         if spec.get("compare_by"):
             by = spec["compare_by"]
             groups = []
             for level in (False, True):
                 sub = df[df[by].astype(bool) == level]
-                groups.append(ci.concentration_index(sub[outcome].astype(float), sub[rank], _weights(sub, spec),
-                                                     "standard", tuple(spec["bounds"]), spec["vce"],
-                                                     _clusters(sub, spec)))
+                groups.append(
+                    ci.concentration_index(
+                        sub[outcome].astype(float),
+                        sub[rank],
+                        _weights(sub, spec),
+                        "standard",
+                        tuple(spec["bounds"]),
+                        spec["vce"],
+                        _clusters(sub, spec),
+                    )
+                )
                 rows.append(_index_row(groups[-1], study, f"{by}={level}", outcome, rank))
             test = ci.compare_groups(*groups)
-            rows.append({"study": study, "model": "concentration_index", "sample": f"{by}: True - False",
-                         "equation": outcome, "term": rank, "level": "", "reference": "", "estimand": "difference",
-                         "estimate": test["diff"], "std_error": test["std_error"], "statistic": test["z"],
-                         "p_value": test["p_value"], "n_obs": groups[0].n_obs + groups[1].n_obs,
-                         "converged": True, "estimable": True})
+            rows.append(
+                {
+                    "study": study,
+                    "model": "concentration_index",
+                    "sample": f"{by}: True - False",
+                    "equation": outcome,
+                    "term": rank,
+                    "level": "",
+                    "reference": "",
+                    "estimand": "difference",
+                    "estimate": test["diff"],
+                    "std_error": test["std_error"],
+                    "statistic": test["z"],
+                    "p_value": test["p_value"],
+                    "n_obs": groups[0].n_obs + groups[1].n_obs,
+                    "converged": True,
+                    "estimable": True,
+                }
+            )
     return pd.DataFrame(rows).reindex(columns=TIDY_COLUMNS)
 
 
@@ -72,24 +121,49 @@ def decompositions(df: pd.DataFrame, spec: dict, models: dict, estimates: pd.Dat
     for outcome, info in spec["outcomes"].items():
         equation = info["decomposition"]
         eq = models["equations"][equation]
-        effects = estimates[(estimates["model"] == equation) & (estimates["sample"] == "total")
-                            & (estimates["estimand"] == "ame")]
+        effects = estimates[
+            (estimates["model"] == equation) & (estimates["sample"] == "total") & (estimates["estimand"] == "ame")
+        ]
         if effects.empty:
-            raise InputError(f"config.yaml: concentration.outcomes.{outcome}.decomposition: equation "
-                             f"'{equation}' has no marginal effects; add `report: [coef, ame]` to it.")
+            raise InputError(
+                f"config.yaml: concentration.outcomes.{outcome}.decomposition: equation "
+                f"'{equation}' has no marginal effects; add `report: [coef, ame]` to it."
+            )
         design = Design.from_data(eq.get("covariates", models["covariates"]), df)
         determinants = pd.DataFrame(design.matrix(df), columns=design.column_names(), index=df.index)
         level = effects["level"].fillna("").astype(str)
         names = np.where(level == "", effects["term"], effects["term"] + "=" + level)
-        table = ci.decompose(df[outcome].astype(float), df[spec["rank"]], determinants,
-                             pd.Series(effects["estimate"].to_numpy(), index=names), _weights(df, spec))
+        table = ci.decompose(
+            df[outcome].astype(float),
+            df[spec["rank"]],
+            determinants,
+            pd.Series(effects["estimate"].to_numpy(), index=names),
+            _weights(df, spec),
+        )
         term_level = table["determinant"].str.split("=", n=1, expand=True).reindex(columns=[0, 1])
         frames.append(table.assign(outcome=outcome, term=term_level[0], level=term_level[1].fillna("")))
-    columns = ["outcome", "determinant", "term", "level", "effect", "mean", "elasticity", "concentration_index",
-               "contribution", "percent"]
+    columns = [
+        "outcome",
+        "determinant",
+        "term",
+        "level",
+        "effect",
+        "mean",
+        "elasticity",
+        "concentration_index",
+        "contribution",
+        "percent",
+    ]
     return pd.concat(frames, ignore_index=True)[columns]
 
 
 def curves(df: pd.DataFrame, spec: dict) -> pd.DataFrame:
-    return pd.concat([ci.concentration_curve(df[outcome].astype(float), df[spec["rank"]], _weights(df, spec))
-                      .assign(outcome=outcome) for outcome in spec["outcomes"]], ignore_index=True)
+    return pd.concat(
+        [
+            ci.concentration_curve(df[outcome].astype(float), df[spec["rank"]], _weights(df, spec)).assign(
+                outcome=outcome
+            )
+            for outcome in spec["outcomes"]
+        ],
+        ignore_index=True,
+    )

@@ -7,6 +7,7 @@ cross-references (an effect table naming a model, a figure naming an equation, a
 its estimator cannot honour ...) are checked here with the closest valid names; what needs
 the data (a variable, a level) is checked by the first step that reads the data.
 """
+
 from pathlib import Path
 
 import jsonschema
@@ -14,9 +15,8 @@ import yaml
 
 from . import expressions
 from .errors import InputError, closest
-from .outputs import TWO_PART
 from .model_spec import SUPPORTS
-
+from .outputs import TWO_PART
 
 
 def _with_defaults(validator_class):
@@ -38,8 +38,10 @@ def load_yaml(path) -> dict:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        raise InputError(f"{path}:{where} not valid YAML ({getattr(e, 'problem', None) or e}). Fix the syntax "
-                         f"there (indentation, a missing colon, an unclosed quote or bracket).") from None
+        raise InputError(
+            f"{path}:{where} not valid YAML ({getattr(e, 'problem', None) or e}). Fix the syntax "
+            f"there (indentation, a missing colon, an unclosed quote or bracket)."
+        ) from None
 
 
 def validate_config(config: dict, schema_path, config_name: str = "config.yaml") -> dict:
@@ -93,7 +95,7 @@ def _type_overrides(validator, config: dict) -> None:
     """Values given on the command line (`--config key=value`) reach us as text when nested: read
     each text where the schema wants a number, boolean or null as the YAML scalar it spells."""
     wanted = {"integer": int, "number": (int, float), "boolean": bool, "null": type(None)}
-    for _ in range(100):   # one pass per retyped value; a config has far fewer
+    for _ in range(100):  # one pass per retyped value; a config has far fewer
         for e in validator.iter_errors(config):
             types = e.validator_value if isinstance(e.validator_value, list) else [e.validator_value]
             if e.validator == "type" and isinstance(e.instance, str) and set(types) & set(wanted):
@@ -101,8 +103,11 @@ def _type_overrides(validator, config: dict) -> None:
                     value = yaml.safe_load(e.instance)
                 except yaml.YAMLError:
                     continue
-                if any(isinstance(value, wanted[t]) and not (t != "boolean" and isinstance(value, bool))
-                       for t in types if t in wanted):
+                if any(
+                    isinstance(value, wanted[t]) and not (t != "boolean" and isinstance(value, bool))
+                    for t in types
+                    if t in wanted
+                ):
                     parent = config
                     for key in list(e.absolute_path)[:-1]:
                         parent = parent[key]
@@ -122,8 +127,10 @@ def _suggest_name(text: str) -> str:
 def _one_of(name, allowed, where: str, what: str) -> None:
     """`name` must be one of `allowed` (an InputError naming the key and the closest names)."""
     if name not in allowed:
-        raise InputError(f"{where}: '{name}' is not {what}; allowed: {', '.join(map(str, allowed)) or 'none'}"
-                         f"{closest(str(name), map(str, allowed))}.")
+        raise InputError(
+            f"{where}: '{name}' is not {what}; allowed: {', '.join(map(str, allowed)) or 'none'}"
+            f"{closest(str(name), map(str, allowed))}."
+        )
 
 
 def _check_models(models: dict, where: str) -> None:
@@ -135,11 +142,15 @@ def _check_models(models: dict, where: str) -> None:
         vce = eq.get("vce", models.get("vce", "oim"))
         at = f"{where}.equations.{name}"
         if vce not in kind_supports.vce:
-            raise InputError(f"{at}: kind {eq['kind']} supports vce {', '.join(kind_supports.vce)}, but the "
-                             f"equation's vce is '{vce}' (set at {'the equation' if 'vce' in eq else where + '.vce'}).")
+            raise InputError(
+                f"{at}: kind {eq['kind']} supports vce {', '.join(kind_supports.vce)}, but the "
+                f"equation's vce is '{vce}' (set at {'the equation' if 'vce' in eq else where + '.vce'})."
+            )
         if models.get("weights") and not kind_supports.weights:
-            raise InputError(f"{at}: kind {eq['kind']} does not take probability weights ({where}.weights: "
-                             f"{models['weights']}); fit it without weights or choose another kind.")
+            raise InputError(
+                f"{at}: kind {eq['kind']} does not take probability weights ({where}.weights: "
+                f"{models['weights']}); fit it without weights or choose another kind."
+            )
         if models.get("weights") and vce == "oim":
             raise InputError(f"{at}: probability weights need vce robust or cluster (as in Stata).")
         if vce == "cluster" and not models.get("cluster"):
@@ -175,8 +186,12 @@ def _check_effect_tables(study: dict, where: str) -> None:
 def _check_figures(study: dict, where: str) -> None:
     equations = (study.get("models") or {}).get("equations", {})
     samples = list((study.get("models") or {}).get("samples") or {"total": None})
-    required = {"shares": ("variable", "levels"), "share_by_group": ("indicator", "by", "levels"),
-                "forest": ("model",), "flowchart": ()}
+    required = {
+        "shares": ("variable", "levels"),
+        "share_by_group": ("indicator", "by", "levels"),
+        "forest": ("model",),
+        "flowchart": (),
+    }
     for name, spec in study.get("figures", {}).items():
         at = f"{where}.figures.{name}"
         missing = [key for key in required[spec["kind"]] if key not in spec]
@@ -187,8 +202,9 @@ def _check_figures(study: dict, where: str) -> None:
             _one_of(spec.get("sample", "total"), samples, f"{at}.sample", "a subsample of the study's models")
             reports = equations[spec["model"]].get("report") or []
             if equations[spec["model"]]["kind"] != "melogit" and "odds_ratio" not in reports:
-                raise InputError(f"{at}.model: equation '{spec['model']}' reports no odds ratios; add "
-                                 f"odds_ratio to its `report`.")
+                raise InputError(
+                    f"{at}.model: equation '{spec['model']}' reports no odds ratios; add odds_ratio to its `report`."
+                )
 
 
 def _check_concentration(study: dict, where: str) -> None:
@@ -201,8 +217,10 @@ def _check_concentration(study: dict, where: str) -> None:
         _one_of(info["decomposition"], equations, at, "an equation of the study")
         eq = equations[info["decomposition"]]
         if "ame" not in (eq.get("report") or ["coef", "ame"]) or eq["kind"] == "melogit":
-            raise InputError(f"{at}: equation '{info['decomposition']}' reports no marginal effects; the "
-                             f"decomposition needs them (report: [coef, ame]).")
+            raise InputError(
+                f"{at}: equation '{info['decomposition']}' reports no marginal effects; the "
+                f"decomposition needs them (report: [coef, ame])."
+            )
     if spec["vce"] == "cluster" and not spec.get("cluster"):
         raise InputError(f"{where}.concentration: vce cluster needs `cluster:` (the variable identifying clusters).")
 
@@ -210,20 +228,25 @@ def _check_concentration(study: dict, where: str) -> None:
 def _check_table_names(config: dict, config_name: str) -> None:
     """Descriptive and effect tables share results/<study>/tables/, and the rules tell them
     apart by name across studies: a name must be one kind of table everywhere."""
+
     def names(kind):
         return {t: s for s, study in config["studies"].items() for t in study.get(kind, {})}
 
     descriptive, effects = names("tables"), names("effect_tables")
     for table in sorted(set(descriptive) & set(effects)):
-        raise InputError(f"{config_name}: table name '{table}' is a descriptive table in studies."
-                         f"{descriptive[table]}.tables and an effect table in studies.{effects[table]}"
-                         f".effect_tables; rename one of them.")
+        raise InputError(
+            f"{config_name}: table name '{table}' is a descriptive table in studies."
+            f"{descriptive[table]}.tables and an effect table in studies.{effects[table]}"
+            f".effect_tables; rename one of them."
+        )
 
 
 def _explain(e: jsonschema.ValidationError) -> str:
     if e.validator == "pattern" and e.schema.get("description", "").startswith("A name that becomes part of a path"):
-        return (f"'{e.instance}' cannot be used as a name: names become file names, so they are lowercase "
-                f"letters, digits and _, starting with a letter (e.g. {_suggest_name(e.instance)}).")
+        return (
+            f"'{e.instance}' cannot be used as a name: names become file names, so they are lowercase "
+            f"letters, digits and _, starting with a letter (e.g. {_suggest_name(e.instance)})."
+        )
     if e.validator == "additionalProperties":
         allowed = ", ".join(e.schema.get("properties", {})) or "none"
         return f"{e.message}; allowed keys here: {allowed}."

@@ -4,14 +4,21 @@ Each function takes the canonical frame (after the codebook) and the survey date
 returns one column. A missing input gives a missing result, never a silent default,
 so that the sample flow can count the row when a filter needs it.
 """
+
 import numpy as np
 import pandas as pd
 
 # Seed 001's multiple-response item. Ticking only "commercial insurance" and/or "else"
 # counts as no reimbursement from social health insurance; any other source counts as yes.
-SOCIAL_SOURCES = ["reimb_ncms_allowance", "reimb_uebmi_allowance", "reimb_employer",
-                  "reimb_ncms_office", "reimb_health_centre",
-                  "reimb_family_planning_allowance", "reimb_family_planning_operation"]
+SOCIAL_SOURCES = [
+    "reimb_ncms_allowance",
+    "reimb_uebmi_allowance",
+    "reimb_employer",
+    "reimb_ncms_office",
+    "reimb_health_centre",
+    "reimb_family_planning_allowance",
+    "reimb_family_planning_operation",
+]
 NON_SOCIAL_SOURCES = ["reimb_commercial", "reimb_else"]
 PROGRAMMES = {"holds_ncms": "NCMS", "holds_urbmi": "URBMI", "holds_uebmi": "UEBMI"}
 DURATION_GROUPS = [(0, "0-"), (1, "1-"), (5, "5-"), (10, "10+")]
@@ -89,13 +96,18 @@ def medical_insurance(df, survey):
     none. A migrant holding several is classed by the first that applies in that order,
     because local insurance is what removes the need to go home for reimbursement.
     """
+
     def held(column):
         return df[column].fillna(False).astype(bool).to_numpy()
 
-    local = ((held("holds_urbmi") & (df["urbmi_place"] == "current_city").to_numpy())
-             | (held("holds_uebmi") & (df["uebmi_place"] == "current_city").to_numpy()))
-    out = np.select([local, held("holds_ncms"), held("holds_urbmi") | held("holds_uebmi"),
-                     held("holds_other_insurance")], MEDICAL_INSURANCE[:4], "none")
+    local = (held("holds_urbmi") & (df["urbmi_place"] == "current_city").to_numpy()) | (
+        held("holds_uebmi") & (df["uebmi_place"] == "current_city").to_numpy()
+    )
+    out = np.select(
+        [local, held("holds_ncms"), held("holds_urbmi") | held("holds_uebmi"), held("holds_other_insurance")],
+        MEDICAL_INSURANCE[:4],
+        "none",
+    )
     return pd.Categorical(out, categories=MEDICAL_INSURANCE)
 
 
@@ -125,9 +137,22 @@ def medical_return(df, survey):
 
 
 RESPONDENT_DERIVATIONS = [
-    age, age2, female, married, rural_hukou, income_per_capita, migration_duration_years,
-    migration_duration, settle_intention, has_social_insurance, insurance_programme, medical_insurance,
-    reimbursed, reimbursement_ratio, reimbursement_ratio_pct, medical_return,
+    age,
+    age2,
+    female,
+    married,
+    rural_hukou,
+    income_per_capita,
+    migration_duration_years,
+    migration_duration,
+    settle_intention,
+    has_social_insurance,
+    insurance_programme,
+    medical_insurance,
+    reimbursed,
+    reimbursement_ratio,
+    reimbursement_ratio_pct,
+    medical_return,
 ]
 # Derivations per survey (the codebook's `dataset`). The Jinan MEFC codebook forms every
 # variable its study needs from the items themselves (groups of codes), so it needs none.

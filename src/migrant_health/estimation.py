@@ -15,6 +15,7 @@ two parts of a two-part model, which are fitted once and combined in one unit na
 the combination last). Rows an equation's `keep` drops are counted, with the reason, in
 model_flow.csv.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -41,16 +42,26 @@ STANDARD_REPORT = ["coef", "ame"]
 class UnitResult:
     """What fitting one unit gives: tidy estimates, model flow rows, messages (each keyed by
     sample and model so that `gather` can restore config order)."""
+
     estimates: pd.DataFrame
     flow: pd.DataFrame
     messages: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MESSAGE_COLUMNS))
 
 
 def equation_spec(name: str, eq: dict, models: dict) -> ModelSpec:
-    return ModelSpec(outcome=eq["outcome"], covariates=eq.get("covariates", models["covariates"]),
-                     kind=eq["kind"], family=eq.get("family"), link=eq.get("link"),
-                     vce=eq.get("vce", models.get("vce", "oim")), cluster=models.get("cluster"),
-                     weights=models.get("weights"), name=name, group=eq.get("group"), nagq=eq.get("nagq", 1))
+    return ModelSpec(
+        outcome=eq["outcome"],
+        covariates=eq.get("covariates", models["covariates"]),
+        kind=eq["kind"],
+        family=eq.get("family"),
+        link=eq.get("link"),
+        vce=eq.get("vce", models.get("vce", "oim")),
+        cluster=models.get("cluster"),
+        weights=models.get("weights"),
+        name=name,
+        group=eq.get("group"),
+        nagq=eq.get("nagq", 1),
+    )
 
 
 def _where(study: str, *keys: str) -> str:
@@ -61,8 +72,11 @@ def _equation_rows(sub: pd.DataFrame, name: str, eq: dict, models: dict, study: 
     """(rows, keep, reason): the equation's own sample within a subsample. The second part of a
     two-part model without `keep` is fitted on its positive outcomes."""
     if eq.get("keep"):
-        return sub[evaluate(sub, eq["keep"], _where(study, "equations", name, "keep"))[0]], eq["keep"], \
-            eq.get("reason", "")
+        return (
+            sub[evaluate(sub, eq["keep"], _where(study, "equations", name, "keep"))[0]],
+            eq["keep"],
+            eq.get("reason", ""),
+        )
     if (models.get("two_part") or {}).get("second") == name:
         return sub[sub[eq["outcome"]] > 0], f"{eq['outcome']} > 0", "outcome not positive (second part)"
     return sub, "", eq.get("reason", "")
@@ -78,23 +92,37 @@ def fit_unit(df: pd.DataFrame, models: dict, study: str, unit: str) -> UnitResul
         for name in equations:
             eq = models["equations"][name]
             rows, rows_keep, reason = _equation_rows(sub, name, eq, models, study)
-            flow.append({"sample": sample_name, "model": name, "n_sample": len(sub), "keep": rows_keep,
-                         "n_dropped": len(sub) - len(rows), "n_obs": len(rows), "reason": reason})
+            flow.append(
+                {
+                    "sample": sample_name,
+                    "model": name,
+                    "n_sample": len(sub),
+                    "keep": rows_keep,
+                    "n_dropped": len(sub) - len(rows),
+                    "n_obs": len(rows),
+                    "reason": reason,
+                }
+            )
             try:
                 fits[name], own, raised = _fit_with_notes(equation_spec(name, eq, models), rows)
-            except InputError as e:   # name the key and the subsample the fit belongs to
-                raise InputError(f"{_where(study, 'equations', name)} (subsample {sample_name}, n = {len(rows)}): "
-                                 f"{e}") from None
+            except InputError as e:  # name the key and the subsample the fit belongs to
+                raise InputError(
+                    f"{_where(study, 'equations', name)} (subsample {sample_name}, n = {len(rows)}): {e}"
+                ) from None
             messages += [(sample_name, name, f"{sample_name}: {note}") for note in own]
             messages += [(sample_name, name, warning) for warning in raised]
             estimates.append(_report(fits[name], eq, study, sample_name))
         if unit == TWO_PART:
             pair = models["two_part"]
             combined = TwoPartFit(fits[pair["first"]], fits[pair["second"]], sub).combined_margins()
-            estimates.append(combined.tidy(study, sample_name, equation="combined")
-                             .assign(model=TWO_PART, estimand="ame"))
-    return UnitResult(pd.concat(estimates, ignore_index=True)[TIDY_COLUMNS], pd.DataFrame(flow, columns=FLOW_COLUMNS),
-                      pd.DataFrame(messages, columns=MESSAGE_COLUMNS))
+            estimates.append(
+                combined.tidy(study, sample_name, equation="combined").assign(model=TWO_PART, estimand="ame")
+            )
+    return UnitResult(
+        pd.concat(estimates, ignore_index=True)[TIDY_COLUMNS],
+        pd.DataFrame(flow, columns=FLOW_COLUMNS),
+        pd.DataFrame(messages, columns=MESSAGE_COLUMNS),
+    )
 
 
 def gather(units: list[UnitResult], models: dict) -> UnitResult:
@@ -133,8 +161,7 @@ NOT_ABOUT_THE_FIT = (ResourceWarning, DeprecationWarning, PendingDeprecationWarn
 def _from_estimation(caught) -> bool:
     """A warning about the fit (raised by the numerical code), not about the interpreter."""
     parts = Path(caught.filename).parts
-    return (not issubclass(caught.category, NOT_ABOUT_THE_FIT)
-            and any(name in parts for name in NUMERICAL_PACKAGES))
+    return not issubclass(caught.category, NOT_ABOUT_THE_FIT) and any(name in parts for name in NUMERICAL_PACKAGES)
 
 
 def _report(fitted, eq: dict, study: str, sample: str) -> pd.DataFrame:
@@ -143,10 +170,11 @@ def _report(fitted, eq: dict, study: str, sample: str) -> pd.DataFrame:
         if item == "coef":
             out.append(fitted.tidy(study, sample))
         elif item == "ame":
-            out.append(margins(fitted, scale=eq.get("scale", "response"),
-                               estimand=eq.get("estimand")).tidy(study, sample))
+            out.append(
+                margins(fitted, scale=eq.get("scale", "response"), estimand=eq.get("estimand")).tidy(study, sample)
+            )
         elif item == "odds_ratio":
             out.append(odds_ratios(fitted, study, sample))
-    if hasattr(fitted, "group_statistics"):   # a mixed model's variance components, as melogit prints them
+    if hasattr(fitted, "group_statistics"):  # a mixed model's variance components, as melogit prints them
         out.append(fitted.group_statistics(study, sample))
     return pd.concat(out, ignore_index=True)

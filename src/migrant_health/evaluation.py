@@ -2,6 +2,7 @@
 arrays. Each value is a kind, its data (float64 numbers, bools, or text objects; a
 placeholder where missing) and its missing mask. Nothing here evaluates Python: the node
 types are dispatched through EVALUATORS and the four methods through METHODS."""
+
 from __future__ import annotations
 
 import ast
@@ -11,8 +12,18 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, closest
-from .expressions import (ARITHMETIC, ARITY, BOOLEAN_NAMES, EQUALITIES, MEMBERSHIP, ORDERINGS, Expression,
-                          _quoted, _segment, parse)
+from .expressions import (
+    ARITHMETIC,
+    ARITY,
+    BOOLEAN_NAMES,
+    EQUALITIES,
+    MEMBERSHIP,
+    ORDERINGS,
+    Expression,
+    _quoted,
+    _segment,
+    parse,
+)
 
 
 def _parsed(expression, where: str) -> Expression:
@@ -39,10 +50,16 @@ def indicator(frame: pd.DataFrame, expression, where: str) -> pd.Series:
     return pd.Series(_condition(frame, _parsed(expression, where), where), index=frame.index)
 
 
-
 NUMBER, BOOLEAN, TEXT = "number", "true/false", "text"
-KINDS = {"floating": NUMBER, "integer": NUMBER, "mixed-integer-float": NUMBER, "integer-na": NUMBER,
-         "boolean": BOOLEAN, "string": TEXT, "empty": TEXT}
+KINDS = {
+    "floating": NUMBER,
+    "integer": NUMBER,
+    "mixed-integer-float": NUMBER,
+    "integer-na": NUMBER,
+    "boolean": BOOLEAN,
+    "string": TEXT,
+    "empty": TEXT,
+}
 PLACEHOLDERS = {NUMBER: np.nan, BOOLEAN: False, TEXT: ""}
 DATA_TYPES = {NUMBER: float, BOOLEAN: bool, TEXT: object}
 
@@ -65,16 +82,19 @@ class _Rows:
         return EVALUATORS[type(node)](self, node)
 
     def refuse(self, node: ast.AST, problem: str) -> InputError:
-        return InputError(f"{self.where}: filter {_quoted(self.expression.text)} {problem} "
-                          f"(in `{_segment(self.expression.text, node)}`).")
+        return InputError(
+            f"{self.where}: filter {_quoted(self.expression.text)} {problem} "
+            f"(in `{_segment(self.expression.text, node)}`)."
+        )
 
     def variable(self, name: str, node: ast.AST) -> Values:
         series = self.frame[name]
         levels = series.cat.categories if isinstance(series.dtype, pd.CategoricalDtype) else series
         kind = KINDS.get(pd.api.types.infer_dtype(levels, skipna=True))
         if kind is None:
-            raise self.refuse(node, f"reads `{name}`, of type {series.dtype}, which is neither "
-                                    f"numbers, true/false nor text")
+            raise self.refuse(
+                node, f"reads `{name}`, of type {series.dtype}, which is neither numbers, true/false nor text"
+            )
         missing = series.isna().to_numpy(dtype=bool)
         data = np.where(missing, PLACEHOLDERS[kind], series.astype(object).to_numpy())
         return Values(kind, data.astype(DATA_TYPES[kind]), missing)
@@ -101,8 +121,10 @@ def _condition(frame: pd.DataFrame, expression: Expression, where: str) -> np.nd
     unknown = [n for n in expression.variables if n not in frame.columns]
     if unknown:
         hints = "; ".join(f"'{n}'{closest(n, frame.columns)}" for n in unknown)
-        raise InputError(f"{where}: filter {_quoted(expression.text)} names unknown variables: {hints}. "
-                         f"Use a canonical variable (results/data/<dataset>_codebook.csv lists them).")
+        raise InputError(
+            f"{where}: filter {_quoted(expression.text)} names unknown variables: {hints}. "
+            f"Use a canonical variable (results/data/<dataset>_codebook.csv lists them)."
+        )
     result = _Rows(frame, expression, where).value(expression.tree.body)
     if result.kind != BOOLEAN:
         raise InputError(f"{where}: filter {_quoted(expression.text)} does not give true/false for each row.")
@@ -129,7 +151,7 @@ def _unary(rows: _Rows, node: ast.UnaryOp) -> Values:
 
 def _arithmetic(rows: _Rows, node: ast.BinOp) -> Values:
     left, right = rows.value(node.left), rows.value(node.right)
-    with np.errstate(all="ignore"):     # 1/0 is inf and 0/0 nan, as in pandas
+    with np.errstate(all="ignore"):  # 1/0 is inf and 0/0 nan, as in pandas
         data = ARITHMETIC[type(node.op)](rows.numbers(left, node), rows.numbers(right, node))
     return Values(NUMBER, data, left.missing | right.missing)
 
@@ -162,16 +184,22 @@ def _method_call(rows: _Rows, node: ast.Call) -> Values:
     return METHODS[node.func.attr](rows, node, values, node.args)
 
 
-EVALUATORS = {ast.Name: _name, ast.Constant: _constant, ast.UnaryOp: _unary, ast.BinOp: _arithmetic,
-              ast.BoolOp: _logic, ast.Compare: _comparison, ast.Call: _method_call}
+EVALUATORS = {
+    ast.Name: _name,
+    ast.Constant: _constant,
+    ast.UnaryOp: _unary,
+    ast.BinOp: _arithmetic,
+    ast.BoolOp: _logic,
+    ast.Compare: _comparison,
+    ast.Call: _method_call,
+}
 
 
 def _compared(rows: _Rows, node: ast.AST, op: ast.cmpop, left: Values, right: Values) -> Values:
     if type(op) in EQUALITIES:
         if (left.kind == TEXT) != (right.kind == TEXT):
             raise rows.refuse(node, f"compares {left.kind} with {right.kind}")
-        a, b = ((left.data, right.data) if left.kind == TEXT
-                else (rows.numbers(left, node), rows.numbers(right, node)))
+        a, b = (left.data, right.data) if left.kind == TEXT else (rows.numbers(left, node), rows.numbers(right, node))
         data = EQUALITIES[type(op)](a, b)
     else:
         if TEXT in (left.kind, right.kind):

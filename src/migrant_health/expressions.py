@@ -27,6 +27,7 @@ This module is the language (parse and validate, no numerical imports, so that c
 validation can parse every expression before any job starts); evaluation.py evaluates a
 parsed expression over a frame.
 """
+
 from __future__ import annotations
 
 import ast
@@ -41,14 +42,16 @@ from .errors import InputError
 MAX_LENGTH = 2000
 MAX_DEPTH = 50
 
-ALLOWED = ("Allowed: canonical variables; literals ('text', 3, 2.5, true, false); comparisons "
-           "== != < <= > >=; x in [...] and x not in [...] with a list of literals; and, or, not (or ~); "
-           "arithmetic + - * / // % **; parentheses; x.isna(), x.notna(), x.isin([...]), x.between(a, b) "
-           "on a variable.")
+ALLOWED = (
+    "Allowed: canonical variables; literals ('text', 3, 2.5, true, false); comparisons "
+    "== != < <= > >=; x in [...] and x not in [...] with a list of literals; and, or, not (or ~); "
+    "arithmetic + - * / // % **; parentheses; x.isna(), x.notna(), x.isin([...]), x.between(a, b) "
+    "on a variable."
+)
 EXAMPLE = "e.g. inpatient_12m and age >= 18"
 
 VARIABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-BOOLEAN_NAMES = {"true": True, "false": False}   # YAML's spelling, which configs may use
+BOOLEAN_NAMES = {"true": True, "false": False}  # YAML's spelling, which configs may use
 LITERAL_TYPES = (bool, int, float, str)
 
 # What a text may contain, and what each piece is called when refused.
@@ -57,26 +60,55 @@ UNARY = (ast.Not, ast.Invert, ast.USub, ast.UAdd)
 ORDERINGS = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
 EQUALITIES = {ast.Eq: operator.eq, ast.NotEq: operator.ne}
 MEMBERSHIP = (ast.In, ast.NotIn)
-ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-              ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+ARITHMETIC = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
 # The methods a filter may call on a variable, with their number of arguments (evaluation.py
 # holds their functions).
 ARITY = {"isna": 0, "notna": 0, "isin": 1, "between": 2}
-OPERATOR_SYMBOLS = {ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "& (write and)",
-                    ast.BitOr: "| (write or)", ast.BitXor: "^", ast.Is: "is", ast.IsNot: "is not"}
-CONSTRUCTS = {ast.Subscript: "subscripting `[...]`", ast.Slice: "slicing", ast.Lambda: "a lambda",
-              ast.ListComp: "a comprehension", ast.SetComp: "a comprehension",
-              ast.DictComp: "a comprehension", ast.GeneratorExp: "a generator expression",
-              ast.JoinedStr: "an f-string", ast.FormattedValue: "an f-string", ast.Starred: "starred `*`",
-              ast.NamedExpr: "the walrus `:=`", ast.IfExp: "a conditional expression (x if c else y)",
-              ast.Set: "a set", ast.Dict: "a dict", ast.Await: "await", ast.Yield: "yield",
-              ast.YieldFrom: "yield", ast.List: "a list outside `in [...]` and `.isin([...])`",
-              ast.Tuple: "a tuple outside `in (...)` and `.isin((...))`"}
+OPERATOR_SYMBOLS = {
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitAnd: "& (write and)",
+    ast.BitOr: "| (write or)",
+    ast.BitXor: "^",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+}
+CONSTRUCTS = {
+    ast.Subscript: "subscripting `[...]`",
+    ast.Slice: "slicing",
+    ast.Lambda: "a lambda",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a generator expression",
+    ast.JoinedStr: "an f-string",
+    ast.FormattedValue: "an f-string",
+    ast.Starred: "starred `*`",
+    ast.NamedExpr: "the walrus `:=`",
+    ast.IfExp: "a conditional expression (x if c else y)",
+    ast.Set: "a set",
+    ast.Dict: "a dict",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.List: "a list outside `in [...]` and `.isin([...])`",
+    ast.Tuple: "a tuple outside `in (...)` and `.isin((...))`",
+}
 
 
 @dataclass(frozen=True)
 class Expression:
     """A validated expression: its text, its syntax tree, and the variables it reads (sorted)."""
+
     text: str
     tree: ast.Expression
     variables: tuple[str, ...]
@@ -91,19 +123,18 @@ def parse(text: str, where: str) -> Expression:
     if not isinstance(text, str):
         raise InputError(f"{where}: a filter must be text, not {type(text).__name__} ({text!r}).")
     if len(text) > MAX_LENGTH:
-        raise InputError(f"{where}: filter {_quoted(text)} is {len(text)} characters long; "
-                         f"the limit is {MAX_LENGTH}. {ALLOWED}")
+        raise InputError(
+            f"{where}: filter {_quoted(text)} is {len(text)} characters long; the limit is {MAX_LENGTH}. {ALLOWED}"
+        )
     try:
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
         reason = getattr(e, "msg", None) or type(e).__name__
-        raise InputError(f"{where}: filter {_quoted(text)} does not parse ({reason}); {EXAMPLE}. "
-                         f"{ALLOWED}") from None
+        raise InputError(f"{where}: filter {_quoted(text)} does not parse ({reason}); {EXAMPLE}. {ALLOWED}") from None
     try:
         _check(tree.body, text, depth=1)
     except _Refused as refused:
-        raise InputError(f"{where}: filter {_quoted(text)} uses {refused}, which a filter may not. "
-                         f"{ALLOWED}") from None
+        raise InputError(f"{where}: filter {_quoted(text)} uses {refused}, which a filter may not. {ALLOWED}") from None
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in BOOLEAN_NAMES}
     return Expression(text=text, tree=tree, variables=tuple(sorted(names)))
 
@@ -114,6 +145,7 @@ def _quoted(text: str, limit: int = 200) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Validation: every node of the tree must be one of the allowed constructs.
+
 
 def _check(node: ast.AST, text: str, depth: int) -> None:
     if depth > MAX_DEPTH:
@@ -138,8 +170,9 @@ def _check(node: ast.AST, text: str, depth: int) -> None:
     elif isinstance(node, ast.Call):
         _check_method_call(node, text, deeper)
     elif isinstance(node, ast.Attribute):
-        raise _Refused(_attribute_name(node.attr) if not node.attr.startswith("_")
-                       else f"the underscore name `{node.attr}`")
+        raise _Refused(
+            _attribute_name(node.attr) if not node.attr.startswith("_") else f"the underscore name `{node.attr}`"
+        )
     else:
         raise _Refused(CONSTRUCTS.get(type(node), f"`{type(node).__name__}`"))
 
@@ -154,9 +187,13 @@ def _check_variable(name: str) -> None:
 def _check_literal(node: ast.Constant) -> None:
     value = node.value
     if type(value) not in LITERAL_TYPES:
-        raise _Refused({bytes: "a bytes literal", complex: "a complex number",
-                        type(None): "None (test for missing values with x.isna())"}
-                       .get(type(value), f"the literal {value!r}"))
+        raise _Refused(
+            {
+                bytes: "a bytes literal",
+                complex: "a complex number",
+                type(None): "None (test for missing values with x.isna())",
+            }.get(type(value), f"the literal {value!r}")
+        )
     if type(value) is int:
         try:
             float(value)
@@ -183,7 +220,7 @@ def _check_literal_list(node: ast.AST, user: str, text: str, depth: int) -> None
         raise _Refused(f"{user} with something other than a list of literals")
     for item in node.elts:
         if not _is_literal(item):
-            _check(item, text, depth + 1)    # names what the item is, when it is refused
+            _check(item, text, depth + 1)  # names what the item is, when it is refused
             raise _Refused(f"{user} with a list holding something other than literals")
 
 
@@ -201,7 +238,7 @@ def _check_method_call(node: ast.Call, text: str, depth: int) -> None:
     func = node.func
     if not isinstance(func, ast.Attribute):
         if not isinstance(func, ast.Name):
-            _check(func, text, depth)     # names a lambda, a subscript... when it is one
+            _check(func, text, depth)  # names a lambda, a subscript... when it is one
         raise _Refused(f"a call of `{_segment(text, func)}(...)` (only the four methods can be called)")
     if func.attr.startswith("_"):
         raise _Refused(f"the underscore name `{func.attr}`")
@@ -232,5 +269,3 @@ def _attribute_name(attr: str) -> str:
 def _segment(text: str, node: ast.AST, limit: int = 60) -> str:
     segment = ast.get_source_segment(text, node) or type(node).__name__
     return segment if len(segment) <= limit else segment[:limit] + "…"
-
-

@@ -1,5 +1,6 @@
 """What a methods section says about one equation: its outcome, covariates, estimator,
 variance and sample design."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,18 +19,29 @@ VCE_TYPES = {
 class Supports:
     """What an estimator honours (anything else is refused, never ignored). Kept here, free of
     numerical imports, so that config validation can read it before any job starts."""
+
     vce: tuple = tuple(VCE_TYPES)
-    weights: bool = True          # probability weights
-    margins: bool = True          # average marginal effects (index models)
-    group: bool = False           # a random intercept by `group` (and `nagq`)
+    weights: bool = True  # probability weights
+    margins: bool = True  # average marginal effects (index models)
+    group: bool = False  # a random intercept by `group` (and `nagq`)
 
 
-SUPPORTS = {"probit": Supports(), "logit": Supports(), "glm": Supports(), "ols": Supports(),
-            "melogit": Supports(vce=("oim",), weights=False, margins=False, group=True)}
+SUPPORTS = {
+    "probit": Supports(),
+    "logit": Supports(),
+    "glm": Supports(),
+    "ols": Supports(),
+    "melogit": Supports(vce=("oim",), weights=False, margins=False, group=True),
+}
 
 # The family and link each kind implies (None: given by the specification).
-KIND_FAMILY_LINK = {"probit": ("binomial", "probit"), "logit": ("binomial", "logit"), "glm": (None, None),
-                    "ols": ("gaussian", "identity"), "melogit": ("binomial", "logit")}
+KIND_FAMILY_LINK = {
+    "probit": ("binomial", "probit"),
+    "logit": ("binomial", "logit"),
+    "glm": (None, None),
+    "ols": ("gaussian", "identity"),
+    "melogit": ("binomial", "logit"),
+}
 FAMILY_NAMES = ("binomial", "gamma", "gaussian", "poisson", "inverse_gaussian", "negative_binomial", "tweedie")
 LINK_NAMES = ("logit", "probit", "log", "identity", "cloglog", "inverse_power", "sqrt", "inverse_squared")
 
@@ -38,15 +50,15 @@ LINK_NAMES = ("logit", "probit", "log", "identity", "cloglog", "inverse_power", 
 class ModelSpec:
     outcome: str
     covariates: list
-    kind: str = "glm"              # a key of stats.estimators.ESTIMATORS
-    family: str | None = None      # for glm: binomial, gamma, gaussian, poisson, ...
-    link: str | None = None        # for glm: log, identity, logit, probit, ...
-    vce: str = "oim"               # a key of VCE_TYPES
+    kind: str = "glm"  # a key of stats.estimators.ESTIMATORS
+    family: str | None = None  # for glm: binomial, gamma, gaussian, poisson, ...
+    link: str | None = None  # for glm: log, identity, logit, probit, ...
+    vce: str = "oim"  # a key of VCE_TYPES
     cluster: str | None = None
     weights: str | None = None
     name: str = "model"
-    group: str | None = None       # melogit: the variable identifying the groups
-    nagq: int = 1                  # melogit: 1 Laplace, more: adaptive Gauss-Hermite points
+    group: str | None = None  # melogit: the variable identifying the groups
+    nagq: int = 1  # melogit: 1 Laplace, more: adaptive Gauss-Hermite points
 
     def family_and_link(self) -> tuple[str, str]:
         if self.kind not in KIND_FAMILY_LINK:

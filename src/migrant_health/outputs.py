@@ -2,6 +2,7 @@
 
 Free of numerical imports, so that Snakemake can read it while parsing the workflow.
 """
+
 from __future__ import annotations
 
 # Under every table and figure made from a synthetic dataset.
@@ -42,8 +43,11 @@ def figure_names(study: dict) -> list[str]:
 
 def table_title(study: dict, name: str) -> tuple[str, str]:
     """(title, note) of a table as config declares it."""
-    for group in (study.get("tables", {}), study.get("effect_tables", {}),
-                  (study.get("concentration") or {}).get("tables", {})):
+    for group in (
+        study.get("tables", {}),
+        study.get("effect_tables", {}),
+        (study.get("concentration") or {}).get("tables", {}),
+    ):
         if name in group:
             return group[name]["title"], group[name].get("note", "")
     raise KeyError(name)
@@ -64,8 +68,11 @@ def study_files(name: str, study: dict, has_published: bool) -> list[str]:
     files += [f"{base}/figures/{f}.{ext}" for f in figure_names(study) for ext in FIGURE_FORMATS]
     if study.get("models"):
         files += [f"{base}/estimates.csv", f"{base}/model_flow.csv", f"{base}/model_messages.txt"]
-        files += [f"{base}/fits/{unit}_{kind}.csv" for unit in model_units(study["models"])
-                  for kind in ("estimates", "flow", "messages")]
+        files += [
+            f"{base}/fits/{unit}_{kind}.csv"
+            for unit in model_units(study["models"])
+            for kind in ("estimates", "flow", "messages")
+        ]
     if study.get("concentration"):
         files += [f"{base}/concentration.csv", f"{base}/decomposition.csv"]
     if has_published:

@@ -8,6 +8,7 @@ of COMPARATORS; a block that is only a calibration target says `none`. Agreement
 live in AGREEMENT, and their wording in RULES: the comparator applies them, each compared
 row carries its rule's text, and the report prints them, so the three cannot disagree.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,27 +24,54 @@ from .io.files import text_levels
 
 KEYS = ["model", "sample", "equation", "term", "level", "estimand"]
 DESCRIPTIVE_KEYS = ["table", "column", "term", "level", "estimand"]
-COMPARISON_COLUMNS = ["block", "table", "column", "model", "sample", "equation", "term", "level", "estimand",
-                      "published", "published_se", "published_conf_low", "published_conf_high", "published_stars",
-                      "estimate", "std_error", "conf_low", "conf_high", "diff", "scale", "z", "agrees", "rule",
-                      "truth", "source"]
+COMPARISON_COLUMNS = [
+    "block",
+    "table",
+    "column",
+    "model",
+    "sample",
+    "equation",
+    "term",
+    "level",
+    "estimand",
+    "published",
+    "published_se",
+    "published_conf_low",
+    "published_conf_high",
+    "published_stars",
+    "estimate",
+    "std_error",
+    "conf_low",
+    "conf_high",
+    "diff",
+    "scale",
+    "z",
+    "agrees",
+    "rule",
+    "truth",
+    "source",
+]
 # Keys of a published file that are not blocks of numbers.
 METADATA = ("study", "source", "compare", "p_reading")
 
 # The agreement rules, in one place.
 AGREEMENT = {
-    "effect_se": 2.0,          # effects: within this many published standard errors
+    "effect_se": 2.0,  # effects: within this many published standard errors
     "printed_se_floor": 0.0005,  # a standard error printed as 0.000 is below half a unit of the last digit
-    "listed_se": 2.0,          # numbers printed without an SE: within this many of our standard errors
-    "count_relative": 0.03,    # sample sizes: within this share of the published n
-    "share_points": 3.0,       # shares and percentages: within this many percentage points
-    "mean_relative": 0.10,     # means: within this share of the published mean
+    "listed_se": 2.0,  # numbers printed without an SE: within this many of our standard errors
+    "count_relative": 0.03,  # sample sizes: within this share of the published n
+    "share_points": 3.0,  # shares and percentages: within this many percentage points
+    "mean_relative": 0.10,  # means: within this share of the published mean
 }
 RULES = {
-    "effect": (f"|ours - published| <= {AGREEMENT['effect_se']:g} published SEs "
-               f"({AGREEMENT['printed_se_floor']:g} for an SE printed as 0.000)"),
-    "odds_ratio": (f"|ln ours - ln published| <= {AGREEMENT['effect_se']:g} published SEs of the log odds ratio "
-                   f"(recovered from the printed 95% CI)"),
+    "effect": (
+        f"|ours - published| <= {AGREEMENT['effect_se']:g} published SEs "
+        f"({AGREEMENT['printed_se_floor']:g} for an SE printed as 0.000)"
+    ),
+    "odds_ratio": (
+        f"|ln ours - ln published| <= {AGREEMENT['effect_se']:g} published SEs of the log odds ratio "
+        f"(recovered from the printed 95% CI)"
+    ),
     "listed": f"|ours - published| <= {AGREEMENT['listed_se']:g} of our SEs (printed without an SE)",
     "n": f"within {100 * AGREEMENT['count_relative']:g}% of the published n",
     "percent": f"within {AGREEMENT['share_points']:g} percentage points",
@@ -56,9 +84,10 @@ RULES = {
 @dataclass
 class Ours:
     """A study's results the comparators read."""
+
     analytic: pd.DataFrame
-    estimates: pd.DataFrame | None = None      # tidy model estimates and concentration indices
-    descriptives: pd.DataFrame | None = None   # tidy descriptive tables (DESCRIPTIVE_KEYS)
+    estimates: pd.DataFrame | None = None  # tidy model estimates and concentration indices
+    descriptives: pd.DataFrame | None = None  # tidy descriptive tables (DESCRIPTIVE_KEYS)
 
 
 def load(path) -> dict:
@@ -72,8 +101,10 @@ def load(path) -> dict:
     blocks = [k for k in doc if k not in METADATA]
     for block in blocks:
         if block not in declared:
-            raise InputError(f"{path}: block '{block}' does not say how it is compared; add it to `compare:` "
-                             f"with one of {', '.join(COMPARATORS)}.")
+            raise InputError(
+                f"{path}: block '{block}' does not say how it is compared; add it to `compare:` "
+                f"with one of {', '.join(COMPARATORS)}."
+            )
     for block, kind in declared.items():
         if block not in doc:
             raise InputError(f"{path}: compare.{block}: there is no block '{block}' in the file.")
@@ -84,18 +115,25 @@ def load(path) -> dict:
 
 def compare(doc: dict, ours: Ours, blocks=None) -> pd.DataFrame:
     """Every compared block (or those in `blocks`), in the file's `compare:` order, in COMPARISON_COLUMNS."""
-    frames = [COMPARATORS[kind](doc, block, ours).assign(block=block) for block, kind in doc["compare"].items()
-              if kind != "none" and (blocks is None or block in blocks)]
+    frames = [
+        COMPARATORS[kind](doc, block, ours).assign(block=block)
+        for block, kind in doc["compare"].items()
+        if kind != "none" and (blocks is None or block in blocks)
+    ]
     frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True).reindex(columns=COMPARISON_COLUMNS) if frames else \
-        pd.DataFrame(columns=COMPARISON_COLUMNS)
+    return (
+        pd.concat(frames, ignore_index=True).reindex(columns=COMPARISON_COLUMNS)
+        if frames
+        else pd.DataFrame(columns=COMPARISON_COLUMNS)
+    )
 
 
 def _source(doc: dict, table: str, row: str) -> str:
-    return f"{doc['source']['seed']}, {table}, row \"{row}\""
+    return f'{doc["source"]["seed"]}, {table}, row "{row}"'
 
 
 # -- sample sizes and shares -------------------------------------------------------------
+
 
 def sample_rows(doc: dict, block: str, ours: Ours) -> pd.DataFrame:
     """Published sample size and shares beside ours. Entries without a `statistic` are
@@ -110,14 +148,27 @@ def sample_rows(doc: dict, block: str, ours: Ours) -> pd.DataFrame:
             agrees = abs(estimate - q["value"]) <= AGREEMENT["share_points"]
         else:
             continue
-        rows.append({"model": "sample", "sample": "total", "equation": "", "term": q.get("variable", "n"),
-                     "level": "", "estimand": q["statistic"], "published": q["value"], "estimate": estimate,
-                     "diff": estimate - q["value"], "agrees": agrees, "rule": RULES[q["statistic"]],
-                     "source": f"{doc['source']['seed']}, \"{q['row']}\""})
+        rows.append(
+            {
+                "model": "sample",
+                "sample": "total",
+                "equation": "",
+                "term": q.get("variable", "n"),
+                "level": "",
+                "estimand": q["statistic"],
+                "published": q["value"],
+                "estimate": estimate,
+                "diff": estimate - q["value"],
+                "agrees": agrees,
+                "rule": RULES[q["statistic"]],
+                "source": f'{doc["source"]["seed"]}, "{q["row"]}"',
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # -- effects printed with their standard errors (a table of models x terms) ----------------
+
 
 def effect_rows(doc: dict, block: str) -> pd.DataFrame:
     """Published effects as tidy rows: one per table row and model column. Each cell is
@@ -127,10 +178,20 @@ def effect_rows(doc: dict, block: str) -> pd.DataFrame:
     for r in t["rows"]:
         for model, meta in t["columns"].items():
             estimate, se, marks = r[model]
-            rows.append({"model": model, "sample": r.get("sample", "total"), "equation": meta["equation"],
-                         "term": r["term"], "level": str(r.get("level", "")), "estimand": meta["estimand"],
-                         "published": estimate, "published_se": se, "published_stars": marks,
-                         "source": _source(doc, t["table"], r["row"])})
+            rows.append(
+                {
+                    "model": model,
+                    "sample": r.get("sample", "total"),
+                    "equation": meta["equation"],
+                    "term": r["term"],
+                    "level": str(r.get("level", "")),
+                    "estimand": meta["estimand"],
+                    "published": estimate,
+                    "published_se": se,
+                    "published_stars": marks,
+                    "source": _source(doc, t["table"], r["row"]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -150,6 +211,7 @@ def _effects(doc: dict, block: str, ours: Ours) -> pd.DataFrame:
 
 # -- estimates listed one by one (odds ratios with CIs, indices without SEs) ----------------
 
+
 def estimate_rows(doc: dict, block: str = "estimates") -> pd.DataFrame:
     """A study's listed estimates as tidy rows. An odds ratio printed with its 95% CI is
     compared on the log scale: its standard error is recovered from the interval,
@@ -158,11 +220,18 @@ def estimate_rows(doc: dict, block: str = "estimates") -> pd.DataFrame:
     rows = []
     for e in doc.get(block, []):
         row = {k: str(e.get(k, "")) for k in KEYS}
-        row.update(published=e["estimate"], published_se=e.get("std_error", np.nan),
-                   published_stars=e.get("stars", ""), source=f"{doc['source']['seed']}, \"{e['row']}\"")
+        row.update(
+            published=e["estimate"],
+            published_se=e.get("std_error", np.nan),
+            published_stars=e.get("stars", ""),
+            source=f'{doc["source"]["seed"]}, "{e["row"]}"',
+        )
         if e["estimand"] == "odds_ratio":
-            row.update(published_conf_low=e["conf_low"], published_conf_high=e["conf_high"],
-                       published_se=(np.log(e["conf_high"]) - np.log(e["conf_low"])) / (2 * z))
+            row.update(
+                published_conf_low=e["conf_low"],
+                published_conf_high=e["conf_high"],
+                published_se=(np.log(e["conf_high"]) - np.log(e["conf_low"])) / (2 * z),
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -173,12 +242,14 @@ def compare_odds_ratios(estimates: pd.DataFrame, published: pd.DataFrame) -> pd.
     ours = text_levels(estimates)
     coef = ours[ours["estimand"] == "coef"][[k for k in KEYS if k != "estimand"] + ["std_error"]]
     odds = ours[ours["estimand"] == "odds_ratio"][KEYS + ["estimate", "conf_low", "conf_high"]]
-    merged = (published.merge(odds, on=KEYS, how="left")
-              .merge(coef, on=[k for k in KEYS if k != "estimand"], how="left"))
+    merged = published.merge(odds, on=KEYS, how="left").merge(coef, on=[k for k in KEYS if k != "estimand"], how="left")
     merged["diff"] = np.log(merged["estimate"]) - np.log(merged["published"])
     merged["z"] = merged["diff"] / merged["std_error"]
-    return merged.assign(agrees=merged["diff"].abs() <= AGREEMENT["effect_se"] * merged["published_se"],
-                         scale="log", rule=RULES["odds_ratio"])
+    return merged.assign(
+        agrees=merged["diff"].abs() <= AGREEMENT["effect_se"] * merged["published_se"],
+        scale="log",
+        rule=RULES["odds_ratio"],
+    )
 
 
 def compare_listed(estimates: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
@@ -186,7 +257,8 @@ def compare_listed(estimates: pd.DataFrame, published: pd.DataFrame) -> pd.DataF
     z = diff / our SE, agreement within AGREEMENT['listed_se'] of our standard errors."""
     ours = text_levels(estimates)
     merged = published.drop(columns=["published_se"]).merge(
-        ours[KEYS + ["estimate", "std_error", "conf_low", "conf_high"]], on=KEYS, how="left")
+        ours[KEYS + ["estimate", "std_error", "conf_low", "conf_high"]], on=KEYS, how="left"
+    )
     merged["diff"] = merged["estimate"] - merged["published"]
     merged["z"] = merged["diff"] / merged["std_error"]
     return merged.assign(agrees=merged["z"].abs() <= AGREEMENT["listed_se"], rule=RULES["listed"])
@@ -196,11 +268,13 @@ def _estimates(doc: dict, block: str, ours: Ours) -> pd.DataFrame:
     listed = estimate_rows(doc, block)
     estimates = _required(ours.estimates, block)
     odds = listed["estimand"] == "odds_ratio"
-    return pd.concat([compare_odds_ratios(estimates, listed[odds]), compare_listed(estimates, listed[~odds])],
-                     ignore_index=True)
+    return pd.concat(
+        [compare_odds_ratios(estimates, listed[odds]), compare_listed(estimates, listed[~odds])], ignore_index=True
+    )
 
 
 # -- descriptive tables ----------------------------------------------------------------------
+
 
 def descriptive_rows(doc: dict, block: str) -> pd.DataFrame:
     """A printed descriptive table (the study's table of the same name) as tidy rows:
@@ -214,8 +288,17 @@ def descriptive_rows(doc: dict, block: str) -> pd.DataFrame:
             if column not in r:
                 continue
             for estimand, value in zip(names[r["stat"]], r[column]):
-                rows.append({"table": block, "column": column, "term": r["term"], "level": level,
-                             "estimand": estimand, "published": value, "source": _source(doc, t["table"], r["row"])})
+                rows.append(
+                    {
+                        "table": block,
+                        "column": column,
+                        "term": r["term"],
+                        "level": level,
+                        "estimand": estimand,
+                        "published": value,
+                        "source": _source(doc, t["table"], r["row"]),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -239,6 +322,7 @@ def _descriptive(doc: dict, block: str, ours: Ours) -> pd.DataFrame:
 
 # -- crosstabs by the outcome (counts exact, tests at the printed decimals) ------------------
 
+
 def matches_printed(printed: float, ours: float, decimals: int = 3, at_most: tuple = ()) -> bool:
     """Equal to the printed number at its decimals; a printed value listed in `at_most` (a paper
     printing p < 0.001 as 0.001) is matched by anything not above it."""
@@ -256,10 +340,21 @@ def _crosstab_rows(doc: dict, tabs: list, ours: pd.DataFrame) -> pd.DataFrame:
     rows = []
 
     def add(tab, column, level, estimand, printed, estimate, agrees, rule, correction=""):
-        rows.append({"table": tab["table"], "column": column, "term": tab["variable"], "level": level,
-                     "estimand": estimand, "published": printed, "estimate": estimate, "diff": estimate - printed,
-                     "agrees": agrees, "rule": RULES[rule],
-                     "source": f"{doc['source']['seed']}, {tab['table']}, row \"{tab['row']}\"{correction}"})
+        rows.append(
+            {
+                "table": tab["table"],
+                "column": column,
+                "term": tab["variable"],
+                "level": level,
+                "estimand": estimand,
+                "published": printed,
+                "estimate": estimate,
+                "diff": estimate - printed,
+                "agrees": agrees,
+                "rule": RULES[rule],
+                "source": f'{doc["source"]["seed"]}, {tab["table"]}, row "{tab["row"]}"{correction}',
+            }
+        )
 
     for tab in tabs:
         corrected = {str(k) for k in tab.get("printed", {})}
@@ -295,8 +390,10 @@ def _crosstab_test(doc: dict, block: str, ours: Ours) -> pd.DataFrame:
 
 def _required(frame: pd.DataFrame | None, block: str) -> pd.DataFrame:
     if frame is None:
-        raise InputError(f"published block '{block}' needs results the study does not produce "
-                         f"(models or tables); remove the block from `compare:` or configure them.")
+        raise InputError(
+            f"published block '{block}' needs results the study does not produce "
+            f"(models or tables); remove the block from `compare:` or configure them."
+        )
     return frame
 
 
@@ -307,5 +404,5 @@ COMPARATORS = {
     "descriptive": _descriptive,
     "crosstabs": _crosstabs,
     "crosstab_test": _crosstab_test,
-    "none": None,   # a calibration target of the synthetic generator, not a printed result
+    "none": None,  # a calibration target of the synthetic generator, not a printed result
 }

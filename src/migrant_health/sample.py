@@ -5,6 +5,7 @@ Python, not pandas), evaluated by evaluation.py. It keeps a row only when every 
 condition holds, so a missing value is never kept by accident (a categorical's NaN != 'x' is
 True in pandas); such rows are counted apart, as dropped for missing data, in the flow.
 """
+
 import numpy as np
 import pandas as pd
 
@@ -25,18 +26,37 @@ def evaluate(df: pd.DataFrame, expression: str, where: str) -> tuple[pd.Series, 
 
 def apply_filters(df: pd.DataFrame, steps: list[dict], where: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The analytic sample and its flow: one row per step, starting with the whole file."""
-    flow = [{"step": "start", "filter": "", "n_before": len(df), "n_dropped": 0,
-             "n_dropped_missing": 0, "n_after": len(df), "reason": "respondents in the file"}]
+    flow = [
+        {
+            "step": "start",
+            "filter": "",
+            "n_before": len(df),
+            "n_dropped": 0,
+            "n_dropped_missing": 0,
+            "n_after": len(df),
+            "reason": "respondents in the file",
+        }
+    ]
     for i, step in enumerate(steps):
         step_where = f"{where}[{i}] '{step['name']}'"
         kept, missing = evaluate(df, step["keep"], step_where)
         after = int(kept.sum())
         if after == 0:
-            raise InputError(f"{step_where}: filter `{step['keep']}` leaves no rows "
-                             f"(of {len(df)} before it). Check the filter and the codes behind it.")
-        flow.append({"step": step["name"], "filter": step["keep"], "n_before": len(df),
-                     "n_dropped": len(df) - after, "n_dropped_missing": int((missing & ~kept).sum()),
-                     "n_after": after, "reason": step["reason"]})
+            raise InputError(
+                f"{step_where}: filter `{step['keep']}` leaves no rows "
+                f"(of {len(df)} before it). Check the filter and the codes behind it."
+            )
+        flow.append(
+            {
+                "step": step["name"],
+                "filter": step["keep"],
+                "n_before": len(df),
+                "n_dropped": len(df) - after,
+                "n_dropped_missing": int((missing & ~kept).sum()),
+                "n_after": after,
+                "reason": step["reason"],
+            }
+        )
         df = df[kept]
     return df, pd.DataFrame(flow, columns=FLOW_COLUMNS)
 

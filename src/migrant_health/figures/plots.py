@@ -3,6 +3,7 @@
 Sized for a journal column (8.5 cm wide at 300 dpi); metadata without dates so that
 reruns give identical files.
 """
+
 from pathlib import Path
 
 import matplotlib
@@ -20,7 +21,7 @@ from ..outputs import SYNTHETIC_NOTE  # noqa: E402
 from ..sample import evaluate  # noqa: E402
 from ..tables.descriptive import check_levels, check_terms, check_variable  # noqa: E402
 
-WIDTH_IN = 3.35   # one journal column
+WIDTH_IN = 3.35  # one journal column
 
 
 def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -39,8 +40,18 @@ def shares(df: pd.DataFrame, spec: dict, where: str = "figure") -> pd.DataFrame:
     rows = df[evaluate(df, spec["keep"], f"{where}.keep")[0]] if spec.get("keep") else df
     x = rows[spec["variable"]].astype(object)
     n = int(x.notna().sum())
-    return pd.DataFrame([{"level": lvl, "label": label, "count": int((x == lvl).sum()), "n": n,
-                          "percent": 100 * (x == lvl).sum() / n} for lvl, label in spec["levels"].items()])
+    return pd.DataFrame(
+        [
+            {
+                "level": lvl,
+                "label": label,
+                "count": int((x == lvl).sum()),
+                "n": n,
+                "percent": 100 * (x == lvl).sum() / n,
+            }
+            for lvl, label in spec["levels"].items()
+        ]
+    )
 
 
 def share_by_group(df: pd.DataFrame, spec: dict, where: str = "figure") -> pd.DataFrame:
@@ -54,8 +65,17 @@ def share_by_group(df: pd.DataFrame, spec: dict, where: str = "figure") -> pd.Da
         at = (df[spec["by"]].astype(object) == lvl).to_numpy()
         k, n = int(meets[at].sum()), int(at.sum())
         low, high = wilson(k, n)
-        out.append({"level": lvl, "label": label, "count": k, "n": n, "percent": 100 * k / n,
-                    "conf_low": 100 * low, "conf_high": 100 * high})
+        out.append(
+            {
+                "level": lvl,
+                "label": label,
+                "count": k,
+                "n": n,
+                "percent": 100 * k / n,
+                "conf_low": 100 * low,
+                "conf_high": 100 * high,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -64,8 +84,9 @@ def _save(fig, stem) -> list[Path]:
     stem.parent.mkdir(parents=True, exist_ok=True)
     png, pdf = stem.with_suffix(".png"), stem.with_suffix(".pdf")
     fig.savefig(png, dpi=300, bbox_inches="tight", metadata={"Software": None})
-    fig.savefig(pdf, bbox_inches="tight", metadata={"CreationDate": None, "ModDate": None, "Producer": None,
-                                                    "Creator": None})
+    fig.savefig(
+        pdf, bbox_inches="tight", metadata={"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}
+    )
     plt.close(fig)
     return [png, pdf]
 
@@ -91,8 +112,17 @@ def bar_chart(data: pd.DataFrame, title: str, stem, synthetic: bool, with_ci: bo
     err = None
     if with_ci:
         err = np.vstack([data["percent"] - data["conf_low"], data["conf_high"] - data["percent"]])
-    ax.barh(y, data["percent"], color="0.6", edgecolor="black", linewidth=0.5, xerr=err, capsize=2.5,
-            error_kw={"linewidth": 0.7}, height=0.6)
+    ax.barh(
+        y,
+        data["percent"],
+        color="0.6",
+        edgecolor="black",
+        linewidth=0.5,
+        xerr=err,
+        capsize=2.5,
+        error_kw={"linewidth": 0.7},
+        height=0.6,
+    )
     right = data["conf_high"] if with_ci else data["percent"]
     for yi, p, r in zip(y, data["percent"], right):
         ax.text(r + 1, yi, f"{p:.1f}", va="center", fontsize=6.5)
@@ -116,27 +146,37 @@ def flowchart(flow: pd.DataFrame, title: str, stem, synthetic: bool) -> list[Pat
     box = {"boxstyle": "round,pad=0.35", "facecolor": "white", "edgecolor": "black", "linewidth": 0.6}
     for i, step in enumerate(steps):
         y = len(steps) - i - 0.5
-        label = ("Respondents in the file" if step["step"] == "start" else step["step"].replace("_", " "))
+        label = "Respondents in the file" if step["step"] == "start" else step["step"].replace("_", " ")
         ax.text(3, y, f"{label}\nn = {step['n_after']:,}", ha="center", va="center", bbox=box)
         if i + 1 < len(steps):
-            ax.annotate("", xy=(3, y - 0.72), xytext=(3, y - 0.28),
-                        arrowprops={"arrowstyle": "->", "linewidth": 0.6})
+            ax.annotate("", xy=(3, y - 0.72), xytext=(3, y - 0.28), arrowprops={"arrowstyle": "->", "linewidth": 0.6})
             nxt = steps[i + 1]
-            ax.annotate("", xy=(5.6, y - 0.5), xytext=(3, y - 0.5),
-                        arrowprops={"arrowstyle": "->", "linewidth": 0.6})
-            ax.text(5.7, y - 0.5, _wrap(f"Excluded n = {nxt['n_dropped']:,}: {nxt['reason']}", 44),
-                    ha="left", va="center", fontsize=5.8, bbox={**box, "boxstyle": "square,pad=0.3"})
+            ax.annotate("", xy=(5.6, y - 0.5), xytext=(3, y - 0.5), arrowprops={"arrowstyle": "->", "linewidth": 0.6})
+            ax.text(
+                5.7,
+                y - 0.5,
+                _wrap(f"Excluded n = {nxt['n_dropped']:,}: {nxt['reason']}", 44),
+                ha="left",
+                va="center",
+                fontsize=5.8,
+                bbox={**box, "boxstyle": "square,pad=0.3"},
+            )
     _title(ax, title, synthetic, 90)
     return _save(fig, stem)
 
 
 def odds_ratio_rows(estimates: pd.DataFrame, spec: dict, labels: dict, where: str = "forest plot") -> pd.DataFrame:
     """The odds ratios a forest plot draws, in model order, with printed labels."""
-    rows = estimates[(estimates["model"] == spec["model"]) & (estimates["sample"] == spec.get("sample", "total"))
-                     & (estimates["estimand"] == "odds_ratio")]
+    rows = estimates[
+        (estimates["model"] == spec["model"])
+        & (estimates["sample"] == spec.get("sample", "total"))
+        & (estimates["estimand"] == "odds_ratio")
+    ]
     if rows.empty:
-        raise InputError(f"{where}: no odds ratios of model '{spec['model']}' in sample "
-                         f"'{spec.get('sample', 'total')}'; the model needs `report: [odds_ratio]`.")
+        raise InputError(
+            f"{where}: no odds ratios of model '{spec['model']}' in sample "
+            f"'{spec.get('sample', 'total')}'; the model needs `report: [odds_ratio]`."
+        )
     if spec.get("terms"):
         check_terms(spec["terms"], rows["term"].unique(), f"{where}.terms")
         rows = rows[rows["term"].isin(spec["terms"])]
@@ -147,15 +187,25 @@ def odds_ratio_rows(estimates: pd.DataFrame, spec: dict, labels: dict, where: st
         binary = level == "True"
         name = info.get("label", r.term) if binary or not level else info.get("levels", {}).get(level, level)
         group = "" if binary or not level else info.get("label", r.term)
-        out.append({"term": r.term, "level": level, "group": group, "label": name, "odds_ratio": r.estimate,
-                    "conf_low": r.conf_low, "conf_high": r.conf_high, "p_value": r.p_value})
+        out.append(
+            {
+                "term": r.term,
+                "level": level,
+                "group": group,
+                "label": name,
+                "odds_ratio": r.estimate,
+                "conf_low": r.conf_low,
+                "conf_high": r.conf_high,
+                "p_value": r.p_value,
+            }
+        )
     return pd.DataFrame(out)
 
 
 def forest(data: pd.DataFrame, title: str, stem, synthetic: bool) -> list[Path]:
     """Odds ratios with 95% CIs on a log axis, a line at 1, grouped under their term's label."""
     plt.rcParams.update({"font.size": 6.5, "font.family": "DejaVu Sans"})
-    lines = []   # (label, row or None for a group heading)
+    lines = []  # (label, row or None for a group heading)
     previous = None
     for r in data.itertuples():
         if r.group and r.group != previous:
@@ -164,16 +214,22 @@ def forest(data: pd.DataFrame, title: str, stem, synthetic: bool) -> list[Path]:
         lines.append((("  " if r.group else "") + r.label, r))
     fig, ax = plt.subplots(figsize=(WIDTH_IN * 1.6, 0.22 * len(lines) + 0.9))
     y = np.arange(len(lines))[::-1]
-    for yi, (label, r) in zip(y, lines):
+    for yi, (_, r) in zip(y, lines):
         if r is None:
             continue
-        if pd.isna(r.odds_ratio):   # not estimable (perfect separation): labelled, not drawn
+        if pd.isna(r.odds_ratio):  # not estimable (perfect separation): labelled, not drawn
             ax.text(1.02, yi, "not estimable", transform=ax.get_yaxis_transform(), va="center", fontsize=6)
             continue
         ax.plot([r.conf_low, r.conf_high], [yi, yi], color="black", linewidth=0.7)
         ax.plot(r.odds_ratio, yi, "s", color="black", markersize=3)
-        ax.text(1.02, yi, f"{r.odds_ratio:.2f} ({r.conf_low:.2f}–{r.conf_high:.2f})", transform=ax.get_yaxis_transform(),
-                va="center", fontsize=6)
+        ax.text(
+            1.02,
+            yi,
+            f"{r.odds_ratio:.2f} ({r.conf_low:.2f}–{r.conf_high:.2f})",
+            transform=ax.get_yaxis_transform(),
+            va="center",
+            fontsize=6,
+        )
     ax.axvline(1, color="0.5", linewidth=0.6, linestyle="--")
     ax.set_xscale("log")
     low, high = float(data["conf_low"].min()), float(data["conf_high"].max())
@@ -197,8 +253,14 @@ def concentration_curves(curves: pd.DataFrame, labels: dict, spec: dict, stem, s
     fig, ax = plt.subplots(figsize=(WIDTH_IN, WIDTH_IN))
     ax.plot([0, 1], [0, 1], color="0.5", linewidth=0.7, linestyle="--", label="Line of equality")
     for (outcome, curve), style in zip(curves.groupby("outcome", sort=False), ["-", "-.", ":"]):
-        ax.plot(curve["population_share"], curve["outcome_share"], color="black", linewidth=0.9, linestyle=style,
-                label=labels.get(outcome, outcome))
+        ax.plot(
+            curve["population_share"],
+            curve["outcome_share"],
+            color="black",
+            linewidth=0.9,
+            linestyle=style,
+            label=labels.get(outcome, outcome),
+        )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel(spec["x_label"])
@@ -209,8 +271,9 @@ def concentration_curves(curves: pd.DataFrame, labels: dict, spec: dict, stem, s
     return _save(fig, stem)
 
 
-def decomposition_chart(dec: pd.DataFrame, term_labels: dict, outcome_labels: dict, spec: dict, stem,
-                        synthetic: bool) -> list[Path]:
+def decomposition_chart(
+    dec: pd.DataFrame, term_labels: dict, outcome_labels: dict, spec: dict, stem, synthetic: bool
+) -> list[Path]:
     """Percentage contributions to each outcome's index, summed over a term's levels; `spec`:
     title and axis label (config)."""
     plt.rcParams.update({"font.size": 6.5, "font.family": "DejaVu Sans"})
@@ -221,8 +284,15 @@ def decomposition_chart(dec: pd.DataFrame, term_labels: dict, outcome_labels: di
     height = 0.8 / len(outcome_labels)
     y = np.arange(len(by_term))[::-1]
     for i, (outcome, shade) in enumerate(zip(outcome_labels, ["0.35", "0.75", "0.55"])):
-        ax.barh(y + (i - (len(outcome_labels) - 1) / 2) * height, by_term[outcome], height=height, color=shade,
-                edgecolor="black", linewidth=0.4, label=outcome_labels[outcome])
+        ax.barh(
+            y + (i - (len(outcome_labels) - 1) / 2) * height,
+            by_term[outcome],
+            height=height,
+            color=shade,
+            edgecolor="black",
+            linewidth=0.4,
+            label=outcome_labels[outcome],
+        )
     ax.axvline(0, color="black", linewidth=0.6)
     names = [("Residual" if t == "residual" else term_labels.get(t, {}).get("label", t)) for t in by_term.index]
     ax.set_yticks(y, [_wrap(n, 34) for n in names])

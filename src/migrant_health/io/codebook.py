@@ -7,6 +7,7 @@ report (`invalid: missing`); an identifier declared `unique: true` may not repea
 a numeric variable or a fractional identifier stops ingestion with examples. Variables that
 derive.py computes take their ranges from the codebook's `derived:` block.
 """
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ VARIABLE_KEYS = {"source", "type", "codes", "missing", "reference", "label", "ra
 class Plausible:
     """What values a variable may take: bounds (min/max inclusive, above/below exclusive) and
     what a value outside them does (error, or missing and counted)."""
+
     bounds: dict = field(default_factory=dict)
     invalid: str = "error"
 
@@ -33,9 +35,12 @@ class Plausible:
         """Observed values outside the bounds."""
         x = values.astype("float64")
         out = pd.Series(False, index=values.index)
-        for key, test in (("min", x < self.bounds.get("min", -np.inf)), ("max", x > self.bounds.get("max", np.inf)),
-                          ("above", x <= self.bounds.get("above", -np.inf)),
-                          ("below", x >= self.bounds.get("below", np.inf))):
+        for key, test in (
+            ("min", x < self.bounds.get("min", -np.inf)),
+            ("max", x > self.bounds.get("max", np.inf)),
+            ("above", x <= self.bounds.get("above", -np.inf)),
+            ("below", x >= self.bounds.get("below", np.inf)),
+        ):
             if key in self.bounds:
                 out |= test.fillna(False)
         return out
@@ -72,7 +77,7 @@ class Codebook:
     dataset: str
     survey: dict
     variables: dict
-    derived: dict = field(default_factory=dict)    # derived variable -> Plausible
+    derived: dict = field(default_factory=dict)  # derived variable -> Plausible
 
     @property
     def sources(self) -> list[str]:
@@ -88,8 +93,10 @@ def load_codebook(path) -> Codebook:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        raise InputError(f"{path}:{line} not valid YAML ({getattr(e, 'problem', None) or e}). "
-                         f"Fix the syntax there (indentation, a missing colon or quote).") from None
+        raise InputError(
+            f"{path}:{line} not valid YAML ({getattr(e, 'problem', None) or e}). "
+            f"Fix the syntax there (indentation, a missing colon or quote)."
+        ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("variables"), dict):
         raise InputError(f"{path}: a codebook is a mapping with `variables:` (see data/codebooks/cmds2014.yaml).")
     variables = {name: _variable(name, spec, f"{path}: variables.{name}") for name, spec in doc["variables"].items()}
@@ -109,23 +116,38 @@ def _variable(name: str, spec, where: str) -> Variable:
         raise InputError(f"{where}: binary codes must map to true or false.")
     ref = spec.get("reference")
     if ref is not None and ref not in spec.get("codes", {}).values():
-        raise InputError(f"{where}: reference '{ref}' is not one of its levels "
-                         f"{sorted(set(spec['codes'].values()), key=str)}.")
+        raise InputError(
+            f"{where}: reference '{ref}' is not one of its levels {sorted(set(spec['codes'].values()), key=str)}."
+        )
     if ("range" in spec or "invalid" in spec) and spec["type"] != "numeric":
         raise InputError(f"{where}: `range`/`invalid` apply to numeric variables (this one is {spec['type']}).")
     if spec.get("unique") and spec["type"] != "id":
         raise InputError(f"{where}: `unique` applies to identifiers (type: id).")
     plausible = _plausible(spec, where) if "range" in spec else None
-    return Variable(name, spec["source"], spec["type"], spec.get("codes") or {}, spec.get("missing") or {}, ref,
-                    plausible, bool(spec.get("unique", False)))
+    return Variable(
+        name,
+        spec["source"],
+        spec["type"],
+        spec.get("codes") or {},
+        spec.get("missing") or {},
+        ref,
+        plausible,
+        bool(spec.get("unique", False)),
+    )
 
 
 def _plausible(spec, where: str) -> Plausible:
     bounds = spec.get("range") if isinstance(spec, dict) else None
-    if not isinstance(bounds, dict) or not bounds or set(bounds) - set(RANGE_KEYS) \
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bounds.values()):
-        raise InputError(f"{where}: `range:` takes numbers under {', '.join(RANGE_KEYS)} "
-                         f"(e.g. range: {{min: 15, max: 100}}, or {{above: 0}} for a weight).")
+    if (
+        not isinstance(bounds, dict)
+        or not bounds
+        or set(bounds) - set(RANGE_KEYS)
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bounds.values())
+    ):
+        raise InputError(
+            f"{where}: `range:` takes numbers under {', '.join(RANGE_KEYS)} "
+            f"(e.g. range: {{min: 15, max: 100}}, or {{above: 0}} for a weight)."
+        )
     invalid = spec.get("invalid", "error")
     if invalid not in INVALID:
         raise InputError(f"{where}: invalid: '{invalid}' is not one of {', '.join(INVALID)}.")
@@ -153,14 +175,19 @@ def apply_codebook(raw: pd.DataFrame, codebook: Codebook, undeclared: str = "err
             _check_unique(var, column, codebook.path)
         out[var.name] = column
     if implausible:
-        raise InputError(f"{codebook.path}: values outside the codebook's `range:`\n  " + "\n  ".join(implausible)
-                         + "\nCorrect the data, declare the codes as `missing:`, widen the range, or set "
-                           "`invalid: missing` on the variable to count them as missing.")
+        raise InputError(
+            f"{codebook.path}: values outside the codebook's `range:`\n  "
+            + "\n  ".join(implausible)
+            + "\nCorrect the data, declare the codes as `missing:`, widen the range, or set "
+            "`invalid: missing` on the variable to count them as missing."
+        )
     if undeclared_lines and undeclared == "error":
         listing = "\n  ".join(undeclared_lines)
-        raise InputError(f"{codebook.path}: codes in the data that the codebook does not declare:\n  "
-                         f"{listing}\nDeclare each under the variable's `codes:` (a level) or `missing:` "
-                         f"(a special code), or set datasets.{codebook.dataset}.undeclared_codes: missing.")
+        raise InputError(
+            f"{codebook.path}: codes in the data that the codebook does not declare:\n  "
+            f"{listing}\nDeclare each under the variable's `codes:` (a level) or `missing:` "
+            f"(a special code), or set datasets.{codebook.dataset}.undeclared_codes: missing."
+        )
     return pd.DataFrame(out, index=raw.index), pd.DataFrame(report)
 
 
@@ -169,20 +196,35 @@ def check_derived(frame: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame
     out, report, implausible = frame.copy(), [], []
     for name, plausible in codebook.derived.items():
         if name not in frame:
-            raise InputError(f"{codebook.path}: derived.{name}: no derived variable of that name "
-                             f"(derive.py computes {', '.join(c for c in frame.columns if c not in codebook.variables)}).")
+            raise InputError(
+                f"{codebook.path}: derived.{name}: no derived variable of that name "
+                f"(derive.py computes {', '.join(c for c in frame.columns if c not in codebook.variables)})."
+            )
         outside = plausible.outside(frame[name])
         if outside.any() and plausible.invalid == "error":
             implausible.append(_implausible_line(name, "derived", frame.loc[outside, name], plausible))
         out[name] = frame[name].mask(outside)
-        report.append({"variable": name, "source": "(derived)", "type": "numeric", "n": len(frame),
-                       "n_valid": int(out[name].notna().sum()), "n_missing": int(out[name].isna().sum()),
-                       "code": "", "meaning": f"outside {plausible.describe()}", "status": "outside_range",
-                       "count": int(outside.sum())})
+        report.append(
+            {
+                "variable": name,
+                "source": "(derived)",
+                "type": "numeric",
+                "n": len(frame),
+                "n_valid": int(out[name].notna().sum()),
+                "n_missing": int(out[name].isna().sum()),
+                "code": "",
+                "meaning": f"outside {plausible.describe()}",
+                "status": "outside_range",
+                "count": int(outside.sum()),
+            }
+        )
     if implausible:
-        raise InputError(f"{codebook.path}: derived values outside the codebook's `derived:` ranges\n  "
-                         + "\n  ".join(implausible) + "\nCorrect the items they are derived from, or set "
-                         "`invalid: missing` under derived.<name> to count them as missing.")
+        raise InputError(
+            f"{codebook.path}: derived values outside the codebook's `derived:` ranges\n  "
+            + "\n  ".join(implausible)
+            + "\nCorrect the items they are derived from, or set "
+            "`invalid: missing` under derived.<name> to count them as missing."
+        )
     return out, pd.DataFrame(report)
 
 
@@ -195,9 +237,11 @@ def _check_unique(var: Variable, column: pd.Series, path) -> None:
     repeated = column[column.notna() & column.duplicated(keep=False)]
     if len(repeated):
         examples = ", ".join(_fmt(v) for v in repeated.drop_duplicates().head(5))
-        raise InputError(f"{path}: {var.name} (column {var.source}) is declared unique, but {repeated.nunique()} "
-                         f"values repeat on {len(repeated)} rows (e.g. {examples}). Remove the duplicated "
-                         f"questionnaires from the file, or drop `unique: true` if repeats are expected.")
+        raise InputError(
+            f"{path}: {var.name} (column {var.source}) is declared unique, but {repeated.nunique()} "
+            f"values repeat on {len(repeated)} rows (e.g. {examples}). Remove the duplicated "
+            f"questionnaires from the file, or drop `unique: true` if repeats are expected."
+        )
 
 
 def _convert(values: pd.Series, var: Variable, path=""):
@@ -223,42 +267,68 @@ def _number_column(values: pd.Series, var: Variable, path) -> pd.Series:
     text = values.notna() & numbers.isna()
     if text.any():
         examples = ", ".join(repr(str(v)) for v in values[text].drop_duplicates().head(3))
-        raise InputError(f"{path}: {var.name} (column {var.source}) is declared {var.type}, but {int(text.sum())} "
-                         f"values are not numbers (e.g. {examples}). Clean the column, declare its codes, or "
-                         f"declare the variable as categorical.")
+        raise InputError(
+            f"{path}: {var.name} (column {var.source}) is declared {var.type}, but {int(text.sum())} "
+            f"values are not numbers (e.g. {examples}). Clean the column, declare its codes, or "
+            f"declare the variable as categorical."
+        )
     numbers = numbers.astype("float64")
     if var.type == "numeric":
         return numbers
     fractional = numbers.notna() & (numbers != np.floor(numbers))
     if fractional.any():
         examples = ", ".join(_fmt(v) for v in numbers[fractional].head(3))
-        raise InputError(f"{path}: {var.name} (column {var.source}) is an identifier, but {int(fractional.sum())} "
-                         f"values are fractional (e.g. {examples}). Point `source:` at the identifier column.")
+        raise InputError(
+            f"{path}: {var.name} (column {var.source}) is an identifier, but {int(fractional.sum())} "
+            f"values are fractional (e.g. {examples}). Point `source:` at the identifier column."
+        )
     return numbers.astype("Int64")
 
 
 def _report_rows(var, values, special, valid, undeclared_mask, outside) -> list[dict]:
-    base = {"variable": var.name, "source": var.source, "type": var.type, "n": len(values),
-            "n_valid": int(valid.sum()), "n_missing": int(len(values) - valid.sum())}
+    base = {
+        "variable": var.name,
+        "source": var.source,
+        "type": var.type,
+        "n": len(values),
+        "n_valid": int(valid.sum()),
+        "n_missing": int(len(values) - valid.sum()),
+    }
     rows = []
     if var.type in ("binary", "categorical"):
         counts = values[valid].value_counts()
-        rows += [{**base, "code": _fmt(c), "meaning": str(m), "status": "valid", "count": int(counts.get(c, 0))}
-                 for c, m in var.codes.items()]
+        rows += [
+            {**base, "code": _fmt(c), "meaning": str(m), "status": "valid", "count": int(counts.get(c, 0))}
+            for c, m in var.codes.items()
+        ]
     else:
         rows.append({**base, "code": "", "meaning": "(values)", "status": "valid", "count": int(valid.sum())})
     counts = values[special].value_counts()
-    rows += [{**base, "code": _fmt(c), "meaning": str(m), "status": "missing", "count": int(counts.get(c, 0))}
-             for c, m in var.missing.items()]
-    rows.append({**base, "code": "", "meaning": "(system missing)", "status": "missing",
-                 "count": int(values.isna().sum())})
+    rows += [
+        {**base, "code": _fmt(c), "meaning": str(m), "status": "missing", "count": int(counts.get(c, 0))}
+        for c, m in var.missing.items()
+    ]
+    rows.append(
+        {**base, "code": "", "meaning": "(system missing)", "status": "missing", "count": int(values.isna().sum())}
+    )
     for c, n in values[undeclared_mask].value_counts().sort_index().items():
         rows.append({**base, "code": _fmt(c), "meaning": "", "status": "undeclared", "count": int(n)})
     if var.plausible:
-        rows.append({**base, "code": "", "meaning": f"outside {var.plausible.describe()}", "status": "outside_range",
-                     "count": int(outside.sum())})
+        rows.append(
+            {
+                **base,
+                "code": "",
+                "meaning": f"outside {var.plausible.describe()}",
+                "status": "outside_range",
+                "count": int(outside.sum()),
+            }
+        )
     return rows
 
 
 def _fmt(code) -> str:
-    return str(int(code)) if isinstance(code, (int, float, np.integer, np.floating)) and float(code).is_integer() else str(code)
+    return (
+        str(int(code))
+        if isinstance(code, (int, float, np.integer, np.floating)) and float(code).is_integer()
+        else str(code)
+    )

@@ -1,4 +1,5 @@
 """Writing and reading the pipeline's own files, one way each, so that reruns are byte-identical."""
+
 from pathlib import Path
 
 import pandas as pd

@@ -1,4 +1,5 @@
 """Reading a raw SPSS or Stata release with pyreadstat, only the columns needed."""
+
 from pathlib import Path
 
 import pandas as pd
@@ -12,11 +13,14 @@ def _reader(path: Path):
     import pyreadstat
 
     if not path.exists():
-        raise InputError(f"{path}: raw data file not found. Put the file there, or point "
-                         f"datasets.<name>.path in config.yaml at it (or set synthetic: true).")
+        raise InputError(
+            f"{path}: raw data file not found. Put the file there, or point "
+            f"datasets.<name>.path in config.yaml at it (or set synthetic: true)."
+        )
     if path.suffix.lower() not in READERS:
-        raise InputError(f"{path}: not an SPSS (.sav, .zsav) or Stata (.dta) file. "
-                         f"Export the survey in one of those formats.")
+        raise InputError(
+            f"{path}: not an SPSS (.sav, .zsav) or Stata (.dta) file. Export the survey in one of those formats."
+        )
     return getattr(pyreadstat, READERS[path.suffix.lower()])
 
 
@@ -33,8 +37,9 @@ def file_label(path) -> str:
     try:
         _, meta = _reader(path)(str(path), metadataonly=True)
     except pyreadstat.ReadstatError as e:
-        raise InputError(f"{path}: cannot be read as {path.suffix} ({e}). "
-                         f"Check that the file is complete and really in that format.") from None
+        raise InputError(
+            f"{path}: cannot be read as {path.suffix} ({e}). Check that the file is complete and really in that format."
+        ) from None
     return meta.file_label or ""
 
 
@@ -51,20 +56,27 @@ def read_raw(path, columns: list[str]) -> pd.DataFrame:
     try:
         _, meta = read(str(path), metadataonly=True)
     except pyreadstat.ReadstatError as e:
-        raise InputError(f"{path}: cannot be read as {path.suffix} ({e}). "
-                         f"Check that the file is complete and really in that format.") from None
+        raise InputError(
+            f"{path}: cannot be read as {path.suffix} ({e}). Check that the file is complete and really in that format."
+        ) from None
     absent = [c for c in columns if c not in meta.column_names]
     if absent:
         hints = "; ".join(f"'{c}'{closest(c, meta.column_names)}" for c in absent)
-        raise InputError(f"{path}: the codebook names variables the file does not have: {hints}. "
-                         f"Fix `source:` in the codebook to the file's variable names.")
+        raise InputError(
+            f"{path}: the codebook names variables the file does not have: {hints}. "
+            f"Fix `source:` in the codebook to the file's variable names."
+        )
     kwargs = {"user_missing": True} if read.__name__ == "read_sav" else {}
     try:
         df, _ = read(str(path), usecols=list(columns), **kwargs)
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: its data cannot be read ({type(e).__name__}: {e}); the file may be truncated "
-                         f"or damaged. Copy it again from the release and check its size.") from None
+        raise InputError(
+            f"{path}: its data cannot be read ({type(e).__name__}: {e}); the file may be truncated "
+            f"or damaged. Copy it again from the release and check its size."
+        ) from None
     if len(df) != meta.number_rows and meta.number_rows is not None:
-        raise InputError(f"{path}: the file declares {meta.number_rows} rows but holds {len(df)}; it is truncated. "
-                         f"Copy it again from the release.")
+        raise InputError(
+            f"{path}: the file declares {meta.number_rows} rows but holds {len(df)}; it is truncated. "
+            f"Copy it again from the release."
+        )
     return df[list(columns)]

@@ -2,6 +2,7 @@
 
 A check on delta-method standard errors (Stata: `bootstrap, reps(#) cluster(): ...`).
 """
+
 import numpy as np
 import pandas as pd
 

@@ -16,6 +16,7 @@ Watanabe 2003).
   the generalised index GC = mu C (on h itself). Each is the slope of the same regression
   with its left-hand side rescaled, which gives its standard error.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,8 +53,12 @@ class IndexResult:
         """(t statistic, p-value, conf_low, conf_high) on the regression's residual df."""
         t = self.estimate / self.std_error
         q = stats.t.ppf(0.5 + level / 2, self.df_resid)
-        return t, 2 * stats.t.sf(abs(t), self.df_resid), self.estimate - q * self.std_error, \
-            self.estimate + q * self.std_error
+        return (
+            t,
+            2 * stats.t.sf(abs(t), self.df_resid),
+            self.estimate - q * self.std_error,
+            self.estimate + q * self.std_error,
+        )
 
 
 def _scale(index: str, bounded_mean: float) -> float:
@@ -69,8 +74,9 @@ def _scale(index: str, bounded_mean: float) -> float:
     raise ValueError(f"index '{index}' is not one of {', '.join(INDICES)}")
 
 
-def concentration_index(h, rank_by, weights=None, index: str = "standard", bounds=(0.0, 1.0),
-                        vce: str = "oim", clusters=None) -> IndexResult:
+def concentration_index(
+    h, rank_by, weights=None, index: str = "standard", bounds=(0.0, 1.0), vce: str = "oim", clusters=None
+) -> IndexResult:
     """One index with its standard error (see the module docstring for the formulas).
 
     `bounds` rescale h to h* for the Wagstaff and Erreygers indices; the standard index is
@@ -105,8 +111,15 @@ def _weighted_slope(y, x, w, vce: str, clusters):
     beta = XtX_inv @ X.T @ Y
     e = Y - X @ beta
     n, k = X.shape
-    variance = sandwich(XtX_inv, X * e[:, None], vce, "regress", clusters, residual_variance=(e @ e) / (n - k),
-                        where="concentration index")
+    variance = sandwich(
+        XtX_inv,
+        X * e[:, None],
+        vce,
+        "regress",
+        clusters,
+        residual_variance=(e @ e) / (n - k),
+        where="concentration index",
+    )
     return float(beta[0]), float(np.sqrt(variance.cov[0, 0])), float(variance.df)
 
 
@@ -151,13 +164,22 @@ def decompose(h, rank_by, determinants: pd.DataFrame, effects: pd.Series, weight
         mean = float(np.sum(share * x))
         cov = float(np.sum(share * (x - mean) * (r - 0.5)))
         contribution = effects[name] * 2 * cov / mu
-        rows.append({"determinant": name, "effect": effects[name], "mean": mean,
-                     "elasticity": effects[name] * mean / mu,
-                     "concentration_index": 2 * cov / mean if abs(mean) > 1e-12 else np.nan,
-                     "contribution": contribution, "percent": 100 * contribution / total})
+        rows.append(
+            {
+                "determinant": name,
+                "effect": effects[name],
+                "mean": mean,
+                "elasticity": effects[name] * mean / mu,
+                "concentration_index": 2 * cov / mean if abs(mean) > 1e-12 else np.nan,
+                "contribution": contribution,
+                "percent": 100 * contribution / total,
+            }
+        )
     explained = sum(r["contribution"] for r in rows)
-    rows.append({"determinant": "residual", "contribution": total - explained,
-                 "percent": 100 * (total - explained) / total})
-    rows.append({"determinant": "total", "mean": mu, "concentration_index": total, "contribution": total,
-                 "percent": 100.0})
+    rows.append(
+        {"determinant": "residual", "contribution": total - explained, "percent": 100 * (total - explained) / total}
+    )
+    rows.append(
+        {"determinant": "total", "mean": mu, "concentration_index": total, "contribution": total, "percent": 100.0}
+    )
     return pd.DataFrame(rows)

@@ -12,6 +12,7 @@ effect, as seed 001's Table 3 reports it.
 Each term knows its columns, their derivative with respect to its variable, and its
 indicators at a given level, so marginal effects never rebuild the whole matrix.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ class Continuous:
         return [self.variable if p == 1 else f"{self.variable}^{p}" for p in range(1, self.degree + 1)]
 
     def columns(self, x: np.ndarray) -> np.ndarray:
-        return np.column_stack([x ** p for p in range(1, self.degree + 1)])
+        return np.column_stack([x**p for p in range(1, self.degree + 1)])
 
     def derivative(self, x: np.ndarray) -> np.ndarray:
         """d(columns)/dx: 1, 2x, 3x^2, ..."""
@@ -72,13 +73,15 @@ def parse_covariate(item) -> Continuous | Factor:
         return Continuous(item["polynomial"], int(item.get("degree", 2)))
     if "factor" in item:
         return Factor(item["factor"], item["reference"])
-    raise InputError(f"covariate {item!r}: write a variable name, {{polynomial: x, degree: 2}} "
-                     f"or {{factor: x, reference: level}}.")
+    raise InputError(
+        f"covariate {item!r}: write a variable name, {{polynomial: x, degree: 2}} or {{factor: x, reference: level}}."
+    )
 
 
 @dataclass
 class Design:
     """The terms of a model with their fixed levels and column positions."""
+
     terms: list
     intercept: bool = True
     notes: list = field(default_factory=list)
@@ -92,8 +95,10 @@ class Design:
         for item in covariates:
             term = parse_covariate(item)
             if term.variable not in data.columns:
-                raise InputError(f"{where}: covariate '{term.variable}' is not a variable of the sample"
-                                 f"{closest(term.variable, data.columns)}.")
+                raise InputError(
+                    f"{where}: covariate '{term.variable}' is not a variable of the sample"
+                    f"{closest(term.variable, data.columns)}."
+                )
             if isinstance(term, Factor):
                 levels = _levels(data[term.variable])
                 if len(levels) < 2:
@@ -102,18 +107,24 @@ class Design:
                 reference = next((lv for lv in levels if str(lv) == str(term.reference)), None)
                 if reference is None:
                     if str(term.reference) not in map(str, _declared_levels(data[term.variable])):
-                        raise InputError(f"{where}: reference '{term.reference}' of '{term.variable}' is not "
-                                         f"one of its levels {[str(lv) for lv in levels]}.")
+                        raise InputError(
+                            f"{where}: reference '{term.reference}' of '{term.variable}' is not "
+                            f"one of its levels {[str(lv) for lv in levels]}."
+                        )
                     reference = levels[0]
-                    notes.append(f"{where}: {term.variable} has no '{term.reference}' in this sample; "
-                                 f"base level is '{reference}'.")
+                    notes.append(
+                        f"{where}: {term.variable} has no '{term.reference}' in this sample; "
+                        f"base level is '{reference}'."
+                    )
                 term = Factor(term.variable, reference, tuple(levels))
             terms.append(term)
         variables = [t.variable for t in terms]
         repeated = {v for v in variables if variables.count(v) > 1}
         if repeated:
-            raise InputError(f"{where}: {sorted(repeated)} appear in more than one term; declare a "
-                             f"polynomial as one term, {{polynomial: x, degree: 2}}.")
+            raise InputError(
+                f"{where}: {sorted(repeated)} appear in more than one term; declare a "
+                f"polynomial as one term, {{polynomial: x, degree: 2}}."
+            )
         return cls(terms, intercept, notes)
 
     @property
@@ -148,8 +159,11 @@ class Design:
         blocks = []
         for t in self.terms:
             x = _values(data[t.variable], t)
-            blocks.append(t.columns(np.array([x.mean()])) if isinstance(t, Continuous)
-                          else t.columns(x).mean(axis=0, keepdims=True))
+            blocks.append(
+                t.columns(np.array([x.mean()]))
+                if isinstance(t, Continuous)
+                else t.columns(x).mean(axis=0, keepdims=True)
+            )
         if self.intercept:
             blocks.append(np.ones((1, 1)))
         return np.column_stack(blocks)

@@ -9,16 +9,17 @@ Adding an estimator is a function returning such a fit and one entry in ESTIMATO
 combination an estimator does not support is refused here (and in the config schema),
 never silently ignored.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pandas as pd
 
 from ..errors import InputError
-from . import mixed, models
 from ..model_spec import SUPPORTS, ModelSpec, Supports
+from . import mixed, models
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,9 @@ ESTIMATORS = {
     "logit": Estimator(models.fit_index_model, "logit (maximum likelihood)", SUPPORTS["logit"]),
     "glm": Estimator(models.fit_index_model, "generalised linear model of `family` and `link`", SUPPORTS["glm"]),
     "ols": Estimator(models.fit_index_model, "linear regression (least squares)", SUPPORTS["ols"]),
-    "melogit": Estimator(mixed.fit_mixed_logit, "random-intercept logit by `group`, fitted as lme4's glmer",
-                         SUPPORTS["melogit"]),
+    "melogit": Estimator(
+        mixed.fit_mixed_logit, "random-intercept logit by `group`, fitted as lme4's glmer", SUPPORTS["melogit"]
+    ),
 }
 
 
@@ -44,8 +46,7 @@ def check_supported(spec: ModelSpec) -> None:
         raise InputError(f"{spec.name}: kind '{spec.kind}' is not one of {', '.join(ESTIMATORS)}.")
     estimator = ESTIMATORS[spec.kind].supports
     if spec.vce not in estimator.vce:
-        raise InputError(f"{spec.name}: kind {spec.kind} supports vce {', '.join(estimator.vce)}, not "
-                         f"'{spec.vce}'.")
+        raise InputError(f"{spec.name}: kind {spec.kind} supports vce {', '.join(estimator.vce)}, not '{spec.vce}'.")
     if spec.weights and not estimator.weights:
         raise InputError(f"{spec.name}: kind {spec.kind} does not take probability weights ({spec.weights}).")
     if spec.weights and spec.vce == "oim":
@@ -55,8 +56,10 @@ def check_supported(spec: ModelSpec) -> None:
     if estimator.group and not spec.group:
         raise InputError(f"{spec.name}: kind {spec.kind} needs `group:` (the variable identifying the groups).")
     if spec.group and not estimator.group:
-        raise InputError(f"{spec.name}: kind {spec.kind} takes no `group:` ({spec.group}); use kind melogit "
-                         f"for a random intercept, or vce cluster for clustered standard errors.")
+        raise InputError(
+            f"{spec.name}: kind {spec.kind} takes no `group:` ({spec.group}); use kind melogit "
+            f"for a random intercept, or vce cluster for clustered standard errors."
+        )
     spec.family_and_link()
 
 

@@ -13,6 +13,7 @@ single model, two for a two-part model (P(y>0) x E[y|y>0], as `twopm` predicts).
   cluster, ...), carried through V = J V_b J' with the analytic Jacobian J = d AME / d b.
 * at='means' evaluates at the means instead of averaging (Stata's `atmeans`).
 """
+
 from __future__ import annotations
 
 import functools
@@ -29,9 +30,10 @@ from .inference import label_column, wald_rows
 @dataclass
 class Part:
     """One factor of the prediction, evaluated at the rows where effects are averaged."""
-    fit: object                 # FittedModel
-    X: np.ndarray               # design rows of the evaluation sample
-    values: dict                # continuous variable -> its values at those rows
+
+    fit: object  # FittedModel
+    X: np.ndarray  # design rows of the evaluation sample
+    values: dict  # continuous variable -> its values at those rows
     scale: str = "response"
 
     @property
@@ -56,17 +58,21 @@ def evaluation_part(fit, data: pd.DataFrame, scale: str = "response", at: str | 
     design = fit.design
     continuous = [t for t in design.terms if isinstance(t, Continuous)]
     if at == "means":
-        return Part(fit, design.means_row(data),
-                    {t.variable: np.array([data[t.variable].astype(float).mean()]) for t in continuous}, scale)
+        return Part(
+            fit,
+            design.means_row(data),
+            {t.variable: np.array([data[t.variable].astype(float).mean()]) for t in continuous},
+            scale,
+        )
     X = fit.X if data is fit.data else design.matrix(data)
     return Part(fit, X, {t.variable: data[t.variable].astype(float).to_numpy() for t in continuous}, scale)
 
 
 @dataclass
 class Margins:
-    labels: list                 # (term, level, reference)
+    labels: list  # (term, level, reference)
     estimates: np.ndarray
-    jacobian: np.ndarray         # d estimate / d (stacked parameters of the parts)
+    jacobian: np.ndarray  # d estimate / d (stacked parameters of the parts)
     cov: np.ndarray
     fits: list
     n_obs: int
@@ -80,13 +86,24 @@ class Margins:
         first = self.fits[0]
         unidentified = {name for f in self.fits for name in getattr(f, "not_identified", [])}
         estimable = [label_column(term, level) not in unidentified for term, level, _ in self.labels]
-        return wald_rows(self.labels, self.estimates, self.std_errors, self.estimand, first, study=study,
-                         sample=sample, equation=equation or first.spec.outcome, n_obs=self.n_obs,
-                         converged=all(f.converged for f in self.fits), estimable=estimable)
+        return wald_rows(
+            self.labels,
+            self.estimates,
+            self.std_errors,
+            self.estimand,
+            first,
+            study=study,
+            sample=sample,
+            equation=equation or first.spec.outcome,
+            n_obs=self.n_obs,
+            converged=all(f.converged for f in self.fits),
+            estimable=estimable,
+        )
 
 
-def average_marginal_effects(parts: list[Part], weights: np.ndarray, variables: list[str] | None = None,
-                             estimand: str = "ame") -> Margins:
+def average_marginal_effects(
+    parts: list[Part], weights: np.ndarray, variables: list[str] | None = None, estimand: str = "ame"
+) -> Margins:
     """dydx(*) over the variables of the parts (or `variables`), with delta-method SEs."""
     variables = variables or list(dict.fromkeys(v for p in parts for v in p.fit.design.variables))
     w = np.asarray(weights, float) / np.sum(weights)
@@ -106,8 +123,15 @@ def average_marginal_effects(parts: list[Part], weights: np.ndarray, variables: 
             jacobians.append(jac)
     J = np.array(jacobians)
     V = block_diag(*[p.fit.cov for p in parts])
-    return Margins(labels, np.array(estimates), J, J @ V @ J.T, [p.fit for p in parts],
-                   n_obs=len(parts[0].X) if len(w) > 1 else parts[0].fit.n_obs, estimand=estimand)
+    return Margins(
+        labels,
+        np.array(estimates),
+        J,
+        J @ V @ J.T,
+        [p.fit for p in parts],
+        n_obs=len(parts[0].X) if len(w) > 1 else parts[0].fit.n_obs,
+        estimand=estimand,
+    )
 
 
 def _others_product(values: list[np.ndarray], skip: set[int]) -> np.ndarray:
@@ -161,7 +185,7 @@ def _discrete_change(parts: list[Part], w: np.ndarray, variable: str, level, ref
         hs = [p.h(eta) for p, (eta, _) in zip(parts, at)]
         a = [h for h, _, _ in hs]
         effect += sign * float(w @ _others_product(a, set()))
-        for k, (p, (_, X)) in enumerate(zip(parts, at)):
+        for k, (_, X) in enumerate(at):
             grads[k] += sign * (w * hs[k][1] * _others_product(a, {k})) @ X
     return effect, np.concatenate(grads)
 
@@ -172,10 +196,19 @@ def margins(fit, scale: str = "response", at: str | None = None, variables=None,
     from .estimators import ESTIMATORS
 
     if not ESTIMATORS[fit.spec.kind].supports.margins:
-        raise InputError(f"{fit.spec.name}: marginal effects are not available after kind {fit.spec.kind}; "
-                         f"report coef or odds_ratio instead.")
+        raise InputError(
+            f"{fit.spec.name}: marginal effects are not available after kind {fit.spec.kind}; "
+            f"report coef or odds_ratio instead."
+        )
     part = evaluation_part(fit, fit.data, scale, at)
     weights = fit.weights if at is None else np.ones(1)
-    name = estimand or {("response", None): "ame", ("linear", None): "ame_linear",
-                        ("response", "means"): "mem", ("linear", "means"): "mem_linear"}[(scale, at)]
+    name = (
+        estimand
+        or {
+            ("response", None): "ame",
+            ("linear", None): "ame_linear",
+            ("response", "means"): "mem",
+            ("linear", "means"): "mem_linear",
+        }[(scale, at)]
+    )
     return average_marginal_effects([part], weights, variables, name)

@@ -6,6 +6,7 @@ likelihood whatever the link, where statsmodels' IRLS reports the expected infor
 s^2 (X'WX)^-1, HC1 and clustered variances with t inference after `regress`).
 Probability weights: weighted estimating equations, robust variance (as Stata forces).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -18,34 +19,46 @@ from scipy.special import expit
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from ..errors import InputError, closest
+from ..model_spec import ModelSpec
 from .design import INTERCEPT, Design, Factor
 from .inference import wald_rows
-from ..model_spec import ModelSpec
 from .variance import Variance, sandwich
 
-FAMILIES = {"binomial": sm.families.Binomial, "gamma": sm.families.Gamma, "gaussian": sm.families.Gaussian,
-            "poisson": sm.families.Poisson, "inverse_gaussian": sm.families.InverseGaussian,
-            "negative_binomial": sm.families.NegativeBinomial, "tweedie": sm.families.Tweedie}
-LINKS = {"logit": sm.families.links.Logit, "probit": sm.families.links.Probit, "log": sm.families.links.Log,
-         "identity": sm.families.links.Identity, "cloglog": sm.families.links.CLogLog,
-         "inverse_power": sm.families.links.InversePower, "sqrt": sm.families.links.Sqrt,
-         "inverse_squared": sm.families.links.InverseSquared}
+FAMILIES = {
+    "binomial": sm.families.Binomial,
+    "gamma": sm.families.Gamma,
+    "gaussian": sm.families.Gaussian,
+    "poisson": sm.families.Poisson,
+    "inverse_gaussian": sm.families.InverseGaussian,
+    "negative_binomial": sm.families.NegativeBinomial,
+    "tweedie": sm.families.Tweedie,
+}
+LINKS = {
+    "logit": sm.families.links.Logit,
+    "probit": sm.families.links.Probit,
+    "log": sm.families.links.Log,
+    "identity": sm.families.links.Identity,
+    "cloglog": sm.families.links.CLogLog,
+    "inverse_power": sm.families.links.InversePower,
+    "sqrt": sm.families.links.Sqrt,
+    "inverse_squared": sm.families.links.InverseSquared,
+}
 
 
 @dataclass
 class FittedModel:
     spec: ModelSpec
     design: Design
-    data: pd.DataFrame              # the estimation sample (rows used)
+    data: pd.DataFrame  # the estimation sample (rows used)
     X: np.ndarray
     y: np.ndarray
-    weights: np.ndarray             # normalised to mean 1; ones when unweighted
+    weights: np.ndarray  # normalised to mean 1; ones when unweighted
     params: np.ndarray
     variance: Variance
-    link: object                    # a statsmodels link: inverse, inverse_deriv, inverse_deriv2
+    link: object  # a statsmodels link: inverse, inverse_deriv, inverse_deriv2
     converged: bool
     messages: list = field(default_factory=list)
-    not_identified: list = field(default_factory=list)   # design columns perfect separation leaves unidentified
+    not_identified: list = field(default_factory=list)  # design columns perfect separation leaves unidentified
 
     @property
     def cov(self) -> np.ndarray:
@@ -71,8 +84,17 @@ class FittedModel:
     def tidy(self, study: str = "", sample: str = "", equation: str = "") -> pd.DataFrame:
         """One row per coefficient (estimand 'coef')."""
         estimable = [name not in self.not_identified for name in self.names]
-        return wald_rows(self.labels, self.params, self.variance.std_errors, estimand="coef", fit=self,
-                         study=study, sample=sample, equation=equation or self.spec.outcome, estimable=estimable)
+        return wald_rows(
+            self.labels,
+            self.params,
+            self.variance.std_errors,
+            estimand="coef",
+            fit=self,
+            study=study,
+            sample=sample,
+            equation=equation or self.spec.outcome,
+            estimable=estimable,
+        )
 
 
 def coefficient_labels(design: Design) -> list[tuple[str, str, str]]:
@@ -116,15 +138,29 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
     separated = _separated_terms(design, X, y) if family == "binomial" else []
     if separated or any(issubclass(c.category, PerfectSeparationWarning) for c in caught):
         converged = False
-        messages.append(f"{spec.name}: perfect separation by {', '.join(separated) or 'the covariates'}; "
-                        f"estimates for those terms are not identified (printed as not estimable).")
+        messages.append(
+            f"{spec.name}: perfect separation by {', '.join(separated) or 'the covariates'}; "
+            f"estimates for those terms are not identified (printed as not estimable)."
+        )
     if not converged and not messages:
         messages.append(f"{spec.name}: the fit did not converge.")
-    for m in messages[len(design.notes):]:
+    for m in messages[len(design.notes) :]:
         warnings.warn(m, stacklevel=2)
     variance = _variance(spec, result, X, w, data)
-    return FittedModel(spec, design, data, X, y, w, np.asarray(params), variance, link, converged, messages=messages,
-                       not_identified=separated)
+    return FittedModel(
+        spec,
+        design,
+        data,
+        X,
+        y,
+        w,
+        np.asarray(params),
+        variance,
+        link,
+        converged,
+        messages=messages,
+        not_identified=separated,
+    )
 
 
 def check_identified(X: np.ndarray, names: list[str], where: str) -> None:
@@ -132,8 +168,10 @@ def check_identified(X: np.ndarray, names: list[str], where: str) -> None:
     message names the columns involved instead of a failed or singular fit."""
     n, k = X.shape
     if n <= k:
-        raise InputError(f"{where}: {n} rows for {k} parameters; the (sub)sample is too small to fit this "
-                         f"equation. Use fewer covariates or a larger sample.")
+        raise InputError(
+            f"{where}: {n} rows for {k} parameters; the (sub)sample is too small to fit this "
+            f"equation. Use fewer covariates or a larger sample."
+        )
     scale = np.linalg.norm(X, axis=0)
     scale[scale == 0] = 1.0
     Xs = X / scale
@@ -145,9 +183,11 @@ def check_identified(X: np.ndarray, names: list[str], where: str) -> None:
     involved = [names[j] for j in np.flatnonzero(weights > 1e-6 * weights.max())]
     named = [n for n in involved if n != INTERCEPT]
     with_intercept = " (together with the intercept)" if INTERCEPT in involved else ""
-    raise InputError(f"{where}: {' and '.join([', '.join(named[:-1]), named[-1]] if len(named) > 1 else named)} "
-                     f"{'are' if len(named) > 1 else 'is'} collinear{with_intercept}: in this sample one is a "
-                     f"linear combination of the others. Remove one of them from the covariates.")
+    raise InputError(
+        f"{where}: {' and '.join([', '.join(named[:-1]), named[-1]] if len(named) > 1 else named)} "
+        f"{'are' if len(named) > 1 else 'is'} collinear{with_intercept}: in this sample one is a "
+        f"linear combination of the others. Remove one of them from the covariates."
+    )
 
 
 def logit_newton(X: np.ndarray, y: np.ndarray, start=None, tol: float = 1e-10, max_iter: int = 100) -> np.ndarray:
@@ -168,17 +208,24 @@ def require_observed(spec: ModelSpec, data: pd.DataFrame) -> None:
     """Missing values in a model's variables are an error, not a silent drop."""
     absent = [v for v in spec.variables if v not in data.columns]
     if absent:
-        raise InputError(f"{spec.name}: " + "; ".join(f"'{v}' is not a variable of the sample"
-                                                      f"{closest(v, data.columns)}" for v in absent) + ".")
+        raise InputError(
+            f"{spec.name}: "
+            + "; ".join(f"'{v}' is not a variable of the sample{closest(v, data.columns)}" for v in absent)
+            + "."
+        )
     missing = data[spec.variables].isna().sum()
     empty = [v for v in spec.variables if len(data) and missing[v] == len(data)]
     if empty:
-        raise InputError(f"{spec.name}: {', '.join(empty)} missing for all {len(data)} rows of the sample; check "
-                         f"the codebook's `source:` and codes for it (results/data/<dataset>_codebook.csv counts them).")
+        raise InputError(
+            f"{spec.name}: {', '.join(empty)} missing for all {len(data)} rows of the sample; check "
+            f"the codebook's `source:` and codes for it (results/data/<dataset>_codebook.csv counts them)."
+        )
     if missing.any():
         listing = ", ".join(f"{v} ({n})" for v, n in missing[missing > 0].items())
-        raise InputError(f"{spec.name}: missing values in {listing}. Exclude them with a sample or "
-                         f"subsample filter so that the flow table counts them.")
+        raise InputError(
+            f"{spec.name}: missing values in {listing}. Exclude them with a sample or "
+            f"subsample filter so that the flow table counts them."
+        )
 
 
 def _separated_terms(design: Design, X: np.ndarray, y: np.ndarray) -> list[str]:
@@ -203,8 +250,15 @@ def _variance(spec: ModelSpec, result, X: np.ndarray, w: np.ndarray, data: pd.Da
         # On the sqrt(w)-whitened data, as `regress [aw]` and statsmodels' WLS.
         residuals = result.model.endog - X @ result.params
         bread = np.linalg.inv((X * w[:, None]).T @ X)
-        return sandwich(bread, X * (w * residuals)[:, None], spec.vce, "regress", clusters,
-                        residual_variance=float(result.scale), where=spec.name)
+        return sandwich(
+            bread,
+            X * (w * residuals)[:, None],
+            spec.vce,
+            "regress",
+            clusters,
+            residual_variance=float(result.scale),
+            where=spec.name,
+        )
     model, params = result.model, result.params
     if isinstance(model, sm.GLM):
         hessian = model.hessian(params, scale=result.scale, observed=True)

@@ -5,6 +5,7 @@ Each part's effects are reported on their own; the combined effects on E[y] are 
 over the whole sample with delta-method standard errors from the block-diagonal variance
 of the two parts (the parts are estimated separately, so their covariance is zero).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,16 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..model_spec import ModelSpec
 from .estimators import fit
 from .margins import Margins, average_marginal_effects, evaluation_part, margins
 from .models import FittedModel
-from ..model_spec import ModelSpec
 
 
 @dataclass
 class TwoPartFit:
     """The two parts as fitted on their own (a study's equations are fitted once and combined
     here), and the rows over which the combined effects are averaged (the first part's)."""
+
     first: FittedModel
     second: FittedModel
     data: pd.DataFrame

@@ -17,6 +17,7 @@ degrees of freedom, or G - 1 with clustered variance (Stata's `regress`, [R] reg
 Adding a variance type is a branch in `sandwich` and one entry in model_spec.py's VCE_TYPES
 (pure data, which config validation reads before any job starts).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,9 +34,10 @@ CONVENTIONS = ("ml", "regress")
 @dataclass(frozen=True)
 class Variance:
     """A covariance matrix and how to draw inference from it."""
+
     cov: np.ndarray
     vce: str
-    df: float | None = None          # None: normal inference; else Student t with df
+    df: float | None = None  # None: normal inference; else Student t with df
     n_clusters: int | None = None
 
     @property
@@ -56,8 +58,15 @@ def _summed_within(scores: np.ndarray, clusters) -> tuple[np.ndarray, int]:
     return summed, g
 
 
-def sandwich(bread: np.ndarray, scores: np.ndarray, vce: str, convention: str = "ml", clusters=None,
-             residual_variance: float | None = None, where: str = "model") -> Variance:
+def sandwich(
+    bread: np.ndarray,
+    scores: np.ndarray,
+    vce: str,
+    convention: str = "ml",
+    clusters=None,
+    residual_variance: float | None = None,
+    where: str = "model",
+) -> Variance:
     """The covariance of the estimate (see the module docstring for the conventions).
 
     `residual_variance` is s^2 of a least-squares fit (its model-based variance is s^2 bread).

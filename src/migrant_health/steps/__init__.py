@@ -6,6 +6,7 @@ outputs and params. Never imports snakemake.
 own process on a cluster): bad input ends the job with its message in the log, never a
 traceback.
 """
+
 import importlib
 from pathlib import Path
 

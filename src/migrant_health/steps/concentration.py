@@ -1,4 +1,5 @@
 """Rule concentration: a study's concentration indices, their decomposition, tables and figures."""
+
 from pathlib import Path
 
 import pandas as pd
@@ -11,8 +12,9 @@ from ..tables import concentration as tables
 from ..tables import render
 
 
-def concentration(study: str, spec: dict, models: dict, labels: dict, analytic: str, estimates: str,
-                  out_dir: str, synthetic: bool) -> None:
+def concentration(
+    study: str, spec: dict, models: dict, labels: dict, analytic: str, estimates: str, out_dir: str, synthetic: bool
+) -> None:
     """`spec`: studies.<study>.concentration; `models`: the study's models (for the decomposition)."""
     df = pd.read_parquet(analytic)
     out = Path(out_dir)
@@ -23,11 +25,20 @@ def concentration(study: str, spec: dict, models: dict, labels: dict, analytic: 
     dec = stage.decompositions(df, spec, models, read_tidy(estimates))
     write_csv(dec, out / "decomposition.csv")
     index_spec, decomposition_spec = (spec["tables"][name] for name in CONCENTRATION_TABLES)
-    render.write_table(tables.index_table(tidy, spec), index_stem, index_spec["title"],
-                       " ".join(n for n in (tables.variance_sentence(spec), index_spec.get("note", "")) if n),
-                       synthetic)
-    render.write_table(tables.decomposition_table(dec, spec, labels), decomposition_stem,
-                       decomposition_spec["title"], decomposition_spec.get("note", ""), synthetic)
+    render.write_table(
+        tables.index_table(tidy, spec),
+        index_stem,
+        index_spec["title"],
+        " ".join(n for n in (tables.variance_sentence(spec), index_spec.get("note", "")) if n),
+        synthetic,
+    )
+    render.write_table(
+        tables.decomposition_table(dec, spec, labels),
+        decomposition_stem,
+        decomposition_spec["title"],
+        decomposition_spec.get("note", ""),
+        synthetic,
+    )
     outcome_labels = {o: info["label"] for o, info in spec["outcomes"].items()}
     curves_spec, chart_spec = (spec["figures"][name] for name in CONCENTRATION_FIGURES)
     plots.concentration_curves(stage.curves(df, spec), outcome_labels, curves_spec, curves_stem, synthetic)

@@ -1,4 +1,5 @@
 """Rule document_synthetic: what a generator produced beside the published numbers (a page)."""
+
 from pathlib import Path
 
 from .. import published as pub

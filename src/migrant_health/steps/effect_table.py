@@ -1,4 +1,5 @@
 """Rule effect_table: a table of effects or odds ratios from a study's tidy estimates."""
+
 from ..io.files import read_tidy
 from ..tables import effects, render
 

@@ -1,4 +1,5 @@
 """Rule figure: one of a study's figures (PNG and PDF) and the numbers it draws (CSV)."""
+
 from pathlib import Path
 
 import pandas as pd
@@ -7,8 +8,17 @@ from ..figures import plots
 from ..io.files import read_tidy, write_csv
 
 
-def figure(study: str, name: str, spec: dict, labels: dict, analytic: str, flow: str, estimates: list, stem: str,
-           synthetic: bool) -> None:
+def figure(
+    study: str,
+    name: str,
+    spec: dict,
+    labels: dict,
+    analytic: str,
+    flow: str,
+    estimates: list,
+    stem: str,
+    synthetic: bool,
+) -> None:
     """`estimates`: the study's estimates.csv for a forest plot, else empty."""
     where = f"config.yaml: studies.{study}.figures.{name}"
     if spec["kind"] == "flowchart":

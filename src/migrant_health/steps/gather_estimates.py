@@ -1,16 +1,19 @@
 """Rule gather_estimates: a study's fitted units in config order, as estimates.csv,
 model_flow.csv and model_messages.txt."""
+
 import pandas as pd
 
 from ..estimation import UnitResult, gather
 from ..io.files import read_tidy, write_csv, write_lines
 
 
-def gather_estimates(models: dict, unit_estimates: list, unit_flows: list, unit_messages: list,
-                     estimates: str, flow: str, messages: str) -> None:
-    units = [UnitResult(read_tidy(e), pd.read_csv(f, keep_default_na=False),
-                        pd.read_csv(m, keep_default_na=False))
-             for e, f, m in zip(unit_estimates, unit_flows, unit_messages)]
+def gather_estimates(
+    models: dict, unit_estimates: list, unit_flows: list, unit_messages: list, estimates: str, flow: str, messages: str
+) -> None:
+    units = [
+        UnitResult(read_tidy(e), pd.read_csv(f, keep_default_na=False), pd.read_csv(m, keep_default_na=False))
+        for e, f, m in zip(unit_estimates, unit_flows, unit_messages)
+    ]
     result = gather(units, models)
     write_csv(result.estimates, estimates)
     write_csv(result.flow, flow, float_format=None)

@@ -1,5 +1,6 @@
 """Imported once by the job server (rules/common.smk): every step module and, through them,
 pandas, numpy, scipy, statsmodels and matplotlib, so that each job starts warm."""
+
 import importlib
 import pkgutil
 

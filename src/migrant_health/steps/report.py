@@ -1,4 +1,5 @@
 """Rule report: results/report.html from the study outputs already written."""
+
 from pathlib import Path
 
 from .. import outputs
@@ -15,9 +16,19 @@ def report(studies: dict, synthetic: dict, report: str) -> None:
         figures = [base / "figures" / f"{f}.png" for f in outputs.figure_names(study)]
         comparison = base / "comparison.csv"
         notes_files = [base / "model_messages.txt"]
-        if is_synthetic:   # what the generator could not reach, beside the study it concerns
+        if is_synthetic:  # what the generator could not reach, beside the study it concerns
             notes_files.append(Path("results") / "data" / f"{study['dataset']}_synthetic_notes.txt")
         notes = [line for f in notes_files if f.exists() for line in f.read_text().splitlines()]
-        sections.append(html.study_section(name, study.get("title", name), is_synthetic, base / "flow.csv", tables,
-                                           figures, comparison if comparison.exists() else None, notes))
+        sections.append(
+            html.study_section(
+                name,
+                study.get("title", name),
+                is_synthetic,
+                base / "flow.csv",
+                tables,
+                figures,
+                comparison if comparison.exists() else None,
+                notes,
+            )
+        )
     html.write_report(sections, report)

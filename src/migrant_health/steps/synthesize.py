@@ -1,5 +1,6 @@
 """Rule synthesize: a synthetic survey calibrated to data/published/*.yaml and to the models of
 the studies it plants, with the truth of its outcome equations and the generator's notes."""
+
 from pathlib import Path
 
 from .. import published as pub

@@ -24,15 +24,16 @@ This module imports nothing heavy: the rules read the registry when the workflow
 a generator's module is imported when it generates (by a plain import inside a function, so
 that code_closure.py sees it and editing the generator reruns it).
 """
+
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)
 class Generator:
-    load: Callable               # returns the module whose generate() makes the release
-    published: tuple[str, ...]   # the data/published/<name>.yaml it is calibrated to
-    models: tuple[str, ...]      # the studies whose models (studies.<name>.models) its truth is solved for
+    load: Callable  # returns the module whose generate() makes the release
+    published: tuple[str, ...]  # the data/published/<name>.yaml it is calibrated to
+    models: tuple[str, ...]  # the studies whose models (studies.<name>.models) its truth is solved for
 
     def generate(self, settings: dict, published: dict, studies: dict, book):
         return self.load().generate(settings, published, studies, book)
@@ -51,7 +52,8 @@ def _jinan_mefc():
 
 
 GENERATORS = {
-    "cmds2014": Generator(_cmds2014, published=("benefit", "medical_return", "inequality"),
-                          models=("benefit", "medical_return")),
+    "cmds2014": Generator(
+        _cmds2014, published=("benefit", "medical_return", "inequality"), models=("benefit", "medical_return")
+    ),
     "jinan_mefc": Generator(_jinan_mefc, published=("mefc",), models=("mefc",)),
 }

@@ -43,6 +43,7 @@ together with Table 3's pooled ones. For them the documented truth is the pooled
 probability limit (`kind: pooled_limit`), and results/data/cmds2014_synthetic_page.md lists
 where it departs from the published pooled numbers.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -58,19 +59,32 @@ from ..stats.design import Design, parse_covariate
 from ..stats.margins import average_marginal_effects, evaluation_part, margins
 from . import cmds2014_layout as layout
 from . import specs
-from .cmds2014_frame import (SCOPE_CODES, SURVEY_YEAR, draw_codes, hospitalise, hukou_province, income_quintiles,
-                             record_reimbursement, set_arrival, sources_matrix)
+from .cmds2014_frame import (
+    SCOPE_CODES,
+    SURVEY_YEAR,
+    draw_codes,
+    hospitalise,
+    hukou_province,
+    income_quintiles,
+    record_reimbursement,
+    set_arrival,
+    sources_matrix,
+)
 from .draws import choose, largest_remainder, lognormal_for, newton, normal_exact, shuffled_levels, top_k
 
 STUDY = "benefit"
 # The study's equations the DGP is solved for; Tables 3 and 4 print one column of each.
 EQUATIONS = ("participation", "amount", "ratio")
 GROUPS = ("ncms", "urban")
-SPLIT = {"migration_scope": "scope"}   # the term whose effects differ by insurance group
+SPLIT = {"migration_scope": "scope"}  # the term whose effects differ by insurance group
 
 # Canonical levels of Table 1 -> raw codes of the release, with the mix within a level.
-EDUCATION_CODES = {"primary_or_below": ([1, 2], [0.15, 0.85]), "junior_high": ([3], [1.0]),
-                   "senior_high": ([4, 5], [0.7, 0.3]), "college_or_above": ([6, 7, 8], [0.6, 0.37, 0.03])}
+EDUCATION_CODES = {
+    "primary_or_below": ([1, 2], [0.15, 0.85]),
+    "junior_high": ([3], [1.0]),
+    "senior_high": ([4, 5], [0.7, 0.3]),
+    "college_or_above": ([6, 7, 8], [0.6, 0.37, 0.03]),
+}
 REASON_CODES = {"job": ([1], [1.0]), "family": ([2], [1.0]), "other": ([3, 4, 5, 6], [0.4, 0.1, 0.1, 0.4])}
 FACILITY_CODES = {"primary": 1, "secondary": 2, "tertiary": 3, "private": 4}
 DURATION_YEARS = {"0-": (0.0, 1.0), "1-": (1.0, 5.0), "5-": (5.0, 10.0), "10+": (10.0, 20.0)}
@@ -89,9 +103,10 @@ def plant(pop: pd.DataFrame, published: dict, studies: dict, rng: np.random.Gene
     sizes = {c: scale * sum(t1[c]["insurance_programme"].values()) for c in GROUPS}
     rows = choose(np.arange(len(pop)), sum(sizes.values()), rng)
     rng.shuffle(rows)
-    by_column = {"ncms": np.sort(rows[:sizes["ncms"]]), "urban": np.sort(rows[sizes["ncms"]:])}
-    frame = pd.concat([draw_covariates(pop, col_rows, t1[c], scale, rng).assign(group=c)
-                       for c, col_rows in by_column.items()])
+    by_column = {"ncms": np.sort(rows[: sizes["ncms"]]), "urban": np.sort(rows[sizes["ncms"] :])}
+    frame = pd.concat(
+        [draw_covariates(pop, col_rows, t1[c], scale, rng).assign(group=c) for c, col_rows in by_column.items()]
+    )
     frame["income_quintile"] = income_quintiles(frame["income_per_capita"])
     frame["age2"] = frame["age"].astype(float) ** 2
     n_glm = next(s["value"] for s in published["samples"] if s["quantity"] == "n_glm")
@@ -99,8 +114,10 @@ def plant(pop: pd.DataFrame, published: dict, studies: dict, rng: np.random.Gene
     counts = {}
     for c in by_column:
         reimbursed_n = scale * t1[c]["reimbursed"]["True"]
-        counts[c] = {"reimbursed": reimbursed_n,
-                     "recorded": int(round(scale * n_glm * reimbursed_n / reimbursed_total))}
+        counts[c] = {
+            "reimbursed": reimbursed_n,
+            "recorded": int(round(scale * n_glm * reimbursed_n / reimbursed_total)),
+        }
     outcomes = draw_outcomes(frame, models, published, t1, counts, rng)
     record_outcomes(pop, frame, outcomes, t1, rng)
     plant_no_reimbursement_reasons(pop, np.sort(frame.index[~outcomes.reimbursed]), published, rng)
@@ -108,6 +125,7 @@ def plant(pop: pd.DataFrame, published: dict, studies: dict, rng: np.random.Gene
 
 
 # -- the sample, by quota ----------------------------------------------------------------
+
 
 def table1_targets(published: dict) -> dict:
     """Table 1 as quotas: column (ncms, urban) -> term -> {level: count} or (mean, sd)."""
@@ -166,8 +184,9 @@ def draw_covariates(pop, rows, t: dict, scale, rng) -> pd.DataFrame:
 
     pop.loc[rows, "q101c"] = SURVEY_YEAR - age
     pop.loc[rows, "q101b"] = np.where(female, 2, 1)
-    pop.loc[rows, "q101g"] = np.where(married, draw_codes(rng, n, [2, 3], [0.96, 0.04]),
-                                      draw_codes(rng, n, [1, 4, 5, 6], [0.7, 0.15, 0.1, 0.05]))
+    pop.loc[rows, "q101g"] = np.where(
+        married, draw_codes(rng, n, [2, 3], [0.96, 0.04]), draw_codes(rng, n, [1, 4, 5, 6], [0.7, 0.15, 0.1, 0.05])
+    )
     pop.loc[rows, "q101e"] = _expand(education, EDUCATION_CODES, rng)
     pop.loc[rows, "q101f"] = np.where(rural, 1, draw_codes(rng, n, [2, 3], [0.85, 0.15]))
     pop.loc[rows, "q102"] = np.where(employed, 1, 2)
@@ -185,17 +204,24 @@ def draw_covariates(pop, rows, t: dict, scale, rng) -> pd.DataFrame:
     set_arrival(pop, rows, low + (high - low) * rng.random(n))
     hold_one_programme(pop, rows, programme, rng)
     pop.loc[rows, "q306"] = [FACILITY_CODES[f] for f in facility]
-    return pd.DataFrame({
-        "insurance_programme": _categorical(programme, ["NCMS", "URBMI", "UEBMI"]),
-        "age": age, "female": female, "married": married,
-        "education": _categorical(education, EDUCATION_CODES),
-        "income_per_capita": household_income / size,
-        "employed": employed, "rural_hukou": rural, "urban_area": urban_area,
-        "migration_scope": _categorical(scope, SCOPE_CODES),
-        "migration_reason": _categorical(reason, REASON_CODES),
-        "migration_duration": _categorical(duration_group, DURATION_YEARS),
-        "facility_level": _categorical(facility, FACILITY_CODES),
-    }, index=rows)
+    return pd.DataFrame(
+        {
+            "insurance_programme": _categorical(programme, ["NCMS", "URBMI", "UEBMI"]),
+            "age": age,
+            "female": female,
+            "married": married,
+            "education": _categorical(education, EDUCATION_CODES),
+            "income_per_capita": household_income / size,
+            "employed": employed,
+            "rural_hukou": rural,
+            "urban_area": urban_area,
+            "migration_scope": _categorical(scope, SCOPE_CODES),
+            "migration_reason": _categorical(reason, REASON_CODES),
+            "migration_duration": _categorical(duration_group, DURATION_YEARS),
+            "facility_level": _categorical(facility, FACILITY_CODES),
+        },
+        index=rows,
+    )
 
 
 def hold_one_programme(pop, rows, programme: np.ndarray, rng) -> None:
@@ -226,8 +252,10 @@ def record_outcomes(pop, frame: pd.DataFrame, outcomes: Outcomes, t1: dict, rng)
         rest = at & ~recorded
         budget = mean * at.sum() - np.nansum(cost[at & recorded])
         if budget <= 0:
-            raise ValueError(f"{column}: recorded stays alone exceed Table 1's mean cost; "
-                             f"the ratio draws are too small for these amounts")
+            raise ValueError(
+                f"{column}: recorded stays alone exceed Table 1's mean cost; "
+                f"the ratio draws are too small for these amounts"
+            )
         draws = lognormal_for(mean, sd, int(rest.sum()), rng)
         cost[rest] = np.rint(draws * budget / draws.sum())
     programme = frame["insurance_programme"].astype(str).to_numpy()
@@ -258,9 +286,11 @@ def plant_no_reimbursement_reasons(pop, not_reimbursed, published: dict, rng) ->
 
 # -- the outcome equations -----------------------------------------------------------------
 
+
 @dataclass
 class Equation:
     """A DGP equation, shaped like a fitted model so the margins code can evaluate it."""
+
     design: Design
     params: np.ndarray
     link: object
@@ -277,14 +307,15 @@ class Equation:
 class Outcomes:
     reimbursed: np.ndarray
     recorded: np.ndarray
-    amount: np.ndarray      # NaN where not recorded
-    ratio: np.ndarray       # NaN where not recorded
+    amount: np.ndarray  # NaN where not recorded
+    ratio: np.ndarray  # NaN where not recorded
     truth: pd.DataFrame
     notes: list
 
 
-def draw_outcomes(frame: pd.DataFrame, models: dict, published: dict, table1: dict, counts: dict,
-                  rng: np.random.Generator) -> Outcomes:
+def draw_outcomes(
+    frame: pd.DataFrame, models: dict, published: dict, table1: dict, counts: dict, rng: np.random.Generator
+) -> Outcomes:
     """Outcomes for the benefit rows in `frame` (canonical covariates and `group`).
 
     models: studies.benefit.models; published: benefit.yaml (Tables 3 and 4); table1: Table 1's
@@ -307,9 +338,11 @@ def draw_outcomes(frame: pd.DataFrame, models: dict, published: dict, table1: di
     ratio = np.full(len(frame), np.nan)
     amount[recorded], ratio[recorded] = amount_draw, ratio_draw
     X = design.matrix(glm_rows)
-    expected = {"participation": (frame, probit.link.inverse(design.matrix(frame) @ probit.params)),
-                "amount": (glm_rows, np.exp(X @ amount_eq.params)),
-                "ratio": (glm_rows, ratio_mu)}
+    expected = {
+        "participation": (frame, probit.link.inverse(design.matrix(frame) @ probit.params)),
+        "amount": (glm_rows, np.exp(X @ amount_eq.params)),
+        "ratio": (glm_rows, ratio_mu),
+    }
     return Outcomes(reimbursed, recorded, amount, ratio, truth_table(expected, models), notes + ratio_notes)
 
 
@@ -321,8 +354,9 @@ def _participation(design: Design, frame: pd.DataFrame, table3: dict, table4: di
     start = np.zeros(len(design.column_names()))
     start[-1] = sm.families.links.Probit()(np.mean(list(rates.values())))
     probit = Equation(design, start, sm.families.links.Probit())
-    probit.params = solve(probit, frame, _targets(table3, table4, "participation", design), rates,
-                          _contrast(table3, "participation"))
+    probit.params = solve(
+        probit, frame, _targets(table3, table4, "participation", design), rates, _contrast(table3, "participation")
+    )
     latent = design.matrix(frame) @ probit.params + rng.standard_normal(len(frame))
     reimbursed = np.zeros(len(frame), dtype=bool)
     thresholds = {}
@@ -354,11 +388,13 @@ def _amount(design: Design, glm_rows: pd.DataFrame, models: dict, table1: dict, 
     at_urban = glm_rows["group"].to_numpy() == "urban"
     amount_draw *= np.where(at_urban, scales["urban"], scales["ncms"])
     amount_eq.params = _shift_groups(design, amount_eq.params, {g: np.log(scales[g]) for g in GROUPS})
-    notes = [f"amount: urban log-mean raised by {delta:.3f} against NCMS (group means x{scales['ncms']:.3f} "
-             f"NCMS, x{scales['urban']:.3f} urban of Table 1's) to bring the pooled insurance effects "
-             f"toward Table 3's",
-             f"amount: Gamma dispersion {dispersion:.3f} (shape {1 / dispersion:.3f}), chosen so the "
-             f"model-based standard errors match Table 3's on average"]
+    notes = [
+        f"amount: urban log-mean raised by {delta:.3f} against NCMS (group means x{scales['ncms']:.3f} "
+        f"NCMS, x{scales['urban']:.3f} urban of Table 1's) to bring the pooled insurance effects "
+        f"toward Table 3's",
+        f"amount: Gamma dispersion {dispersion:.3f} (shape {1 / dispersion:.3f}), chosen so the "
+        f"model-based standard errors match Table 3's on average",
+    ]
     return amount_eq, amount_draw, notes
 
 
@@ -368,8 +404,9 @@ def _ratio(design: Design, glm_rows: pd.DataFrame, table1: dict, table3: dict, t
     ratio_eq = Equation(design, np.zeros(len(design.column_names())), sm.families.links.Log())
     ratio_eq.params[-1] = np.log(0.45)
     means = {g: table1[g]["reimbursement_ratio_pct"][0] / 100 for g in GROUPS}
-    ratio_eq.params = solve(ratio_eq, glm_rows, _targets(table3, table4, "ratio", design), means,
-                            _contrast(table3, "ratio"))
+    ratio_eq.params = solve(
+        ratio_eq, glm_rows, _targets(table3, table4, "ratio", design), means, _contrast(table3, "ratio")
+    )
     mu = np.exp(design.matrix(glm_rows) @ ratio_eq.params)
     notes = []
     if (mu >= 0.97).any():
@@ -391,13 +428,17 @@ def _dgp_design(covariates: list, table3: dict, frame: pd.DataFrame) -> Design:
     printed = {r["term"] for r in table3["rows"]}
     unprinted = [t for t in terms if t not in printed]
     if unprinted:
-        raise InputError(f"config.yaml: studies.{STUDY}.models.covariates: {', '.join(unprinted)} "
-                         f"{'has' if len(unprinted) == 1 else 'have'} no row in Table 3 (data/published/benefit.yaml) "
-                         f"to calibrate the synthetic outcomes to.")
+        raise InputError(
+            f"config.yaml: studies.{STUDY}.models.covariates: {', '.join(unprinted)} "
+            f"{'has' if len(unprinted) == 1 else 'have'} no row in Table 3 (data/published/benefit.yaml) "
+            f"to calibrate the synthetic outcomes to."
+        )
     needed = [t for t in ("insurance_programme", *SPLIT) if t not in terms]
     if needed:
-        raise InputError(f"config.yaml: studies.{STUDY}.models.covariates must include {', '.join(needed)}: "
-                         f"the synthetic outcomes differ by insurance group through them.")
+        raise InputError(
+            f"config.yaml: studies.{STUDY}.models.covariates must include {', '.join(needed)}: "
+            f"the synthetic outcomes differ by insurance group through them."
+        )
     split = []
     for c in covariates:
         if isinstance(c, dict) and c.get("factor") in SPLIT:
@@ -420,11 +461,15 @@ def with_group_scope(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _published(table: dict, equation: str, sample: str | None = None) -> dict:
     """(term, level) -> published estimate of one equation's column."""
-    return {(r["term"], str(r.get("level", ""))): r[equation][0] for r in table["rows"]
-            if sample is None or r.get("sample") == sample}
+    return {
+        (r["term"], str(r.get("level", ""))): r[equation][0]
+        for r in table["rows"]
+        if sample is None or r.get("sample") == sample
+    }
 
 
 # -- moments: what the solver matches ------------------------------------------------------
+
 
 def _effects(eq: Equation, frame: pd.DataFrame, variables: list, scale: str) -> dict:
     """(variable, level) -> (AME, gradient in the parameters) over the rows of `frame`."""
@@ -444,8 +489,12 @@ def _moments(eq: Equation, frame: pd.DataFrame, targets: dict, means: dict, cont
     rows = [(_effects(eq, frame, shared, "response"), targets["shared"])]
     for g in GROUPS:
         in_group = frame[frame["group"] == g]
-        rows.append((_effects(eq, in_group, [f"scope_{g}"], "response"),
-                     {(f"scope_{g}", lvl): v for (_, lvl), v in targets[g].items()}))
+        rows.append(
+            (
+                _effects(eq, in_group, [f"scope_{g}"], "response"),
+                {(f"scope_{g}", lvl): v for (_, lvl), v in targets[g].items()},
+            )
+        )
     values, grads = [], []
     for effects, wanted in rows:
         for key, target in wanted.items():
@@ -464,6 +513,7 @@ def _moments(eq: Equation, frame: pd.DataFrame, targets: dict, means: dict, cont
 def solve(eq: Equation, frame: pd.DataFrame, targets: dict, means: dict, contrast: float) -> np.ndarray:
     """Parameters whose AMEs, group means and contrast hit the targets (as many equations as
     parameters): damped Newton on the analytic Jacobian of the AMEs."""
+
     def gaps(params):
         return _moments(Equation(eq.design, params, eq.link), frame, targets, means, contrast)
 
@@ -473,8 +523,9 @@ def solve(eq: Equation, frame: pd.DataFrame, targets: dict, means: dict, contras
 def _targets(table3: dict, table4: dict, equation: str, design: Design) -> dict:
     """Table 3's effects of the design's shared terms, and Table 4's scope effects per group."""
     t3 = _published(table3, equation)
-    shared = {k: v for k, v in t3.items()
-              if k[0] in design.variables and k[0] not in SPLIT and k[0] != "insurance_programme"}
+    shared = {
+        k: v for k, v in t3.items() if k[0] in design.variables and k[0] not in SPLIT and k[0] != "insurance_programme"
+    }
     return {"shared": shared, **{g: dict(_published(table4, equation, g)) for g in GROUPS}}
 
 
@@ -508,8 +559,9 @@ def _amount_coefficients(design: Design, table3: dict, table4: dict) -> np.ndarr
     return params
 
 
-def _balance_amount_groups(eq: Equation, glm_rows: pd.DataFrame, amounts: np.ndarray, models: dict, table3: dict,
-                           tolerance: float = 0.08):
+def _balance_amount_groups(
+    eq: Equation, glm_rows: pd.DataFrame, amounts: np.ndarray, models: dict, table3: dict, tolerance: float = 0.08
+):
     """Table 1's group mean amounts (log ratio 0.165) and Table 3's insurance effects on the log
     amount (about 0.37 adjusted) cannot both hold. Shifting the urban group's log-mean by
     delta moves the pooled model's URBMI and UEBMI effects by exactly delta (their dummies
@@ -548,6 +600,7 @@ def _gamma_dispersion(X: np.ndarray, table3: dict) -> float:
 
 # -- documented truth -----------------------------------------------------------------------
 
+
 def truth_table(expected: dict, models: dict) -> pd.DataFrame:
     """What each of the study's nine models (three equations, three samples) estimates in the
     limit, on the generated covariates. `expected`: equation -> (rows, expected outcomes).
@@ -570,7 +623,18 @@ def truth_table(expected: dict, models: dict) -> pd.DataFrame:
                 fitted = fit(spec, sub)
             m = margins(fitted, scale=eq.get("scale", "response"), estimand=eq.get("estimand"))
             for (term, level, reference), value in zip(m.labels, m.estimates):
-                rows.append({"model": name, "sample": sample, "equation": spec.outcome, "term": term,
-                             "level": level, "reference": reference, "estimand": m.estimand, "truth": value,
-                             "kind": "pooled_limit" if sample == "total" else "dgp", "n_obs": len(sub)})
+                rows.append(
+                    {
+                        "model": name,
+                        "sample": sample,
+                        "equation": spec.outcome,
+                        "term": term,
+                        "level": level,
+                        "reference": reference,
+                        "estimand": m.estimand,
+                        "truth": value,
+                        "kind": "pooled_limit" if sample == "total" else "dgp",
+                        "n_obs": len(sub),
+                    }
+                )
     return pd.DataFrame(rows)

@@ -27,6 +27,7 @@ health insurance. This is an assumption of the synthetic design, not a finding.
 The studies are planted in this order, each around the rows the previous ones fixed, and
 each returns its documented truth (written beside the release) and notes.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,16 +54,18 @@ def generate(settings: dict, published: dict, studies: dict, book) -> Release:
     """
     benefit_scale, medical_return_scale = settings["benefit_scale"], settings["medical_return_scale"]
     if benefit_scale > 1 and medical_return_scale > 1:
-        raise InputError("datasets.cmds2014.generator: scale one study at a time (benefit_scale or "
-                         "medical_return_scale).")
+        raise InputError(
+            "datasets.cmds2014.generator: scale one study at a time (benefit_scale or medical_return_scale)."
+        )
     rng = np.random.default_rng(settings["seed"])
     pop = sampling_frame(settings["n_respondents"], rng)
     background_population(pop, rng)
     benefit_rows, truth, notes = benefit.plant(pop, published["benefit"], studies, rng, benefit_scale)
     truths = [truth.assign(study="benefit")]
     if benefit_scale == 1:
-        mr_truth, mr_notes = medical_return.plant(pop, published["medical_return"], studies, rng, benefit_rows,
-                                                  book, medical_return_scale)
+        mr_truth, mr_notes = medical_return.plant(
+            pop, published["medical_return"], studies, rng, benefit_rows, book, medical_return_scale
+        )
         truths.append(mr_truth)
         notes += mr_notes
     else:
@@ -70,11 +73,19 @@ def generate(settings: dict, published: dict, studies: dict, book) -> Release:
         # cannot be planted beside it.
         notes.append(f"benefit_scale {benefit_scale}: medical-return and inequality samples not planted")
     if benefit_scale == 1 and medical_return_scale == 1:
-        ineq_truth, ineq_notes = inequality.plant(pop, published["inequality"], rng, book,
-                                                  kept_out=medical_return.population(pop))
+        ineq_truth, ineq_notes = inequality.plant(
+            pop, published["inequality"], rng, book, kept_out=medical_return.population(pop)
+        )
         truths.append(ineq_truth)
         notes += ineq_notes
     visits_of_everyone_else(pop, rng)
-    return Release(pop[list(layout.VARIABLES)], pd.concat(truths, ignore_index=True), notes,
-                   file_label=layout.FILE_LABEL, variable_labels=layout.variable_labels(),
-                   value_labels=layout.value_labels(), user_missing=layout.user_missing(), compressed=True)
+    return Release(
+        pop[list(layout.VARIABLES)],
+        pd.concat(truths, ignore_index=True),
+        notes,
+        file_label=layout.FILE_LABEL,
+        variable_labels=layout.variable_labels(),
+        value_labels=layout.value_labels(),
+        user_missing=layout.user_missing(),
+        compressed=True,
+    )

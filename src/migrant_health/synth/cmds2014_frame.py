@@ -9,6 +9,7 @@ inequality.py) write through them.
 * `canonical`: planted rows read back as ingestion will read them (the codebook, then
   derive.py), so that outcome equations are solved on the covariates the pipeline sees.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,10 +33,12 @@ def draw_codes(rng, n, codes, p) -> np.ndarray:
 
 # -- frame -----------------------------------------------------------------------------
 
+
 def sampling_frame(n: int, rng: np.random.Generator) -> pd.DataFrame:
     """Provinces, cities, clusters of 20 and a city-level weight (PPS by migrant stock)."""
-    city_province = np.concatenate([np.arange(1, N_PROVINCES + 1),
-                                    rng.integers(1, N_PROVINCES + 1, N_CITIES - N_PROVINCES)])
+    city_province = np.concatenate(
+        [np.arange(1, N_PROVINCES + 1), rng.integers(1, N_PROVINCES + 1, N_CITIES - N_PROVINCES)]
+    )
     city_province.sort()
     n_clusters = -(-n // CLUSTER_SIZE)
     stock = rng.lognormal(0, 1, N_CITIES)
@@ -46,13 +49,19 @@ def sampling_frame(n: int, rng: np.random.Generator) -> pd.DataFrame:
     # Weight: migrants represented per respondent, i.e. stock over respondents in the city.
     respondents = np.bincount(city, minlength=N_CITIES + 1)[1:]
     weight = (stock / respondents) / (stock.sum() / n)
-    return pd.DataFrame({
-        "id": np.arange(1, n + 1), "prov": city_province[city - 1], "city": city,
-        "psu": row_cluster, "wt": np.round(weight[city - 1], 6),
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, n + 1),
+            "prov": city_province[city - 1],
+            "city": city,
+            "psu": row_cluster,
+            "wt": np.round(weight[city - 1], 6),
+        }
+    )
 
 
 # -- background ------------------------------------------------------------------------
+
 
 def background_population(pop: pd.DataFrame, rng: np.random.Generator) -> None:
     """Plausible marginal distributions for everyone; study samples are planted later."""
@@ -63,8 +72,11 @@ def background_population(pop: pd.DataFrame, rng: np.random.Generator) -> None:
     pop["q101d"] = draw_codes(rng, n, range(1, 8), [0.93, 0.015, 0.015, 0.01, 0.005, 0.01, 0.015])
     pop["q101e"] = draw_codes(rng, n, range(1, 9), [0.02, 0.13, 0.52, 0.14, 0.07, 0.07, 0.045, 0.005])
     pop["q101f"] = draw_codes(rng, n, [1, 2, 3], [0.85, 0.13, 0.02])
-    pop["q101g"] = np.where(age < 22, draw_codes(rng, n, [1, 2], [0.8, 0.2]),
-                            draw_codes(rng, n, range(1, 7), [0.12, 0.8, 0.03, 0.025, 0.01, 0.015]))
+    pop["q101g"] = np.where(
+        age < 22,
+        draw_codes(rng, n, [1, 2], [0.8, 0.2]),
+        draw_codes(rng, n, range(1, 7), [0.12, 0.8, 0.03, 0.025, 0.01, 0.015]),
+    )
     pop["q102"] = draw_codes(rng, n, [1, 2], [0.83, 0.17])
     size = draw_codes(rng, n, range(1, 7), [0.15, 0.2, 0.35, 0.2, 0.07, 0.03])
     per_capita = rng.lognormal(np.log(2200), 0.7, n)
@@ -79,8 +91,7 @@ def background_population(pop: pd.DataFrame, rng: np.random.Generator) -> None:
     pop["q109"] = draw_codes(rng, n, [1, 2, 3], [0.56, 0.10, 0.34])
     background_insurance(pop, rng)
     pop["q301"] = draw_codes(rng, n, [1, 2], [0.09, 0.91])
-    pop["q302"] = np.where(pop["q301"] == 1, draw_codes(rng, n, [1, 2], [0.55, 0.45]),
-                           layout.NOT_APPLICABLE)
+    pop["q302"] = np.where(pop["q301"] == 1, draw_codes(rng, n, [1, 2], [0.55, 0.45]), layout.NOT_APPLICABLE)
     not_hospitalised(pop, np.arange(n))
 
 
@@ -106,8 +117,12 @@ def months_in_city(pop: pd.DataFrame) -> pd.Series:
 def background_insurance(pop: pd.DataFrame, rng) -> None:
     n = len(pop)
     rural = pop["q101f"].to_numpy() == 1
-    holds = {"ncms": np.where(rural, 0.68, 0.04), "urbmi": np.where(rural, 0.02, 0.22),
-             "uebmi": np.where(rural, 0.15, 0.38), "other": np.full(n, 0.05)}
+    holds = {
+        "ncms": np.where(rural, 0.68, 0.04),
+        "urbmi": np.where(rural, 0.02, 0.22),
+        "uebmi": np.where(rural, 0.15, 0.38),
+        "other": np.full(n, 0.05),
+    }
     hometown_share = {"ncms": 0.97, "urbmi": 0.4, "uebmi": 0.15, "other": 0.5}
     for item, p in holds.items():
         held = rng.random(n) < p
@@ -123,6 +138,7 @@ def visits_of_everyone_else(pop: pd.DataFrame, rng) -> None:
 
 
 # -- recording hospitalisations and reimbursements ---------------------------------------
+
 
 def not_hospitalised(pop: pd.DataFrame, rows) -> None:
     pop.loc[rows, "q303"] = 2
@@ -180,12 +196,12 @@ def settle_other_reimbursements(pop, rows, rng) -> None:
     sources = sources_matrix(n, reimbursed, programme, rng)
     cost = pop.loc[rows, "q307"].to_numpy()
     amount = np.where(reimbursed, np.rint(cost * rng.uniform(0.2, 0.7, n)), layout.AMOUNT_NOT_APPLICABLE)
-    no_reason = np.where(reimbursed, layout.NOT_APPLICABLE,
-                         draw_codes(rng, n, [1, 2, 3, 4], [0.5, 0.2, 0.2, 0.1]))
+    no_reason = np.where(reimbursed, layout.NOT_APPLICABLE, draw_codes(rng, n, [1, 2, 3, 4], [0.5, 0.2, 0.2, 0.1]))
     record_reimbursement(pop, rows, sources, amount, no_reason)
 
 
 # -- reading planted rows back -------------------------------------------------------------
+
 
 def canonical(pop: pd.DataFrame, rows: np.ndarray, book) -> pd.DataFrame:
     """Rows of the release as ingestion will see them: through the codebook and derive.py."""

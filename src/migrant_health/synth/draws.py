@@ -9,6 +9,7 @@ exact and the truth follows from the realised threshold. The parameters of the l
 indices are solved by Newton's method (`newton`) so that the statistics the paper
 reports hit their published values.
 """
+
 import numpy as np
 
 
@@ -69,8 +70,16 @@ def top_k(latent: np.ndarray, k: int) -> tuple[np.ndarray, float]:
     return chosen, (latent[order[k - 1]] + latent[order[k]]) / 2
 
 
-def newton(gaps, start, label: str, analytic: bool = False, damped: bool = False, tol: float = 1e-9,
-           max_iter: int = 50, step: float = 1e-6) -> np.ndarray:
+def newton(
+    gaps,
+    start,
+    label: str,
+    analytic: bool = False,
+    damped: bool = False,
+    tol: float = 1e-9,
+    max_iter: int = 50,
+    step: float = 1e-6,
+) -> np.ndarray:
     """Parameters x with gaps(x) = 0, one gap per parameter, by Newton's method from `start`.
 
     `gaps(x)` returns the gaps, or with `analytic` the pair (gaps, Jacobian); otherwise the
@@ -78,6 +87,7 @@ def newton(gaps, start, label: str, analytic: bool = False, damped: bool = False
     statistics). `damped` halves a step (at most 19 times) until the gaps' norm falls, for
     calibrations whose full steps can overshoot (the benefit equations' AMEs).
     """
+
     def value(at):
         return np.asarray(gaps(at)[0] if analytic else gaps(at), dtype=float)
 
@@ -92,8 +102,9 @@ def newton(gaps, start, label: str, analytic: bool = False, damped: bool = False
         if not analytic:
             jacobian = np.column_stack([(value(x + step * e) - gap) / step for e in np.eye(len(x))])
         if jacobian.shape[0] != jacobian.shape[1]:
-            raise ValueError(f"{label}: calibration has {jacobian.shape[0]} equations for "
-                             f"{jacobian.shape[1]} parameters")
+            raise ValueError(
+                f"{label}: calibration has {jacobian.shape[0]} equations for {jacobian.shape[1]} parameters"
+            )
         move = np.linalg.solve(jacobian, gap)
         shrink = 1.0
         if damped:

@@ -20,6 +20,7 @@ number of users is then drawn as the largest latent values (their realised thres
 0, is noted). The truth is the DGP's: the concentration index of the expected use, which is
 the published one; the drawn data depart from it by sampling variation only.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,7 +32,7 @@ from .cmds2014_frame import SURVEY_YEAR, canonical, draw_codes, hospitalise, set
 from .draws import newton, top_k
 
 STUDY = "inequality"
-WORKING_AGE = (16, 59)   # China's minimum legal working age to the survey's upper age
+WORKING_AGE = (16, 59)  # China's minimum legal working age to the survey's upper age
 ILLNESS = {"rate": 0.105, "gradient": -0.8, "city_sd": 0.4}
 NEED_EFFECT = {"outpatient_2w": 2.2, "inpatient_12m": 0.8}
 CITY_SD = {"outpatient_2w": 0.6, "inpatient_12m": 0.5}
@@ -55,10 +56,14 @@ def plant(pop: pd.DataFrame, published: dict, rng, book, kept_out: np.ndarray):
     pop.loc[rows, "q301"] = np.where(ill, 1, 2)
     pop.loc[rows, "q302"] = np.where(visited, 1, 2)
     extra = rows[inpatient & ~already]
-    hospitalise(pop, extra, draw_codes(rng, len(extra), [1, 2, 3], [0.75, 0.15, 0.1]),
-                draw_codes(rng, len(extra), [2, 3], [0.7, 0.3]),
-                draw_codes(rng, len(extra), [1, 2, 3, 4], [0.35, 0.4, 0.2, 0.05]),
-                rng.lognormal(np.log(5000), 0.8, len(extra)))
+    hospitalise(
+        pop,
+        extra,
+        draw_codes(rng, len(extra), [1, 2, 3], [0.75, 0.15, 0.1]),
+        draw_codes(rng, len(extra), [2, 3], [0.7, 0.3]),
+        draw_codes(rng, len(extra), [1, 2, 3, 4], [0.35, 0.4, 0.2, 0.05]),
+        rng.lognormal(np.log(5000), 0.8, len(extra)),
+    )
     settle_other_reimbursements(pop, extra, rng)
     return truth, notes
 
@@ -66,11 +71,11 @@ def plant(pop: pd.DataFrame, published: dict, rng, book, kept_out: np.ndarray):
 def ncms_workers(pop: pd.DataFrame) -> np.ndarray:
     """Seed 002's population: rural hukou, employed, enrolled in NCMS, of working age."""
     age = SURVEY_YEAR - pop["q101c"]
-    return ((pop["q101f"] == 1) & (pop["q102"] == 1) & (pop["q201_ncms"] == 1)
-            & age.between(*WORKING_AGE)).to_numpy()
+    return ((pop["q101f"] == 1) & (pop["q102"] == 1) & (pop["q201_ncms"] == 1) & age.between(*WORKING_AGE)).to_numpy()
 
 
 # -- the use equations -----------------------------------------------------------------------
+
 
 def published_targets(doc: dict) -> dict:
     """outcome -> (rate, concentration index) from inequality.yaml."""
@@ -104,12 +109,16 @@ def draw_use(rank, ill, city_effect, free, forced, target, rng, label: str):
     chosen, threshold = top_k(latent, k)
     used = np.where(free, chosen, forced.astype(bool))
     truth = expected(a, b)
-    return used, {"outcome": label, "rate": truth.mean(), "concentration_index": concentration(truth, rank),
-                  "gradient": b, "threshold": threshold}
+    return used, {
+        "outcome": label,
+        "rate": truth.mean(),
+        "concentration_index": concentration(truth, rank),
+        "gradient": b,
+        "threshold": threshold,
+    }
 
 
-def draw(frame: pd.DataFrame, already_inpatient: np.ndarray, kept_out: np.ndarray, doc: dict,
-         rng: np.random.Generator):
+def draw(frame: pd.DataFrame, already_inpatient: np.ndarray, kept_out: np.ndarray, doc: dict, rng: np.random.Generator):
     """(ill, outpatient, inpatient, truth rows, notes) for the workers in `frame`
     (canonical covariates with income_per_capita and city)."""
     targets = published_targets(doc)
@@ -123,20 +132,52 @@ def draw(frame: pd.DataFrame, already_inpatient: np.ndarray, kept_out: np.ndarra
     ill_latent = ILLNESS["gradient"] * (rank - 0.5) + city_effects(ILLNESS["city_sd"]) + rng.logistic(size=len(rank))
     ill, _ = top_k(ill_latent, int(round(ILLNESS["rate"] * len(rank))))
     everyone = np.ones(len(rank), dtype=bool)
-    outpatient, out_truth = draw_use(rank, ill, city_effects(CITY_SD["outpatient_2w"]), everyone,
-                                     np.zeros(len(rank)), targets["outpatient_2w"], rng, "outpatient_2w")
+    outpatient, out_truth = draw_use(
+        rank,
+        ill,
+        city_effects(CITY_SD["outpatient_2w"]),
+        everyone,
+        np.zeros(len(rank)),
+        targets["outpatient_2w"],
+        rng,
+        "outpatient_2w",
+    )
     free = ~already_inpatient & ~kept_out
-    inpatient, in_truth = draw_use(rank, ill, city_effects(CITY_SD["inpatient_12m"]), free,
-                                   already_inpatient.astype(float), targets["inpatient_12m"], rng, "inpatient_12m")
+    inpatient, in_truth = draw_use(
+        rank,
+        ill,
+        city_effects(CITY_SD["inpatient_12m"]),
+        free,
+        already_inpatient.astype(float),
+        targets["inpatient_12m"],
+        rng,
+        "inpatient_12m",
+    )
     rows, notes = [], []
     for t in (out_truth, in_truth):
-        rows.append({"model": "concentration_index", "sample": "total", "equation": t["outcome"],
-                     "term": "income_per_capita", "level": "", "reference": "", "estimand": "concentration_index",
-                     "truth": t["concentration_index"], "kind": "dgp", "n_obs": len(rank), "study": STUDY})
-        notes.append(f"inequality {t['outcome']}: income gradient {t['gradient']:.4f} (log odds per unit of rank), "
-                     f"expected rate {100 * t['rate']:.3f}%, concentration index of the expected use "
-                     f"{t['concentration_index']:.5f}; realised threshold of the draw {t['threshold']:.4f}")
-    notes.append(f"inequality: {int(already_inpatient.sum())} workers are inpatients of the benefit or "
-                 f"medical-return samples; {int(kept_out.sum())} others of the medical-return population "
-                 f"are never hospitalised")
+        rows.append(
+            {
+                "model": "concentration_index",
+                "sample": "total",
+                "equation": t["outcome"],
+                "term": "income_per_capita",
+                "level": "",
+                "reference": "",
+                "estimand": "concentration_index",
+                "truth": t["concentration_index"],
+                "kind": "dgp",
+                "n_obs": len(rank),
+                "study": STUDY,
+            }
+        )
+        notes.append(
+            f"inequality {t['outcome']}: income gradient {t['gradient']:.4f} (log odds per unit of rank), "
+            f"expected rate {100 * t['rate']:.3f}%, concentration index of the expected use "
+            f"{t['concentration_index']:.5f}; realised threshold of the draw {t['threshold']:.4f}"
+        )
+    notes.append(
+        f"inequality: {int(already_inpatient.sum())} workers are inpatients of the benefit or "
+        f"medical-return samples; {int(kept_out.sum())} others of the medical-return population "
+        f"are never hospitalised"
+    )
     return ill, outpatient, inpatient, pd.DataFrame(rows), notes

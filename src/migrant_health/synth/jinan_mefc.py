@@ -15,6 +15,7 @@
   reached is reported in the notes.
 Raw codes come from the codebook itself: a level is written as one of the codes that map to it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,7 +29,7 @@ from . import specs
 from .draws import shuffled_levels
 from .release import Release
 
-STUDY, MODEL = "mefc", "model3"   # the study and its model the joint distribution is tuned for
+STUDY, MODEL = "mefc", "model3"  # the study and its model the joint distribution is tuned for
 FILE_LABEL = "Synthetic Jinan MEFC survey (generated; not the real survey)"
 N_FAULTY_AGE, N_FAULTY_MISSING = 6, 8
 AGES = np.arange(60, 87)
@@ -56,8 +57,11 @@ def generate(settings: dict, published: dict, studies: dict, book) -> Release:
     analysed["visited_care_12m"] = True
     raw = questionnaires(analysed, doc, book, rng, settings["seed"])
     truth, notes = tuned_truth(analysed, returned, doc, model3)
-    notes.insert(0, f"age: chi-square {chi_square(np.column_stack([total - yes, yes])):.4f} over {len(AGES)} "
-                    f"single years; mean {np.repeat(AGES, total).mean():.3f}, SD {np.repeat(AGES, total).std(ddof=1):.3f}")
+    notes.insert(
+        0,
+        f"age: chi-square {chi_square(np.column_stack([total - yes, yes])):.4f} over {len(AGES)} "
+        f"single years; mean {np.repeat(AGES, total).mean():.3f}, SD {np.repeat(AGES, total).std(ddof=1):.3f}",
+    )
     return Release(raw, truth, notes, file_label=FILE_LABEL, **codebook_labels(book, raw.columns))
 
 
@@ -68,13 +72,15 @@ def crosstab_columns(doc: dict, returned: np.ndarray, rng) -> pd.DataFrame:
         values = np.empty(len(returned), dtype=object)
         for flag, position in ((False, 0), (True, 1)):
             at = np.flatnonzero(returned == flag)
-            values[at] = shuffled_levels(list(tab["levels"]), [counts[position] for counts in tab["levels"].values()],
-                                         rng)
+            values[at] = shuffled_levels(
+                list(tab["levels"]), [counts[position] for counts in tab["levels"].values()], rng
+            )
         columns[tab["variable"]] = values
     return pd.DataFrame(columns)
 
 
 # -- age ------------------------------------------------------------------------------------
+
 
 def chi_square(table: np.ndarray) -> float:
     return float(stats.chi2_contingency(table, correction=False)[0])
@@ -141,15 +147,23 @@ def age_column(total: np.ndarray, yes: np.ndarray, returned: np.ndarray, rng) ->
 
 # -- joint distribution ----------------------------------------------------------------------
 
+
 def model3_targets(doc: dict) -> dict:
     """(variable, level) -> (log OR, its SE from the 95% CI) of Model 3 as printed."""
     z = stats.norm.ppf(0.975)
-    return {(e["term"], str(e["level"])): (np.log(e["estimate"]), (np.log(e["conf_high"]) - np.log(e["conf_low"])) / (2 * z))
-            for e in doc["estimates"] if e["model"] == MODEL}
+    return {
+        (e["term"], str(e["level"])): (
+            np.log(e["estimate"]),
+            (np.log(e["conf_high"]) - np.log(e["conf_low"])) / (2 * z),
+        )
+        for e in doc["estimates"]
+        if e["model"] == MODEL
+    }
 
 
-def tune_model(frame: pd.DataFrame, returned: np.ndarray, doc: dict, covariates: list, rng,
-               steps: int = 30_000) -> pd.DataFrame:
+def tune_model(
+    frame: pd.DataFrame, returned: np.ndarray, doc: dict, covariates: list, rng, steps: int = 30_000
+) -> pd.DataFrame:
     """Swap Model 3 covariates between rows of the same outcome group (every crosstab stays
     exact) while that brings the model's log odds ratios closer to the printed ones, in units
     of the printed standard errors."""
@@ -168,7 +182,7 @@ def tune_model(frame: pd.DataFrame, returned: np.ndarray, doc: dict, covariates:
 
     current = distance(beta)
     groups = [np.flatnonzero(returned), np.flatnonzero(~returned)]
-    blocks = design.slices()   # a variable's indicator columns move together
+    blocks = design.slices()  # a variable's indicator columns move together
     variables = list(blocks)
     for _ in range(steps):
         rows = groups[rng.integers(2)]
@@ -191,6 +205,7 @@ def tune_model(frame: pd.DataFrame, returned: np.ndarray, doc: dict, covariates:
 
 
 # -- questionnaires ---------------------------------------------------------------------------
+
 
 def encode(frame: pd.DataFrame, book, rng) -> pd.DataFrame:
     """Canonical levels -> raw codes of the codebook (one of the codes of each level)."""
@@ -221,11 +236,11 @@ def questionnaires(analysed: pd.DataFrame, doc: dict, book, rng, seed: int) -> p
     quantity = {q["quantity"]: q["value"] for q in doc["sample"]}
     no_care = other_questionnaires(analysed, quantity["excluded_no_care"], rng).assign(visited_care_12m=False)
     faulty = other_questionnaires(analysed, quantity["excluded_invalid"], rng).assign(visited_care_12m=True)
-    faulty.loc[:N_FAULTY_AGE - 1, "age"] = rng.integers(55, 60, N_FAULTY_AGE)
+    faulty.loc[: N_FAULTY_AGE - 1, "age"] = rng.integers(55, 60, N_FAULTY_AGE)
     people = pd.concat([analysed, no_care, faulty], ignore_index=True)
     raw = encode(people, book, rng)
     raw["a2"] = people["age"].to_numpy(float)
-    raw.loc[len(analysed):len(analysed) + len(no_care) - 1, "d2"] = NOT_APPLICABLE
+    raw.loc[len(analysed) : len(analysed) + len(no_care) - 1, "d2"] = NOT_APPLICABLE
     incomplete = np.arange(len(analysed) + len(no_care) + N_FAULTY_AGE, len(people))
     half = len(incomplete) // 2
     raw.loc[incomplete[:half], "c1"] = NOT_ANSWERED
@@ -249,21 +264,38 @@ def tuned_truth(analysed: pd.DataFrame, returned: np.ndarray, doc: dict, model3)
     targets = model3_targets(doc)
     rows, notes = [], []
     for variable, level, b, se_ours in zip(coefs["term"], coefs["level"], coefs["estimate"], coefs["std_error"]):
-        rows.append({"model": MODEL, "sample": "total", "equation": model3.outcome, "term": variable,
-                     "level": level, "reference": "", "estimand": "odds_ratio", "truth": float(np.exp(b)),
-                     "kind": "tuned", "n_obs": len(analysed), "study": STUDY})
+        rows.append(
+            {
+                "model": MODEL,
+                "sample": "total",
+                "equation": model3.outcome,
+                "term": variable,
+                "level": level,
+                "reference": "",
+                "estimand": "odds_ratio",
+                "truth": float(np.exp(b)),
+                "kind": "tuned",
+                "n_obs": len(analysed),
+                "study": STUDY,
+            }
+        )
         goal, se = targets[(variable, level)]
-        notes.append(f"Model 3 {variable}={level}: odds ratio {np.exp(b):.3f} against the printed {np.exp(goal):.3f} "
-                     f"({(b - goal) / se:+.2f} printed SEs); SE of its log {se_ours:.3f} against the printed "
-                     f"interval's {se:.3f}")
+        notes.append(
+            f"Model 3 {variable}={level}: odds ratio {np.exp(b):.3f} against the printed {np.exp(goal):.3f} "
+            f"({(b - goal) / se:+.2f} printed SEs); SE of its log {se_ours:.3f} against the printed "
+            f"interval's {se:.3f}"
+        )
     accompanied = pd.crosstab(analysed["accompanied"].map(str), returned)
     odds = (accompanied.loc["True", True] / accompanied.loc["True", False]) / (
-        accompanied.loc["False", True] / accompanied.loc["False", False])
-    notes.append(f"The printed margins make the crude odds ratio of accompanied migrants {odds:.2f} (16.1% return "
-                 f"against 28.1% alone), the adjusted one is printed as 1.568: reaching it takes a strong "
-                 f"association of the accompanied with the other covariates, which widens its interval beyond "
-                 f"the printed one (see the SEs above). The generator matches the printed point estimates; "
-                 f"its search did not find an arrangement of these margins that also gives the printed intervals.")
+        accompanied.loc["False", True] / accompanied.loc["False", False]
+    )
+    notes.append(
+        f"The printed margins make the crude odds ratio of accompanied migrants {odds:.2f} (16.1% return "
+        f"against 28.1% alone), the adjusted one is printed as 1.568: reaching it takes a strong "
+        f"association of the accompanied with the other covariates, which widens its interval beyond "
+        f"the printed one (see the SEs above). The generator matches the printed point estimates; "
+        f"its search did not find an arrangement of these margins that also gives the printed intervals."
+    )
     return pd.DataFrame(rows), notes
 
 
@@ -277,5 +309,8 @@ def codebook_labels(book, columns) -> dict:
         if var.missing:
             value_labels.setdefault(var.source, {}).update({int(c): m for c, m in var.missing.items()})
             missing[var.source] = [int(c) for c in var.missing]
-    return {"variable_labels": {c: labels.get(c, c) for c in columns}, "value_labels": value_labels,
-            "user_missing": missing}
+    return {
+        "variable_labels": {c: labels.get(c, c) for c in columns},
+        "value_labels": value_labels,
+        "user_missing": missing,
+    }

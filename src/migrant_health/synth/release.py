@@ -1,5 +1,6 @@
 """A generated survey release: the microdata, the truth it was generated from, and the
 labels an SPSS user expects, written by one writer whatever the survey."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,13 +10,13 @@ import pandas as pd
 
 @dataclass
 class Release:
-    raw: pd.DataFrame                # one row per respondent, raw codes, in file order
-    truth: pd.DataFrame              # true effects of the outcome equations (aggregates)
-    notes: list[str]                 # what the generator solved, assumed or could not reach
+    raw: pd.DataFrame  # one row per respondent, raw codes, in file order
+    truth: pd.DataFrame  # true effects of the outcome equations (aggregates)
+    notes: list[str]  # what the generator solved, assumed or could not reach
     file_label: str
     variable_labels: dict[str, str]  # column -> label
-    value_labels: dict[str, dict[int, str]] = field(default_factory=dict)   # special codes included
-    user_missing: dict[str, list[int]] = field(default_factory=dict)        # special codes, as SPSS declares them
+    value_labels: dict[str, dict[int, str]] = field(default_factory=dict)  # special codes included
+    user_missing: dict[str, list[int]] = field(default_factory=dict)  # special codes, as SPSS declares them
     # Row compression (SPSS bytecode) shrinks the 200,937-row CMDS file; the small Jinan
     # file has always been written without it, and stays byte for byte what it was.
     compressed: bool = False
@@ -24,9 +25,15 @@ class Release:
         """The release as SPSS: variable labels, value labels, special codes as user-missing."""
         import pyreadstat
 
-        pyreadstat.write_sav(self.raw.astype("float64"), str(path), file_label=self.file_label,
-                             column_labels=self.variable_labels, variable_value_labels=self.value_labels,
-                             missing_ranges=self.user_missing, row_compress=self.compressed)
+        pyreadstat.write_sav(
+            self.raw.astype("float64"),
+            str(path),
+            file_label=self.file_label,
+            column_labels=self.variable_labels,
+            variable_value_labels=self.value_labels,
+            missing_ranges=self.user_missing,
+            row_compress=self.compressed,
+        )
         fix_creation_time(path)
 
 

@@ -5,6 +5,7 @@ A generator solves its outcome equations so that a study's model, as config.yaml
 limit as the truth. Reading the models from config, not copying them into the generators,
 keeps one declaration of each model: editing it regenerates the synthetic survey.
 """
+
 from __future__ import annotations
 
 from ..errors import InputError
@@ -16,9 +17,11 @@ def study_models(studies: dict, study: str, survey: str) -> dict:
     """studies.<study>.models, or InputError naming what the generator needs."""
     models = (studies.get(study) or {}).get("models")
     if not models:
-        raise InputError(f"config.yaml: studies.{study}.models is needed: the synthetic {survey} survey solves "
-                         f"the {study} study's outcome equations for its models. Declare the study with its "
-                         f"models, or set datasets.<dataset>.synthetic: false.")
+        raise InputError(
+            f"config.yaml: studies.{study}.models is needed: the synthetic {survey} survey solves "
+            f"the {study} study's outcome equations for its models. Declare the study with its "
+            f"models, or set datasets.<dataset>.synthetic: false."
+        )
     return models
 
 
@@ -26,8 +29,10 @@ def equation(models: dict, name: str, study: str) -> dict:
     """studies.<study>.models.equations.<name>, or InputError naming it."""
     eq = models.get("equations", {}).get(name)
     if eq is None:
-        raise InputError(f"config.yaml: studies.{study}.models.equations.{name} is needed: the synthetic "
-                         f"survey solves this equation's outcome for it.")
+        raise InputError(
+            f"config.yaml: studies.{study}.models.equations.{name} is needed: the synthetic "
+            f"survey solves this equation's outcome for it."
+        )
     return eq
 
 

@@ -1,4 +1,5 @@
 """The concentration stage's printed tables, from its tidy rows (concentration.py)."""
+
 import pandas as pd
 
 from ..model_spec import VCE_TYPES
@@ -9,8 +10,10 @@ def variance_sentence(spec: dict) -> str:
     cannot disagree with the computation)."""
     clusters = f" by {spec['cluster']}" if spec["vce"] == "cluster" else ""
     weights = f"; weighted by {spec['weights']}" if spec.get("weights") else ""
-    return (f"Ranked by {spec['rank']}; standard errors from the convenient regression, "
-            f"{VCE_TYPES[spec['vce']]}{clusters}{weights}.")
+    return (
+        f"Ranked by {spec['rank']}; standard errors from the convenient regression, "
+        f"{VCE_TYPES[spec['vce']]}{clusters}{weights}."
+    )
 
 
 def index_table(tidy: pd.DataFrame, spec: dict) -> pd.DataFrame:
@@ -18,8 +21,11 @@ def index_table(tidy: pd.DataFrame, spec: dict) -> pd.DataFrame:
     lines = []
     for outcome, info in spec["outcomes"].items():
         line = {"Outcome": info["label"]}
-        for index, header in (("concentration_index", "Standard CI"), ("wagstaff", "Wagstaff"),
-                              ("erreygers", "Erreygers")):
+        for index, header in (
+            ("concentration_index", "Standard CI"),
+            ("wagstaff", "Wagstaff"),
+            ("erreygers", "Erreygers"),
+        ):
             r = tidy[(tidy["equation"] == outcome) & (tidy["sample"] == "total") & (tidy["estimand"] == index)].iloc[0]
             line[header] = f"{r['estimate']:.3f}"
             line[f"{header} SE"] = f"{r['std_error']:.3f}"
@@ -41,7 +47,8 @@ def decomposition_table(dec: pd.DataFrame, spec: dict, labels: dict) -> pd.DataF
             name = f"{info.get('label', first['term'])}: {info.get('levels', {}).get(first['level'], first['level'])}"
         else:
             name = {"residual": "Residual", "total": "Total (concentration index)"}.get(
-                determinant, info.get("label", first["term"]))
+                determinant, info.get("label", first["term"])
+            )
         line = {"Determinant": name}
         for outcome, out_info in spec["outcomes"].items():
             r = dec[(dec["outcome"] == outcome) & (dec["determinant"] == determinant)]

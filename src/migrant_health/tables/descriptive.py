@@ -1,4 +1,5 @@
 """Descriptive tables (n (%), mean (±SD)) as tidy rows, then as a display frame."""
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -12,8 +13,16 @@ DESCRIPTIVE_COLUMNS = ["study", "table", "column", "term", "level", "estimand", 
 
 
 def _row(study, table, column, term, level, estimand, estimate, n_obs) -> dict:
-    return {"study": study, "table": table, "column": column, "term": term, "level": level,
-            "estimand": estimand, "estimate": estimate, "n_obs": n_obs}
+    return {
+        "study": study,
+        "table": table,
+        "column": column,
+        "term": term,
+        "level": level,
+        "estimand": estimand,
+        "estimate": estimate,
+        "n_obs": n_obs,
+    }
 
 
 def _column_rows(df: pd.DataFrame, spec: dict, column: dict, table: str) -> pd.DataFrame:
@@ -41,14 +50,34 @@ def describe(df: pd.DataFrame, spec: dict, study: str, table: str) -> pd.DataFra
             x = sub[r["term"]].dropna()
             if r["stat"] in ("mean", "percent"):
                 values = x.astype(float) * (100 if r["stat"] == "percent" else 1)
-                rows.append(_row(study, table, column["name"], r["term"], "True" if r["stat"] == "percent" else "",
-                                 r["stat"], float(values.mean()), len(x)))
-                rows.append(_row(study, table, column["name"], r["term"], "True" if r["stat"] == "percent" else "",
-                                 "sd", float(values.std(ddof=1)), len(x)))
+                rows.append(
+                    _row(
+                        study,
+                        table,
+                        column["name"],
+                        r["term"],
+                        "True" if r["stat"] == "percent" else "",
+                        r["stat"],
+                        float(values.mean()),
+                        len(x),
+                    )
+                )
+                rows.append(
+                    _row(
+                        study,
+                        table,
+                        column["name"],
+                        r["term"],
+                        "True" if r["stat"] == "percent" else "",
+                        "sd",
+                        float(values.std(ddof=1)),
+                        len(x),
+                    )
+                )
                 continue
             levels = {"True": True} if r["stat"] == "share" else r["levels"]
-            as_text = x.astype(object).map(str)   # levels of a boolean are "True" and "False"
-            for level, value in levels.items():
+            as_text = x.astype(object).map(str)  # levels of a boolean are "True" and "False"
+            for level in levels:
                 count = int((as_text == str(level)).sum())
                 pct = 100 * count / len(x) if len(x) else np.nan
                 rows.append(_row(study, table, column["name"], r["term"], level, "count", count, len(x)))
@@ -72,8 +101,10 @@ def check_levels(df: pd.DataFrame, variable: str, levels, where: str) -> None:
     known = variable_levels(df[variable])
     for level in levels:
         if str(level) not in known:
-            raise InputError(f"{where}: '{level}' is not a level of {variable} ({', '.join(known[:12])})"
-                             f"{closest(str(level), known)}.")
+            raise InputError(
+                f"{where}: '{level}' is not a level of {variable} ({', '.join(known[:12])})"
+                f"{closest(str(level), known)}."
+            )
 
 
 def check_terms(terms, known, where: str) -> None:
@@ -81,14 +112,17 @@ def check_terms(terms, known, where: str) -> None:
     known = [str(k) for k in known]
     for term in terms:
         if term not in known:
-            raise InputError(f"{where}: '{term}' is not a term of the model ({', '.join(known[:15])})"
-                             f"{closest(term, known)}.")
+            raise InputError(
+                f"{where}: '{term}' is not a term of the model ({', '.join(known[:15])}){closest(term, known)}."
+            )
 
 
 def check_variable(df: pd.DataFrame, variable: str, where: str) -> None:
     if variable not in df.columns:
-        raise InputError(f"{where}: '{variable}' is not a variable of the analytic sample{closest(variable, df.columns)}. "
-                         f"Use a canonical variable (results/data/<dataset>_codebook.csv lists them).")
+        raise InputError(
+            f"{where}: '{variable}' is not a variable of the analytic sample{closest(variable, df.columns)}. "
+            f"Use a canonical variable (results/data/<dataset>_codebook.csv lists them)."
+        )
 
 
 def check_table(df: pd.DataFrame, spec: dict, where: str) -> None:
@@ -118,7 +152,9 @@ def association_tests(df: pd.DataFrame, by: str, row: dict) -> dict:
     data = df[[by, row["term"]]].dropna()
     groups = data[by].astype(object).map(str)
     if row["stat"] == "mean" and row.get("test") != "chi2":
-        return {"p_value": float(stats.f_oneway(*[g.astype(float) for _, g in data[row["term"]].groupby(groups)]).pvalue)}
+        return {
+            "p_value": float(stats.f_oneway(*[g.astype(float) for _, g in data[row["term"]].groupby(groups)]).pvalue)
+        }
     table = pd.crosstab(groups, data[row["term"]].astype(object).map(str))
     chi2, p, dof, expected = stats.chi2_contingency(table, correction=False)
     out = {"chi2": float(chi2), "df": float(dof), "p_value": float(p)}
@@ -148,22 +184,25 @@ def display(tidy: pd.DataFrame, spec: dict) -> pd.DataFrame:
             if stat == "mean":
                 out[headers[name]] = f"{value[(name, term, '', 'mean')]:.2f} (±{value[(name, term, '', 'sd')]:.2f})"
             elif stat == "percent":
-                out[headers[name]] = (f"{value[(name, term, 'True', 'percent')]:.2f} "
-                                      f"({value[(name, term, 'True', 'sd')]:.2f})")
+                out[headers[name]] = (
+                    f"{value[(name, term, 'True', 'percent')]:.2f} ({value[(name, term, 'True', 'sd')]:.2f})"
+                )
             else:
-                out[headers[name]] = (f"{int(value[(name, term, level, 'count')])} "
-                                      f"({value[(name, term, level, 'percent')]:.2f})")
+                out[headers[name]] = (
+                    f"{int(value[(name, term, level, 'count')])} ({value[(name, term, level, 'percent')]:.2f})"
+                )
         return out
 
     for r in spec["rows"]:
-        first = len(lines)   # the row's own line carries its test (a levels row: its heading)
+        first = len(lines)  # the row's own line carries its test (a levels row: its heading)
         if r["stat"] == "levels":
             lines.append({"Variables": r["label"], **{h: "" for h in headers.values()}})
             for level, label in r["levels"].items():
                 lines.append({"Variables": f"  {label}", **cells(r["term"], level, "levels")})
         else:
-            lines.append({"Variables": r["label"], **cells(r["term"], "True" if r["stat"] == "share" else "",
-                                                           r["stat"])})
+            lines.append(
+                {"Variables": r["label"], **cells(r["term"], "True" if r["stat"] == "share" else "", r["stat"])}
+            )
         if spec.get("by"):
             lines[first].update(_test_cells(value, r["term"], spec.get("fisher", False)))
     return pd.DataFrame(lines).fillna("")
@@ -171,6 +210,7 @@ def display(tidy: pd.DataFrame, spec: dict) -> pd.DataFrame:
 
 def _test_cells(value: pd.Series, term: str, fisher: bool) -> dict:
     """χ² and its p-value (or ANOVA's p), and with `fisher`, Fisher's exact p for 2x2 tables."""
+
     def get(estimand):
         return value.get(("test", term, "", estimand), np.nan)
 

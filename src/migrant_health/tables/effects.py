@@ -1,13 +1,16 @@
 """Tables of marginal effects (or odds ratios) from tidy estimates, as the papers print them:
 a label column, then estimate and SE (or 95% CI and p) per model, stars from the p-value."""
+
 import pandas as pd
 
 from .descriptive import check_terms, format_p
 
 EFFECT_ESTIMANDS = ("ame", "log_effect", "ame_linear", "odds_ratio")
 NOT_ESTIMABLE = "not estimable†"
-NOT_ESTIMABLE_NOTE = ("† Not estimable: the outcome does not vary within this level in this sample (perfect "
-                      "separation), so the data cannot identify its effect.")
+NOT_ESTIMABLE_NOTE = (
+    "† Not estimable: the outcome does not vary within this level in this sample (perfect "
+    "separation), so the data cannot identify its effect."
+)
 # A mixed model's group variance, ICC and LR test against the single-level model, printed below its effects.
 MODEL_STATISTICS = ("variance", "icc", "lr_test")
 
@@ -19,8 +22,11 @@ def stars(p: float) -> str:
 
 def _effects(estimates: pd.DataFrame, spec: dict) -> pd.DataFrame:
     wanted = ([spec["estimand"]] if spec.get("estimand") else list(EFFECT_ESTIMANDS)) + list(MODEL_STATISTICS)
-    rows = estimates[estimates["model"].isin(list(spec["models"])) & estimates["estimand"].isin(wanted)
-                     & estimates["sample"].isin(spec["samples"])]
+    rows = estimates[
+        estimates["model"].isin(list(spec["models"]))
+        & estimates["estimand"].isin(wanted)
+        & estimates["sample"].isin(spec["samples"])
+    ]
     if spec.get("terms"):
         check_terms(spec["terms"], rows["term"].unique(), "effect table terms")
         rows = rows[rows["term"].isin(spec["terms"])]
@@ -37,7 +43,7 @@ def _statistic_cells(row: pd.Series, digits: int, extra: list) -> tuple:
         cells["SE"] = f"{row['std_error']:.{digits}f}"
     if pd.notna(row["p_value"]):
         cells["p"] = format_p(row["p_value"])
-    estimate = f"{row['estimate']:.{digits}f}" if pd.notna(row["estimate"]) else ""   # e.g. no LR test
+    estimate = f"{row['estimate']:.{digits}f}" if pd.notna(row["estimate"]) else ""  # e.g. no LR test
     return (estimate,) + tuple(cells.get(name, "") for name in extra)
 
 
@@ -71,8 +77,11 @@ def effect_table(estimates: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFr
     rows = _effects(estimates, spec)
     by_sample_columns = len(spec["models"]) == 1 and len(spec["samples"]) > 1
     sample_labels = spec.get("sample_labels", {})
-    columns = ([(s, next(iter(spec["models"])), sample_labels.get(s, s)) for s in spec["samples"]]
-               if by_sample_columns else [(None, m, header) for m, header in spec["models"].items()])
+    columns = (
+        [(s, next(iter(spec["models"])), sample_labels.get(s, s)) for s in spec["samples"]]
+        if by_sample_columns
+        else [(None, m, header) for m, header in spec["models"].items()]
+    )
     digits = spec.get("digits", 3)
     references = rows.assign(reference=rows["reference"].fillna("").astype(str))
     usual = references.groupby("term")["reference"].agg(lambda r: r.mode().iloc[0]).to_dict()
@@ -85,7 +94,7 @@ def effect_table(estimates: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFr
         sub = references if block is None else references[references["sample"] == block]
         keys = list(dict.fromkeys(zip(sub["term"], sub["level"].fillna("").astype(str), sub["reference"])))
         term_order = {t: i for i, t in enumerate(dict.fromkeys(sub["term"]))}
-        keys.sort(key=lambda k: term_order[k[0]])   # a subsample's own base level stays with its term
+        keys.sort(key=lambda k: term_order[k[0]])  # a subsample's own base level stays with its term
         previous_term = None
         for term, level, reference in keys:
             info = labels.get(term, {})
@@ -93,13 +102,18 @@ def effect_table(estimates: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFr
             if level and not binary and term != previous_term:
                 lines.append({"Variables": info.get("label", term)})
             previous_term = term
-            name = (_level_label(term, level, reference, usual, info) if level and not binary
-                    else info.get("label", term))
+            name = (
+                _level_label(term, level, reference, usual, info) if level and not binary else info.get("label", term)
+            )
             line = {"Variables": name}
             for sample, model, header in columns:
-                match = sub[(sub["term"] == term) & (sub["level"].fillna("").astype(str) == level)
-                            & (sub["reference"] == reference) & (sub["model"] == model)
-                            & ((sub["sample"] == sample) if sample else True)]
+                match = sub[
+                    (sub["term"] == term)
+                    & (sub["level"].fillna("").astype(str) == level)
+                    & (sub["reference"] == reference)
+                    & (sub["model"] == model)
+                    & ((sub["sample"] == sample) if sample else True)
+                ]
                 cells = _cells(match.iloc[0], digits, extra) if len(match) else ("",)
                 cells = cells + ("",) * (1 + len(extra) - len(cells))
                 line[header] = cells[0]

@@ -1,4 +1,5 @@
 """Writing a display table as CSV, Markdown, LaTeX and Word, byte-identically on rerun."""
+
 import io
 import zipfile
 from pathlib import Path
@@ -34,8 +35,16 @@ def to_markdown(table: pd.DataFrame, title: str, notes: list[str]) -> str:
 
 def _tex_escape(text) -> str:
     out = str(text).replace("\\", r"\textbackslash{}")
-    for plain, tex in [("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"), ("_", r"\_"),
-                       ("±", r"$\pm$"), ("–", "--"), ("χ", r"$\chi$")]:
+    for plain, tex in [
+        ("&", r"\&"),
+        ("%", r"\%"),
+        ("$", r"\$"),
+        ("#", r"\#"),
+        ("_", r"\_"),
+        ("±", r"$\pm$"),
+        ("–", "--"),
+        ("χ", r"$\chi$"),
+    ]:
         out = out.replace(plain, tex)
     return out
 
@@ -50,10 +59,26 @@ def to_latex(table: pd.DataFrame, title: str, notes: list[str]) -> str:
             cells[0] = r"\quad " + _tex_escape(str(r[0]).strip())
         rows.append(" & ".join(cells) + r" \\")
     head = " & ".join(_tex_escape(c) for c in table.columns) + r" \\"
-    foot = [r"\multicolumn{%d}{l}{\footnotesize %s}\\" % (table.shape[1], _tex_escape(n)) for n in notes]
-    return "\n".join([r"\begin{table}[htbp]", r"\centering", rf"\caption{{{_tex_escape(title)}}}",
-                      rf"\begin{{tabular}}{{{spec}}}", r"\toprule", head, r"\midrule", *rows,
-                      r"\bottomrule", *foot, r"\end{tabular}", r"\end{table}"]) + "\n"
+    foot = [rf"\multicolumn{{{table.shape[1]}}}{{l}}{{\footnotesize {_tex_escape(n)}}}\\" for n in notes]
+    return (
+        "\n".join(
+            [
+                r"\begin{table}[htbp]",
+                r"\centering",
+                rf"\caption{{{_tex_escape(title)}}}",
+                rf"\begin{{tabular}}{{{spec}}}",
+                r"\toprule",
+                head,
+                r"\midrule",
+                *rows,
+                r"\bottomrule",
+                *foot,
+                r"\end{tabular}",
+                r"\end{table}",
+            ]
+        )
+        + "\n"
+    )
 
 
 def to_docx(table: pd.DataFrame, title: str, notes: list[str]) -> bytes:
