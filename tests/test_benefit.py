@@ -42,6 +42,7 @@ def test_tables_3_and_4_within_published_standard_errors(default_estimates):
     assert share_within_2 >= 0.90, report
 
 
+@pytest.mark.slow
 def test_recovery_at_100_times_the_published_n():
     """A scaled release (benefit_scale 100: 116,500 inpatients) recovers every documented true
     effect, subsample DGP effects and pooled probability limits alike, within 4 of its own SEs."""

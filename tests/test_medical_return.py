@@ -82,6 +82,7 @@ def test_solver_reaches_its_targets_exactly(default_sample):
     assert expected.mean() == pytest.approx(0.2, abs=1e-10)
 
 
+@pytest.mark.slow
 def test_recovery_at_100_times_the_published_n():
     """A scaled release (medical_return_scale 100: 401,800 inpatients) recovers every term of
     the documented truth within 4 of its own standard errors."""

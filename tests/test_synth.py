@@ -38,6 +38,7 @@ def test_sav_carries_labels_and_user_missing_codes(sav_path):
         assert set(meta.variable_value_labels[f"q308_{k}"]) >= {0, 1}
 
 
+@pytest.mark.slow
 def test_same_seed_same_release_other_seed_differs(raw_release):
     g = CONFIG["datasets"]["cmds2014"]["generator"]
     again = generate(g["seed"]).raw

@@ -74,7 +74,17 @@ class ModelSpec:
     @property
     def variables(self) -> list[str]:
         """Every variable the equation reads: outcome, covariates, weights, clusters, groups."""
-        from .stats.design import parse_covariate
-
-        used = [self.outcome] + [parse_covariate(c).variable for c in self.covariates]
+        used = [self.outcome] + [covariate_variable(c) for c in self.covariates]
         return used + [v for v in (self.weights, self.cluster if self.vce == "cluster" else None, self.group) if v]
+
+
+def covariate_variable(item) -> str:
+    """The variable a covariate entry reads: `x`, {polynomial: x, ...} or {factor: x, ...}
+    (stats/design.py parses the forms and refuses any other)."""
+    if isinstance(item, str):
+        return item
+    for key in ("polynomial", "factor"):
+        if isinstance(item, dict) and key in item:
+            return item[key]
+    raise InputError(f"covariate {item!r}: write a variable name, {{polynomial: x, degree: 2}} "
+                     f"or {{factor: x, reference: level}}.")

@@ -38,6 +38,7 @@ from . import benefit, inequality, medical_return
 from . import cmds2014_layout as layout
 from .cmds2014_frame import background_population, sampling_frame, visits_of_everyone_else
 from .release import Release
+from .specs import study_models
 
 
 def generate(settings: dict, published: dict, studies: dict, book) -> Release:
@@ -57,6 +58,8 @@ def generate(settings: dict, published: dict, studies: dict, book) -> Release:
         raise InputError(
             "datasets.cmds2014.generator: scale one study at a time (benefit_scale or medical_return_scale)."
         )
+    for study in ("benefit", "medical_return"):  # before any work: the models the truth is solved for
+        study_models(studies, study, "cmds2014")
     rng = np.random.default_rng(settings["seed"])
     pop = sampling_frame(settings["n_respondents"], rng)
     background_population(pop, rng)
