@@ -1,4 +1,9 @@
 """Shared fixtures: one synthetic release and its canonical frame per test session."""
+import os
+
+# One BLAS thread, as the workflow's jobs use (rules/common.smk): set before numpy is imported.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 from pathlib import Path
 
