@@ -91,11 +91,14 @@ _POOL = None
 
 
 def _pool():
+    from migrant_health.steps import die_with_the_run
+
     global _POOL
     if _POOL is None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["migrant_health.steps.preload"])
-        _POOL = ProcessPoolExecutor(max_workers=max(1, workflow.cores), mp_context=context)
+        _POOL = ProcessPoolExecutor(max_workers=max(1, workflow.cores), mp_context=context,
+                                    initializer=die_with_the_run, initargs=(os.getpid(),))
     return _POOL
 
 

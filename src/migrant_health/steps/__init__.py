@@ -23,3 +23,23 @@ def run(step: str, log: str, kwargs: dict) -> None:
         Path(log).write_text(f"{e}\n")
         raise
     Path(log).write_text("ok\n")
+
+
+def die_with_the_run(run_pid: int, every: float = 0.5) -> None:
+    """A worker process (rules/common.smk's pool) ends within `every` seconds of the Snakemake
+    process that runs the workflow, so that a killed run leaves no job writing behind it (a
+    worker would otherwise finish its job first: its parent is the pool's server, which the
+    workers themselves keep alive)."""
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                os.kill(run_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-the-run", daemon=True).start()
