@@ -11,10 +11,17 @@ def generator_published(dataset):
 
 
 def generator_studies(dataset):
-    """The models of the studies the generator solves its truth for, and nothing else of them:
-    editing a table or a filter does not regenerate the survey, editing such a model does."""
-    return {name: {"models": STUDIES[name]["models"]} for name in generator_of(dataset).models
-            if STUDIES.get(name, {}).get("models")}
+    """The equations the generator solves its truth for (with their study's shared model keys),
+    and nothing else: editing a table, a filter or another equation does not regenerate the
+    survey; editing such an equation does."""
+    out = {}
+    for name, equations in generator_of(dataset).models.items():
+        models = STUDIES.get(name, {}).get("models")
+        if models:
+            kept = {e: spec for e, spec in models["equations"].items() if equations is None or e in equations}
+            shared = {k: models[k] for k in ("covariates", "vce", "cluster", "weights") if k in models}
+            out[name] = {"models": {**shared, "equations": kept}}
+    return out
 
 
 # Only a dataset declared synthetic is ever generated: a real dataset whose file is missing

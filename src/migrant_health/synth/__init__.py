@@ -6,8 +6,8 @@
 * settings: the dataset's `generator:` block of config.yaml (validated, defaults filled in);
 * published: study name -> its data/published/<name>.yaml, loaded, for every name in the
   generator's `published`;
-* studies: study name -> its config.yaml entry; a generator reads the `models` of the studies
-  in its `models` (the workflow passes nothing else, so that editing a table or a sample
+* studies: study name -> its config.yaml entry; a generator reads the equations named in its
+  `models` (the workflow passes nothing else, so that editing a table or a sample
   filter does not regenerate the survey, while editing a model its truth is solved for does);
 * book: the codebook ingestion will read the release with.
 
@@ -33,7 +33,10 @@ from dataclasses import dataclass
 class Generator:
     load: Callable  # returns the module whose generate() makes the release
     published: tuple[str, ...]  # the data/published/<name>.yaml it is calibrated to
-    models: tuple[str, ...]  # the studies whose models (studies.<name>.models) its truth is solved for
+    # The equations its truth is solved for: study -> equation names (None: all of the study's),
+    # with the study's shared model keys (covariates, vce, ...). Only these reach the generator,
+    # so that editing another equation does not regenerate the survey.
+    models: dict
 
     def generate(self, settings: dict, published: dict, studies: dict, book):
         return self.load().generate(settings, published, studies, book)
@@ -53,7 +56,9 @@ def _jinan_mefc():
 
 GENERATORS = {
     "cmds2014": Generator(
-        _cmds2014, published=("benefit", "medical_return", "inequality"), models=("benefit", "medical_return")
+        _cmds2014,
+        published=("benefit", "medical_return", "inequality"),
+        models={"benefit": None, "medical_return": ("medical_return",)},
     ),
-    "jinan_mefc": Generator(_jinan_mefc, published=("mefc",), models=("mefc",)),
+    "jinan_mefc": Generator(_jinan_mefc, published=("mefc",), models={"mefc": ("model3",)}),
 }
