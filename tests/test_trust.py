@@ -296,7 +296,7 @@ CASES = [
     ),
     Case(
         "collinear_covariate",
-        study("inequality", lambda s: s["models"]["covariates"].insert(4, "birth_year")),
+        study("inequality", lambda s: s["models"]["covariates"].insert(5, "birth_year")),
         ["studies.inequality.models.equations.", "age and birth_year are collinear", "Remove one of them"],
     ),
     Case(
