@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, sparse, stats
-from scipy.special import expit, logit, logsumexp
+from scipy import optimize, stats
+from scipy.special import logit, logsumexp
 
 from .design import Design
 from .inference import TIDY_COLUMNS, wald
@@ -100,43 +100,126 @@ class MixedLogitFit:
         return statistic, (0.5 * stats.chi2.sf(statistic, 1) if statistic > 0 else 1.0)
 
 
-@dataclass
-class _Pirls:
-    """The state PIRLS ends in: modes u, fixed effects b (first stage only), linear
-    predictor, and the weights and diagonal of L^2 = s^2 Z'WZ + I of its last decomposition."""
-    u: np.ndarray
-    b: np.ndarray
-    eta: np.ndarray
-    weights: np.ndarray
-    L2: np.ndarray
-    deviance_rows: np.ndarray
-
-
-def _bernoulli(eta, y):
-    """Mean, IRLS weight and deviance residual of each row at eta, from one exponential
-    (eta saturates at +-30, as in R's binomial link)."""
-    eta = np.clip(eta, -ETA_LIMIT, ETA_LIMIT)
-    e = np.exp(-np.abs(eta))
-    mu = np.where(eta >= 0, 1, e) / (1 + e)
-    # -2 log-likelihood = 2 softplus((1 - 2y) eta), and softplus(t) = log(1 + e^-|t|) + max(t, 0)
-    deviance_rows = 2 * (np.log1p(e) + np.maximum((1 - 2 * y) * eta, 0))
-    return mu, e / (1 + e) ** 2, deviance_rows
-
-
 class _GroupedRows:
-    """Rows (X, y) in groups: each row's group index g, the number of groups G, and the
-    groups-by-rows indicator Z for sums by group."""
+    """Rows (X, y) sorted by group, so that a sum by group is a sum of consecutive rows
+    (np.add.reduceat, some 20 times faster than bincount with weights) and a group's value
+    reaches its rows by np.repeat. X is kept transposed, one contiguous row of memory per
+    column: X b, X'v and the column updates of difference stencils read memory in order."""
 
     def __init__(self, X, y, groups):
-        self.X, self.y = np.asarray(X, float), np.asarray(y, float)
-        _, self.g = np.unique(np.asarray(groups), return_inverse=True)
-        self.G = int(self.g.max()) + 1
-        n = len(self.y)
-        self.Z = sparse.csr_matrix((np.ones(n), (self.g, np.arange(n))), shape=(self.G, n))
+        _, g = np.unique(np.asarray(groups), return_inverse=True)
+        order = np.argsort(g, kind="stable")
+        self.XT = np.ascontiguousarray(np.asarray(X, float)[order].T)
+        self.y = np.asarray(y, float)[order]
+        self.sign = 2 * self.y - 1          # +1 where y = 1, -1 where y = 0
+        self.flip = -self.sign              # turns eta into the linear predictor of the outcome not observed
+        self.counts = np.bincount(g)
+        self.G = len(self.counts)
+        self._starts = np.cumsum(self.counts) - self.counts
 
-    def _group_sum(self, values):
-        """Sums by group of a vector (of a rows x k array: use Z @ values)."""
-        return np.bincount(self.g, weights=values, minlength=self.G)
+    def group_sum(self, values):
+        """Sums by group over the last axis (rows)."""
+        return np.add.reduceat(values, self._starts, axis=-1)
+
+    def by_row(self, per_group):
+        """Each row's value of its group, over the last axis."""
+        return np.repeat(per_group, self.counts, axis=-1)
+
+
+def _sum_of_logs(values):
+    """sum(log(values)) for values in [1, 1 + e^30]: the logs of products of 16 values at a time,
+    as log is the costliest pass over the rows, and 16 such values cannot overflow."""
+    whole = len(values) - len(values) % 16
+    return np.log(values[:whole].reshape(16, -1).prod(axis=0)).sum() + np.log(values[whole:]).sum()
+
+
+class _BernoulliRows:
+    """Each row's Bernoulli terms at a linear predictor eta, from one exponential. With
+    t = (1 - 2y) eta, the linear predictor of the outcome not observed (clipped at +-30, as
+    R's binomial link saturates), and e = exp(t):
+        deviance (-2 log-likelihood)   2 log(1 + e)
+        residual y - mu                (2y - 1) e / (1 + e)
+        IRLS weight mu (1 - mu)        e / (1 + e)^2
+    PIRLS's last iterate needs the deviance alone, so residuals and weights (and their sums by
+    group) are computed when first asked for.
+
+    The arrays are allocated once and overwritten by `at`: a fresh rows-long temporary costs
+    page faults that take longer than the arithmetic on it. Whatever outlives the next `at`
+    must be copied."""
+
+    def __init__(self, rows: _GroupedRows, nodes: int = 0):
+        shape = (nodes, len(rows.y)) if nodes else rows.y.shape     # nodes by rows for quadrature
+        self._rows = rows
+        self.eta, self._e, self._one_plus_e, self._other, self._weights, self._residuals = (
+            np.empty(shape) for _ in range(6))
+        self.deviance = np.nan
+        self._moments = None
+
+    def at(self, fixed, per_group=None) -> _BernoulliRows:
+        """The terms at eta = fixed + per_group by row (per_group: by group, or nodes by group)."""
+        if per_group is None:
+            self.eta[...] = fixed
+        else:
+            np.add(fixed, self._rows.by_row(per_group), out=self.eta)
+        t = np.multiply(self.eta, self._rows.flip, out=self._e)
+        np.clip(t, -ETA_LIMIT, ETA_LIMIT, out=t)
+        np.exp(t, out=self._e)
+        np.add(self._e, 1, out=self._one_plus_e)
+        self.deviance = 2 * _sum_of_logs(self._one_plus_e.ravel())
+        self._moments = None
+        return self
+
+    def deviance_rows(self):
+        return 2 * np.log(self._one_plus_e)
+
+    def _compute_moments(self):
+        if self._moments is None:
+            other = np.divide(self._e, self._one_plus_e, out=self._other)   # P(the outcome not observed)
+            np.divide(other, self._one_plus_e, out=self._weights)
+            np.multiply(other, self._rows.sign, out=self._residuals)
+            self._moments = (self._rows.group_sum(self._weights), self._rows.group_sum(self._residuals))
+        return self._moments
+
+    @property
+    def weights(self):
+        self._compute_moments()
+        return self._weights
+
+    @property
+    def residuals(self):
+        self._compute_moments()
+        return self._residuals
+
+    @property
+    def weight_sums(self):
+        return self._compute_moments()[0]
+
+    @property
+    def residual_sums(self):
+        return self._compute_moments()[1]
+
+
+@dataclass
+class _Pirls:
+    """The state PIRLS ends in: modes u, fixed effects b (the first stage's; the given ones
+    otherwise), the Bernoulli terms at the last iterate, and the weights and diagonal of
+    L^2 = s^2 Z'WZ + I of the last decomposition (the iterate before). Its arrays are the
+    deviance's buffers: valid until the next PIRLS run."""
+    u: np.ndarray
+    b: np.ndarray
+    terms: _BernoulliRows
+    weights: np.ndarray
+    L2: np.ndarray
+
+
+@dataclass
+class _Lp0Start:
+    """Every second-stage PIRLS starts at lp0: the Bernoulli terms there and, because
+    Z'(w0 (lp0 - X b) + y - mu0) = Z'(w0 lp0 + y - mu0) - b Z'W0X is linear in b, the sums
+    of its first iteration, are the same at every evaluation."""
+    terms: _BernoulliRows
+    working_sums: np.ndarray        # Z'(w0 lp0 + y - mu0), by group
+    weighted_X_sums: np.ndarray     # Z'W0X, columns by groups
 
 
 class _GlmerDeviance(_GroupedRows):
@@ -148,70 +231,110 @@ class _GlmerDeviance(_GroupedRows):
         self.nagq = nagq
         self.z, self.log_w = np.sqrt(2) * nodes, np.log(weights / np.sqrt(np.pi))   # standard-normal rule
         self.lp0 = None
+        self._start = None
+        # PIRLS alternates between two sets of row buffers: the iterate whose weights drive the
+        # update, and the next one.
+        self._iterates = (_BernoulliRows(self), _BernoulliRows(self))
+        self._weighted_X = np.empty_like(self.XT)
+        self._offset = np.empty_like(self.y)
+        self._known = None              # (b, X b) of the last fixed effects multiplied out in full
+
+    def _fixed_predictor(self, b):
+        """X b. Central differences and deriv12 evaluate points that move one or two
+        coefficients from a point evaluated before: their X b adds multiples of those columns
+        to that point's, two passes over the rows instead of one over X."""
+        if self._known is not None:
+            known_b, known = self._known
+            moved = np.flatnonzero(b != known_b)
+            if len(moved) <= 2:
+                if len(moved) == 0:
+                    return known
+                np.copyto(self._offset, known)
+                for j in moved:
+                    self._offset += (b[j] - known_b[j]) * self.XT[j]
+                return self._offset
+        self._known = (np.array(b, float), self.XT.T @ b)
+        return self._known[1]
 
     def _fixed_effect_information(self, s, weights, L2):
         """X'WX - s^2 X'WZ diag(1/L2) Z'WX: the information of b with u profiled out
-        (lme4's RX'RX), and Z'WX."""
-        ZWX = self.Z @ (self.X * weights[:, None])
-        return (self.X * weights[:, None]).T @ self.X - s ** 2 * ZWX.T @ (ZWX / L2[:, None]), ZWX
+        (lme4's RX'RX), and Z'WX (columns by groups)."""
+        WX = np.multiply(self.XT, weights, out=self._weighted_X)
+        ZWX = self.group_sum(WX)
+        return WX @ self.XT.T - s ** 2 * (ZWX / L2) @ ZWX.T, ZWX
 
-    def pirls(self, s, offset, eta, joint: bool) -> _Pirls:
-        """lme4's pwrssUpdate from the linear predictor eta: u alone (joint=False, offset
-        X b) or u and b together (joint=True, offset 0)."""
-        X, g = self.X, self.g
+    def _pirls(self, s, terms, b, update, fixed) -> _Pirls:
+        """lme4's pwrssUpdate, from the Bernoulli terms at the starting linear predictor:
+        (u, b) = update(iteration, terms, u, b, L2), eta = fixed(b) + s u by row, until the
+        penalised deviance changes by less than PIRLS_TOLERANCE (relative), halving steps that
+        increase it."""
         old = np.finfo(float).max
-        u, b = np.zeros(self.G), np.zeros(X.shape[1])
-        mu, weights, _ = _bernoulli(eta, self.y)
-        for _ in range(PIRLS_MAX_ITERATIONS):
-            working = eta - offset + (self.y - mu) / weights
-            L2 = s ** 2 * self._group_sum(weights) + 1
+        u = np.zeros(self.G)
+        for iteration in range(PIRLS_MAX_ITERATIONS):
+            weights, L2 = terms.weights, s ** 2 * terms.weight_sums + 1
             u_old, b_old = u, b
-            if joint:
-                information, ZWX = self._fixed_effect_information(s, weights, L2)
-                Zwz = self._group_sum(weights * working)
-                b = np.linalg.solve(information, X.T @ (weights * working) - s ** 2 * ZWX.T @ (Zwz / L2))
-            fixed = X @ b if joint else 0.0
-            u = s * self._group_sum(weights * (working - fixed)) / L2
-            eta = offset + fixed + s * u[g]
-            mu, next_weights, rows = _bernoulli(eta, self.y)
-            penalised = rows.sum() + u @ u
+            u, b = update(iteration, terms, u, b, L2)
+            following = self._iterates[iteration % 2].at(fixed(b), s * u)
+            penalised = following.deviance + u @ u
             if abs((old - penalised) / penalised) < PIRLS_TOLERANCE:
-                return _Pirls(u, b, eta, weights, L2, rows)
+                return _Pirls(u, b, following, weights, L2)
             for _ in range(PIRLS_STEP_HALVINGS):
                 if not (np.isnan(penalised) or penalised > old):
                     break
                 u, b = (u_old + u) / 2, (b_old + b) / 2
-                fixed = X @ b if joint else 0.0
-                eta = offset + fixed + s * u[g]
-                mu, next_weights, rows = _bernoulli(eta, self.y)
-                penalised = rows.sum() + u @ u
+                penalised = following.at(fixed(b), s * u).deviance + u @ u
             if np.isnan(penalised) or penalised - old > PIRLS_TOLERANCE:
                 raise PirlsFailure("PIRLS step-halvings failed to reduce the penalised deviance")
-            old, weights = penalised, next_weights
+            old, terms = penalised, following
         raise PirlsFailure(f"PIRLS did not converge in {PIRLS_MAX_ITERATIONS} iterations")
+
+    def joint_pirls(self, s, eta) -> _Pirls:
+        """PIRLS over u and b together from the linear predictor eta (the first stage)."""
+        def update(iteration, terms, u, b, L2):
+            working = terms.weights * terms.eta + terms.residuals       # W times the working response
+            information, ZWX = self._fixed_effect_information(s, terms.weights, L2)
+            Zr = self.group_sum(working)
+            b = np.linalg.solve(information, self.XT @ working - s ** 2 * ZWX @ (Zr / L2))
+            return s * (Zr - b @ ZWX) / L2, b
+
+        # The start goes in the buffers of iteration 1's candidate, not needed before.
+        return self._pirls(s, self._iterates[1].at(eta), np.zeros(len(self.XT)), update, lambda b: self.XT.T @ b)
+
+    def state(self, par) -> _Pirls:
+        """PIRLS over u alone at par = (s, b), from lp0 (the second stage)."""
+        s, b = par[0], par[1:]
+        offset, start = self._fixed_predictor(b), self._start
+
+        def update(iteration, terms, u, b, L2):
+            # Z'W times the working response less X b: from lp0 at the first iteration; after
+            # it eta - X b = s u by row, so Z'W(eta - X b) = s u Z'w.
+            sums = (start.working_sums - b @ start.weighted_X_sums if iteration == 0
+                    else s * u * terms.weight_sums + terms.residual_sums)
+            return s * sums / L2, b
+
+        return self._pirls(s, start.terms, b, update, lambda b: offset)
 
     @staticmethod
     def _laplace(state: _Pirls):
-        return np.log(state.L2).sum() + state.u @ state.u + state.deviance_rows.sum()
+        return np.log(state.L2).sum() + state.u @ state.u + state.terms.deviance
 
     def first_stage(self):
         """glmer's nAGQ = 0 fit: s minimising the Laplace deviance with b and u from joint
         PIRLS. PIRLS starts where glmer's does: mu = (y + 1/2) / 2, s = 1. Keeps lp0 and
         returns (s, b)."""
-        initial = self.pirls(1.0, 0.0, logit((self.y + 0.5) / 2), joint=True).eta
+        initial = self.joint_pirls(1.0, logit((self.y + 0.5) / 2)).terms.eta.copy()
 
         def deviance(s):
-            return self._laplace(self.pirls(s, 0.0, initial, joint=True))
+            return self._laplace(self.joint_pirls(s, initial))
 
         s = optimize.minimize_scalar(deviance, bounds=(0.0, LARGEST_SD), method="bounded",
                                      options={"xatol": 1e-9}).x
-        state = self.pirls(s, 0.0, initial, joint=True)
-        self.lp0 = state.eta
+        state = self.joint_pirls(s, initial)
+        self.lp0 = state.terms.eta.copy()
+        terms = _BernoulliRows(self).at(self.lp0)
+        self._start = _Lp0Start(terms, self.group_sum(terms.weights * self.lp0 + terms.residuals),
+                                self.group_sum(self.XT * terms.weights))
         return s, state.b
-
-    def state(self, par) -> _Pirls:
-        s, b = par[0], par[1:]
-        return self.pirls(s, self.X @ b, self.lp0, joint=False)
 
     def __call__(self, par) -> float:
         """The second-stage deviance at par = (s, b): glmerLaplace or glmerAGQ."""
@@ -221,12 +344,13 @@ class _GlmerDeviance(_GroupedRows):
             return np.inf                 # the optimiser backs off, as from any bad point
         if self.nagq == 1:
             return self._laplace(state)
-        s, offset = par[0], self.X @ par[1:]
-        at_mode = state.u ** 2 + self._group_sum(state.deviance_rows)
+        s, offset = par[0], self._fixed_predictor(par[1:])
+        at_mode = state.u ** 2 + self.group_sum(state.terms.deviance_rows())
         scale = 1 / np.sqrt(state.L2)
+        at = _BernoulliRows(self)
 
         def at_node(u):
-            return u ** 2 + self._group_sum(_bernoulli(offset + s * u[self.g], self.y)[2])
+            return u ** 2 + self.group_sum(at.at(offset, s * u).deviance_rows())
 
         terms = [self.log_w[k] + z_k ** 2 / 2 - (at_node(state.u + z_k * scale) - at_mode) / 2
                  for k, z_k in enumerate(self.z)]
@@ -242,70 +366,75 @@ class _ExactApproximation(_GroupedRows):
     """The Laplace or adaptive Gauss-Hermite log-likelihood at the *exact* conditional modes,
     with its analytic gradient over (b, log s) (implicit differentiation through each
     group's mode and curvature). Its Hessian is the metric of our Newton steps on glmer's
-    deviance."""
+    deviance. Arrays are nodes by rows (or by groups)."""
 
     def __init__(self, X, y, groups, nagq: int):
         super().__init__(X, y, groups)
         nodes, weights = np.polynomial.hermite.hermgauss(nagq)
-        self.t, self.log_w = nodes, np.log(weights)
+        self.t, self.log_w = nodes[:, None], np.log(weights)[:, None]
         self.modes = np.zeros(self.G)
+        self._at_mode, self._at_nodes = _BernoulliRows(self), _BernoulliRows(self, nagq)
+        self._weighted_X = np.empty_like(self.XT)
 
-    def _find_modes(self, eta0, s):
-        """Each group's mode of log f(y | u) + log phi(u), by Newton's method (concave)."""
+    def _find_modes(self, eta0, s) -> _BernoulliRows:
+        """Each group's mode of log f(y | u) + log phi(u), by Newton's method (concave);
+        returns the Bernoulli terms there."""
         u = self.modes.copy()
         for _ in range(200):
-            p = expit(eta0 + s * u[self.g])
-            d1 = s * self._group_sum(self.y - p) - u
-            d2 = -(s ** 2) * self._group_sum(p * (1 - p)) - 1
+            terms = self._at_mode.at(eta0, s * u)
+            d1 = s * terms.residual_sums - u
+            d2 = -(s ** 2) * terms.weight_sums - 1
             # Damped: a full Newton step from far away can overshoot where p saturates.
             step = np.clip(d1 / d2, -1.0, 1.0)
             u -= step
             if np.max(np.abs(step)) < 1e-12:
                 break
         self.modes = u
-        return u
+        return self._at_mode.at(eta0, s * u)
+
+    def _group_sums_of_X(self, weights):
+        """Z'WX, columns by groups."""
+        return self.group_sum(np.multiply(self.XT, weights, out=self._weighted_X))
 
     def value_and_gradient(self, theta):
-        X, y, g, t = self.X, self.y, self.g, self.t
+        t = self.t
         b, log_s = theta[:-1], theta[-1]
         s = np.exp(log_s)
-        eta0 = X @ b
-        u = self._find_modes(eta0, s)
-        p = expit(eta0 + s * u[g])
-        v = p * (1 - p)
-        H = s ** 2 * self._group_sum(v) + 1                  # -g''(mode)
+        eta0 = self.XT.T @ b
+        at_mode = self._find_modes(eta0, s)
+        u, v = self.modes, at_mode.weights
+        H = s ** 2 * at_mode.weight_sums + 1                 # -g''(mode)
         c = np.sqrt(2 / H)
-        nodes = u[:, None] + c[:, None] * t[None, :]         # G x K abscissae
-        eta = eta0[:, None] + s * nodes[g]                   # n x K
-        loglik_rows = y[:, None] * eta - np.logaddexp(0, eta)
-        g_k = self.Z @ loglik_rows - nodes ** 2 / 2
+        nodes = u + c * t                                    # K x G abscissae
+        at_nodes = self._at_nodes.at(eta0, s * nodes)
+        g_k = -self.group_sum(at_nodes.deviance_rows()) / 2 - nodes ** 2 / 2
         terms = self.log_w + t ** 2 + g_k
-        total = logsumexp(terms, axis=1)
+        total = logsumexp(terms, axis=0)
         value = np.sum(np.log(c) + total - 0.5 * np.log(2 * np.pi))
-        pi = np.exp(terms - total[:, None])                  # node weights of each group's integral
+        pi = np.exp(terms - total)                           # node weights of each group's integral
 
         # Direct derivatives at fixed abscissae: d g(u_k) / d(b, s).
-        resid = y[:, None] - expit(eta)
-        row_pi = pi[g]
-        grad_b = X.T @ np.sum(row_pi * resid, axis=1)
-        grad_s = np.sum(row_pi * resid * nodes[g])
+        resid = at_nodes.residuals
+        grad_b = self.XT @ np.sum(self.by_row(pi) * resid, axis=0)
+        grad_s = np.sum(self.by_row(pi * nodes) * resid)
         # Through the abscissae u_k = mode + c t_k: dl/dmode and dl/dH.
-        dg_du = (self.Z @ resid) * s - nodes
-        dl_dmode = np.sum(pi * dg_du, axis=1)
-        dl_dH = -1 / (2 * H) + np.sum(pi * dg_du * t[None, :], axis=1) * (-c / (2 * H))
+        dg_du = s * at_nodes.residual_sums - nodes
+        dl_dmode = np.sum(pi * dg_du, axis=0)
+        dl_dH = -1 / (2 * H) + np.sum(pi * dg_du * t, axis=0) * (-c / (2 * H))
         # Implicit derivatives of the mode and of H (at the mode, g' = 0).
-        w3 = v * (1 - 2 * p)
+        w3 = v * (1 - 2 * (self.y - at_mode.residuals))      # d(mu (1 - mu)) / d eta
+        w3_sums = self.group_sum(w3)
         d2 = -H
-        d3 = -(s ** 3) * self._group_sum(w3)
-        dgp_db = -s * (self.Z @ (X * v[:, None]))            # d g'(mode) / db, group by column
-        dgp_ds = self._group_sum(y - p) - s * self._group_sum(v * u[g])
-        dmode_db = -dgp_db / d2[:, None]
+        d3 = -(s ** 3) * w3_sums
+        dgp_db = -s * self._group_sums_of_X(v)               # d g'(mode) / db, columns by groups
+        dgp_ds = at_mode.residual_sums - s * u * at_mode.weight_sums
+        dmode_db = -dgp_db / d2
         dmode_ds = -dgp_ds / d2
-        dgpp_db = -(s ** 2) * (self.Z @ (X * w3[:, None]))
-        dgpp_ds = -2 * s * self._group_sum(v) - s ** 2 * self._group_sum(w3 * u[g])
-        dH_db = -(dgpp_db + d3[:, None] * dmode_db)
+        dgpp_db = -(s ** 2) * self._group_sums_of_X(w3)
+        dgpp_ds = -2 * s * at_mode.weight_sums - s ** 2 * u * w3_sums
+        dH_db = -(dgpp_db + d3 * dmode_db)
         dH_ds = -(dgpp_ds + d3 * dmode_ds)
-        grad_b = grad_b + dmode_db.T @ dl_dmode + dH_db.T @ dl_dH
+        grad_b = grad_b + dmode_db @ dl_dmode + dH_db @ dl_dH
         grad_s = grad_s + dl_dmode @ dmode_ds + dl_dH @ dH_ds
         return value, np.concatenate([grad_b, [grad_s * s]])  # chain rule to log s
 
