@@ -28,11 +28,19 @@ if H is not positive definite, the PIRLS information of b (lme4's RX), as glmer 
 
 Where we differ, deliberately:
 * glmer minimises with Nelder-Mead; we take Newton steps on central-difference gradients of
-  the same deviance, to a tighter tolerance, using as metric the Hessian of the *exact*
-  approximation (`_ExactApproximation`, analytic gradient), which is within a few per cent.
+  the same deviance, to a tighter tolerance. Their metric is twice lme4's RX'RX for b, and
+  for s the curvature of the *exact* approximation (`_ExactApproximation`, analytic
+  gradient): within a few per cent of the deviance's Hessian.
 * Columns of X are scaled to unit SD while fitting and differencing (glmer differences the
   raw coefficients and warns when columns differ in scale, as age and age^2 do); estimates
   and covariance are mapped back.
+
+Speed: a fit makes about 1,000 evaluations of the deviance (723 of them deriv12's), each a
+few passes over the rows, so the rows are sorted by group (sums by group over consecutive
+rows), row-length buffers are reused (fresh ones cost page faults), the first PIRLS
+iteration from lp0 is computed once, a difference stencil's X b adds two columns to a kept
+one, and products over all rows are made in blocks that keep BLAS on one thread (the study's
+two fits run in parallel on two cores). bench/bench_mixed.py times it.
 """
 from __future__ import annotations
 
@@ -102,29 +110,44 @@ class MixedLogitFit:
 
 
 class _GroupedRows:
-    """Rows (X, y) sorted by group, so that a sum by group is a sum of consecutive rows
-    (np.add.reduceat, some 20 times faster than bincount with weights) and a group's value
-    reaches its rows by np.repeat. X is kept transposed, one contiguous row of memory per
-    column: X b, X'v and the column updates of difference stencils read memory in order."""
+    """Rows (X, y) sorted by group and, within a group, outcome 0 before 1. A sum by group is
+    then a sum of consecutive rows (np.add.reduceat, some 20 times faster than bincount with
+    weights), a group's value reaches its rows by np.repeat, and so does a value that differs
+    by outcome only (the sign that turns eta into t below). X is kept transposed, one
+    contiguous row of memory per column: X b, X'v and single columns read memory in order."""
 
     def __init__(self, X, y, groups):
         _, g = np.unique(np.asarray(groups), return_inverse=True)
-        order = np.argsort(g, kind="stable")
+        y = np.asarray(y, float)
+        order = np.lexsort((y, g))
         self.XT = np.ascontiguousarray(np.asarray(X, float)[order].T)
-        self.y = np.asarray(y, float)[order]
-        self.sign = 2 * self.y - 1          # +1 where y = 1, -1 where y = 0
-        self.flip = -self.sign              # turns eta into the linear predictor of the outcome not observed
+        self.y = y[order]
+        self.flip = 1 - 2 * self.y          # t = flip eta: the linear predictor of the outcome not observed
         self.counts = np.bincount(g)
         self.G = len(self.counts)
         self._starts = np.cumsum(self.counts) - self.counts
+        self._outcome_counts = np.bincount(2 * g + (y == 1), minlength=2 * self.G)   # groups x (y = 0, 1)
+        self._outcome_starts = np.cumsum(self._outcome_counts) - self._outcome_counts
+        self._outcome_present = self._outcome_counts > 0
 
     def group_sum(self, values):
         """Sums by group over the last axis (rows)."""
         return np.add.reduceat(values, self._starts, axis=-1)
 
+    def flipped_group_sum(self, values):
+        """Sums by group of flip * values: the rows with y = 0 less those with y = 1."""
+        sums = np.zeros(values.shape[:-1] + (2 * self.G,))
+        sums[..., self._outcome_present] = np.add.reduceat(values, self._outcome_starts[self._outcome_present], axis=-1)
+        return sums[..., 0::2] - sums[..., 1::2]
+
     def by_row(self, per_group):
         """Each row's value of its group, over the last axis."""
         return np.repeat(per_group, self.counts, axis=-1)
+
+    def by_outcome_row(self, if_0, if_1):
+        """Each row's value of its group and outcome, over the last axis."""
+        both = np.stack([if_0, if_1], axis=-1).reshape(if_0.shape[:-1] + (-1,))
+        return np.repeat(both, self._outcome_counts, axis=-1)
 
     def X_times(self, b):
         """X b."""
@@ -161,7 +184,7 @@ def _sum_of_logs(values):
 
 
 class _BernoulliRows:
-    """Each row's Bernoulli terms at a linear predictor eta, from one exponential. With
+    """Each row's Bernoulli terms at a linear predictor, from one exponential. In terms of
     t = (1 - 2y) eta, the linear predictor of the outcome not observed (clipped at +-30, as
     R's binomial link saturates), and e = exp(t):
         deviance (-2 log-likelihood)   2 log(1 + e)
@@ -177,24 +200,40 @@ class _BernoulliRows:
     def __init__(self, rows: _GroupedRows, nodes: int = 0):
         shape = (nodes, len(rows.y)) if nodes else rows.y.shape     # nodes by rows for quadrature
         self._rows = rows
-        self.eta, self._e, self._one_plus_e, self._other, self._weights, self._residuals = (
-            np.empty(shape) for _ in range(6))
-        self.deviance = np.nan
+        self._e, self._one_plus_e, self._other, self._weights, self._residuals = (np.empty(shape) for _ in range(5))
+        self.t_fixed, self.per_group, self.deviance = None, None, np.nan
+        self._largest_t = np.inf        # a bound on |t|, inf if clipped
         self._moments = None
 
-    def at(self, fixed, per_group=None) -> _BernoulliRows:
-        """The terms at eta = fixed + per_group by row (per_group: by group, or nodes by group)."""
-        if per_group is None:
-            self.eta[...] = fixed
+    def at(self, t_fixed, per_group, previous: _BernoulliRows = None) -> _BernoulliRows:
+        """The terms at t = t_fixed + (1 - 2y) per_group by row (per_group by group, or nodes by
+        group; t_fixed = (1 - 2y) X b, say). From `previous`, terms at the same t_fixed: e is
+        then its e times exp((1 - 2y) change of per_group), one exponential per group instead
+        of one per row, unless t could reach the clip."""
+        rows = self._rows
+        change = None if previous is None else per_group - previous.per_group
+        if change is not None and previous._largest_t + np.abs(change).max() <= ETA_LIMIT:
+            factors = np.exp(change)
+            np.multiply(previous._e, rows.by_outcome_row(factors, 1 / factors), out=self._e)
+            self._largest_t = previous._largest_t + np.abs(change).max()
         else:
-            np.add(fixed, self._rows.by_row(per_group), out=self.eta)
-        t = np.multiply(self.eta, self._rows.flip, out=self._e)
-        np.clip(t, -ETA_LIMIT, ETA_LIMIT, out=t)
-        np.exp(t, out=self._e)
+            t = np.add(t_fixed, rows.by_outcome_row(per_group, -per_group), out=self._e)
+            lowest, highest = t.min(), t.max()
+            self._largest_t = max(-lowest, highest)
+            if self._largest_t > ETA_LIMIT:
+                np.clip(t, -ETA_LIMIT, ETA_LIMIT, out=t)
+                self._largest_t = np.inf
+            np.exp(t, out=self._e)
+        self.t_fixed, self.per_group = t_fixed, per_group
         np.add(self._e, 1, out=self._one_plus_e)
         self.deviance = 2 * _sum_of_logs(self._one_plus_e.ravel())
         self._moments = None
         return self
+
+    @property
+    def eta(self):
+        """The linear predictor (a new array)."""
+        return self._rows.flip * self.t_fixed + self._rows.by_row(self.per_group)
 
     def deviance_rows(self):
         return 2 * np.log(self._one_plus_e)
@@ -203,8 +242,7 @@ class _BernoulliRows:
         if self._moments is None:
             other = np.divide(self._e, self._one_plus_e, out=self._other)   # P(the outcome not observed)
             np.divide(other, self._one_plus_e, out=self._weights)
-            np.multiply(other, self._rows.sign, out=self._residuals)
-            self._moments = (self._rows.group_sum(self._weights), self._rows.group_sum(self._residuals))
+            self._moments = (self._rows.group_sum(self._weights), -self._rows.flipped_group_sum(other))
         return self._moments
 
     @property
@@ -215,7 +253,7 @@ class _BernoulliRows:
     @property
     def residuals(self):
         self._compute_moments()
-        return self._residuals
+        return np.multiply(self._other, -self._rows.flip, out=self._residuals)
 
     @property
     def weight_sums(self):
@@ -262,16 +300,17 @@ class _GlmerDeviance(_GroupedRows):
         # PIRLS alternates between two sets of row buffers: the iterate whose weights drive the
         # update, and the next one.
         self._iterates = (_BernoulliRows(self), _BernoulliRows(self))
+        self._at_node = _BernoulliRows(self)                  # adaptive Gauss-Hermite's nodes
         self._weighted_X = np.empty_like(self.XT)
         self._offset = np.empty_like(self.y)
         self._known = None              # (b, X b) of the last fixed effects multiplied out in full
-        self._column_multiples = {}     # (column, step): step times the column, steps from _known
+        self._column_multiples = {}     # (column, step): step (1 - 2y) times the column, steps from _known
 
     def _fixed_predictor(self, b):
-        """X b. Central differences and deriv12 evaluate points that move one or two
-        coefficients from a point evaluated before: their X b adds multiples of those columns
-        to that point's, kept for reuse (deriv12 moves each coefficient by the same two steps
-        34 times): two passes over the rows instead of one over X."""
+        """(1 - 2y) X b, the fixed part of t. Central differences and deriv12 evaluate points
+        that move one or two coefficients from a point evaluated before: theirs adds multiples
+        of those columns to that point's, kept for reuse (deriv12 moves each coefficient by the
+        same two steps 34 times): two passes over the rows instead of one over X."""
         if self._known is not None:
             known_b, known = self._known
             moved = np.flatnonzero(b != known_b)
@@ -283,14 +322,14 @@ class _GlmerDeviance(_GroupedRows):
                 for multiple in multiples[1:]:
                     fixed += multiple
                 return fixed
-        self._known = (np.array(b, float), self.X_times(b))
+        self._known = (np.array(b, float), self.flip * self.X_times(b))
         self._column_multiples.clear()
         return self._known[1]
 
     def _column_multiple(self, j, step):
         key = (j, step)
         if key not in self._column_multiples:
-            self._column_multiples[key] = step * self.XT[j]
+            self._column_multiples[key] = step * self.XT[j] * self.flip
         return self._column_multiples[key]
 
     def _fixed_effect_information(self, s, weights, L2):
@@ -300,18 +339,18 @@ class _GlmerDeviance(_GroupedRows):
         ZWX = self.group_sum(WX)
         return _sum_over_rows(WX, self.XT) - s ** 2 * (ZWX / L2) @ ZWX.T, ZWX
 
-    def _pirls(self, s, terms, b, update, fixed) -> _Pirls:
+    def _pirls(self, s, terms, b, update, predict) -> _Pirls:
         """lme4's pwrssUpdate, from the Bernoulli terms at the starting linear predictor:
-        (u, b) = update(iteration, terms, u, b, L2), eta = fixed(b) + s u by row, until the
-        penalised deviance changes by less than PIRLS_TOLERANCE (relative), halving steps that
-        increase it."""
+        (u, b) = update(iteration, terms, u, b, L2) and the terms there, written into a buffer
+        by predict(buffer, iteration, terms, u, b), until the penalised deviance changes by
+        less than PIRLS_TOLERANCE (relative), halving steps that increase it."""
         old = np.finfo(float).max
         u = np.zeros(self.G)
         for iteration in range(PIRLS_MAX_ITERATIONS):
             weights, L2 = terms.weights, s ** 2 * terms.weight_sums + 1
             u_old, b_old = u, b
             u, b = update(iteration, terms, u, b, L2)
-            following = self._iterates[iteration % 2].at(fixed(b), s * u)
+            following = predict(self._iterates[iteration % 2], iteration, terms, u, b)
             penalised = following.deviance + u @ u
             if abs((old - penalised) / penalised) < PIRLS_TOLERANCE:
                 return _Pirls(u, b, following, weights, L2)
@@ -319,7 +358,7 @@ class _GlmerDeviance(_GroupedRows):
                 if not (np.isnan(penalised) or penalised > old):
                     break
                 u, b = (u_old + u) / 2, (b_old + b) / 2
-                penalised = following.at(fixed(b), s * u).deviance + u @ u
+                penalised = predict(following, iteration, terms, u, b).deviance + u @ u
             if np.isnan(penalised) or penalised - old > PIRLS_TOLERANCE:
                 raise PirlsFailure("PIRLS step-halvings failed to reduce the penalised deviance")
             old, terms = penalised, following
@@ -334,13 +373,17 @@ class _GlmerDeviance(_GroupedRows):
             b = np.linalg.solve(information, self.X_transpose_times(working) - s ** 2 * ZWX @ (Zr / L2))
             return s * (Zr - b @ ZWX) / L2, b
 
+        def predict(following, iteration, terms, u, b):
+            return following.at(self.flip * self.X_times(b), s * u)
+
         # The start goes in the buffers of iteration 1's candidate, not needed before.
-        return self._pirls(s, self._iterates[1].at(eta), np.zeros(len(self.XT)), update, self.X_times)
+        start = self._iterates[1].at(self.flip * eta, np.zeros(self.G))
+        return self._pirls(s, start, np.zeros(len(self.XT)), update, predict)
 
     def state(self, par) -> _Pirls:
         """PIRLS over u alone at par = (s, b), from lp0 (the second stage)."""
         s, b = par[0], par[1:]
-        offset, start = self._fixed_predictor(b), self._start
+        offset, start = self._fixed_predictor(b), self._start      # offset: (1 - 2y) X b
 
         def update(iteration, terms, u, b, L2):
             # Z'W times the working response less X b: from lp0 at the first iteration; after
@@ -349,7 +392,11 @@ class _GlmerDeviance(_GroupedRows):
                     else s * u * terms.weight_sums + terms.residual_sums)
             return s * sums / L2, b
 
-        return self._pirls(s, start.terms, b, update, lambda b: offset)
+        def predict(following, iteration, terms, u, b):
+            # After the first iteration the iterates share X b: e follows from the last one's.
+            return following.at(offset, s * u, terms if iteration > 0 else None)
+
+        return self._pirls(s, start.terms, b, update, predict)
 
     @staticmethod
     def _laplace(state: _Pirls):
@@ -359,7 +406,7 @@ class _GlmerDeviance(_GroupedRows):
         """glmer's nAGQ = 0 fit: s minimising the Laplace deviance with b and u from joint
         PIRLS. PIRLS starts where glmer's does: mu = (y + 1/2) / 2, s = 1. Keeps lp0 and
         returns (s, b)."""
-        initial = self.joint_pirls(1.0, logit((self.y + 0.5) / 2)).terms.eta.copy()
+        initial = self.joint_pirls(1.0, logit((self.y + 0.5) / 2)).terms.eta
 
         def deviance(s):
             return self._laplace(self.joint_pirls(s, initial))
@@ -367,8 +414,8 @@ class _GlmerDeviance(_GroupedRows):
         s = optimize.minimize_scalar(deviance, bounds=(0.0, LARGEST_SD), method="bounded",
                                      options={"xatol": 1e-9}).x
         state = self.joint_pirls(s, initial)
-        self.lp0 = state.terms.eta.copy()
-        terms = _BernoulliRows(self).at(self.lp0)
+        self.lp0 = state.terms.eta
+        terms = _BernoulliRows(self).at(self.flip * self.lp0, np.zeros(self.G))
         self._start = _Lp0Start(terms, self.group_sum(terms.weights * self.lp0 + terms.residuals),
                                 self.group_sum(self.XT * terms.weights))
         return s, state.b
@@ -384,10 +431,9 @@ class _GlmerDeviance(_GroupedRows):
         s, offset = par[0], self._fixed_predictor(par[1:])
         at_mode = state.u ** 2 + self.group_sum(state.terms.deviance_rows())
         scale = 1 / np.sqrt(state.L2)
-        at = _BernoulliRows(self)
 
         def at_node(u):
-            return u ** 2 + self.group_sum(at.at(offset, s * u).deviance_rows())
+            return u ** 2 + self.group_sum(self._at_node.at(offset, s * u).deviance_rows())
 
         terms = [self.log_w[k] + z_k ** 2 / 2 - (at_node(state.u + z_k * scale) - at_mode) / 2
                  for k, z_k in enumerate(self.z)]
@@ -402,8 +448,8 @@ class _GlmerDeviance(_GroupedRows):
 class _ExactApproximation(_GroupedRows):
     """The Laplace or adaptive Gauss-Hermite log-likelihood at the *exact* conditional modes,
     with its analytic gradient over (b, log s) (implicit differentiation through each
-    group's mode and curvature). Its Hessian is the metric of our Newton steps on glmer's
-    deviance. Arrays are nodes by rows (or by groups)."""
+    group's mode and curvature). Its curvature along s gives the row of s in the metric of
+    our Newton steps on glmer's deviance. Arrays are nodes by rows (or by groups)."""
 
     def __init__(self, X, y, groups, nagq: int):
         super().__init__(X, y, groups)
@@ -413,12 +459,12 @@ class _ExactApproximation(_GroupedRows):
         self._at_mode, self._at_nodes = _BernoulliRows(self), _BernoulliRows(self, nagq)
         self._weighted_X = np.empty_like(self.XT)
 
-    def _find_modes(self, eta0, s) -> _BernoulliRows:
+    def _find_modes(self, t0, s) -> _BernoulliRows:
         """Each group's mode of log f(y | u) + log phi(u), by Newton's method (concave);
         returns the Bernoulli terms there."""
         u = self.modes.copy()
         for _ in range(200):
-            terms = self._at_mode.at(eta0, s * u)
+            terms = self._at_mode.at(t0, s * u)
             d1 = s * terms.residual_sums - u
             d2 = -(s ** 2) * terms.weight_sums - 1
             # Damped: a full Newton step from far away can overshoot where p saturates.
@@ -427,7 +473,7 @@ class _ExactApproximation(_GroupedRows):
             if np.max(np.abs(step)) < 1e-12:
                 break
         self.modes = u
-        return self._at_mode.at(eta0, s * u)
+        return self._at_mode.at(t0, s * u)
 
     def _group_sums_of_X(self, weights):
         """Z'WX, columns by groups."""
@@ -437,13 +483,13 @@ class _ExactApproximation(_GroupedRows):
         t = self.t
         b, log_s = theta[:-1], theta[-1]
         s = np.exp(log_s)
-        eta0 = self.X_times(b)
-        at_mode = self._find_modes(eta0, s)
+        t0 = self.flip * self.X_times(b)                    # (1 - 2y) X b
+        at_mode = self._find_modes(t0, s)
         u, v = self.modes, at_mode.weights
         H = s ** 2 * at_mode.weight_sums + 1                 # -g''(mode)
         c = np.sqrt(2 / H)
         nodes = u + c * t                                    # K x G abscissae
-        at_nodes = self._at_nodes.at(eta0, s * nodes)
+        at_nodes = self._at_nodes.at(t0, s * nodes)
         g_k = -self.group_sum(at_nodes.deviance_rows()) / 2 - nodes ** 2 / 2
         terms = self.log_w + t ** 2 + g_k
         total = logsumexp(terms, axis=0)
