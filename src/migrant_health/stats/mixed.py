@@ -64,6 +64,7 @@ DERIV12_STEP = 1e-4           # lme4's deriv12 delta
 ETA_LIMIT = 30.0              # R's binomial logit link saturates beyond |eta| = 30
 LARGEST_SD = 20.0             # upper end of the first-stage search over s (logit scale)
 ROW_BLOCK = 1024              # rows per BLAS call in products over rows (see _sum_over_rows)
+CHUNK_ROWS = 8192             # rows of the chunks in which X'WX is made (see _fixed_effect_information)
 
 
 class PirlsFailure(ArithmeticError):
@@ -148,6 +149,14 @@ class _GroupedRows:
         """Each row's value of its group and outcome, over the last axis."""
         both = np.stack([if_0, if_1], axis=-1).reshape(if_0.shape[:-1] + (-1,))
         return np.repeat(both, self._outcome_counts, axis=-1)
+
+    def _chunks_of_groups(self, size):
+        """(rows, groups, starts of the groups within the rows) of consecutive whole groups,
+        about `size` rows each."""
+        ends = np.searchsorted(np.cumsum(self.counts), np.arange(size, len(self.y) + size, size), side="left") + 1
+        edges = np.unique(np.concatenate([[0], np.minimum(ends, self.G)]))
+        return [(slice(self._starts[a], self._starts[b - 1] + self.counts[b - 1]), slice(a, b),
+                 self._starts[a:b] - self._starts[a]) for a, b in zip(edges[:-1], edges[1:])]
 
     def X_times(self, b):
         """X b."""
@@ -301,7 +310,8 @@ class _GlmerDeviance(_GroupedRows):
         # update, and the next one.
         self._iterates = (_BernoulliRows(self), _BernoulliRows(self))
         self._at_node = _BernoulliRows(self)                  # adaptive Gauss-Hermite's nodes
-        self._weighted_X = np.empty_like(self.XT)
+        self._chunks = self._chunks_of_groups(CHUNK_ROWS)
+        self._weighted_X = np.empty((len(self.XT), max(rows.stop - rows.start for rows, _, _ in self._chunks)))
         self._offset = np.empty_like(self.y)
         self._known = None              # (b, X b) of the last fixed effects multiplied out in full
         self._column_multiples = {}     # (column, step): step (1 - 2y) times the column, steps from _known
@@ -332,12 +342,21 @@ class _GlmerDeviance(_GroupedRows):
             self._column_multiples[key] = step * self.XT[j] * self.flip
         return self._column_multiples[key]
 
-    def _fixed_effect_information(self, s, weights, L2):
+    def _fixed_effect_information(self, s, weights, L2, working=None):
         """X'WX - s^2 X'WZ diag(1/L2) Z'WX: the information of b with u profiled out
-        (lme4's RX'RX), and Z'WX (columns by groups)."""
-        WX = np.multiply(self.XT, weights, out=self._weighted_X)
-        ZWX = self.group_sum(WX)
-        return _sum_over_rows(WX, self.XT) - s ** 2 * (ZWX / L2) @ ZWX.T, ZWX
+        (lme4's RX'RX), Z'WX (columns by groups) and X'working. Made over chunks of whole
+        groups, small enough to stay in cache while they are weighted, summed by group and
+        crossed: X is read from memory once instead of four times."""
+        gram, ZWX = np.zeros((len(self.XT), len(self.XT))), np.empty((len(self.XT), self.G))
+        Xr = np.zeros(len(self.XT))
+        for rows, groups, starts in self._chunks:
+            X = self.XT[:, rows]
+            WX = np.multiply(X, weights[rows], out=self._weighted_X[:, :X.shape[1]])
+            gram += _sum_over_rows(WX, X)
+            ZWX[:, groups] = np.add.reduceat(WX, starts, axis=1)
+            if working is not None:
+                Xr += _sum_over_rows(X, working[None, rows])[:, 0]
+        return gram - s ** 2 * (ZWX / L2) @ ZWX.T, ZWX, Xr
 
     def _pirls(self, s, terms, b, update, predict) -> _Pirls:
         """lme4's pwrssUpdate, from the Bernoulli terms at the starting linear predictor:
@@ -368,9 +387,9 @@ class _GlmerDeviance(_GroupedRows):
         """PIRLS over u and b together from the linear predictor eta (the first stage)."""
         def update(iteration, terms, u, b, L2):
             working = terms.weights * terms.eta + terms.residuals       # W times the working response
-            information, ZWX = self._fixed_effect_information(s, terms.weights, L2)
+            information, ZWX, Xr = self._fixed_effect_information(s, terms.weights, L2, working)
             Zr = self.group_sum(working)
-            b = np.linalg.solve(information, self.X_transpose_times(working) - s ** 2 * ZWX @ (Zr / L2))
+            b = np.linalg.solve(information, Xr - s ** 2 * ZWX @ (Zr / L2))
             return s * (Zr - b @ ZWX) / L2, b
 
         def predict(following, iteration, terms, u, b):
