@@ -64,7 +64,7 @@ DERIV12_STEP = 1e-4           # lme4's deriv12 delta
 ETA_LIMIT = 30.0              # R's binomial logit link saturates beyond |eta| = 30
 LARGEST_SD = 20.0             # upper end of the first-stage search over s (logit scale)
 ROW_BLOCK = 1024              # rows per BLAS call in products over rows (see _sum_over_rows)
-CHUNK_ROWS = 8192             # rows of the chunks in which X'WX is made (see _fixed_effect_information)
+CHUNK_ROWS = 8192             # rows of the chunks in which X'WX is made (see weighted_products)
 
 
 class PirlsFailure(ArithmeticError):
@@ -111,17 +111,20 @@ class MixedLogitFit:
 
 
 class _GroupedRows:
-    """Rows (X, y) sorted by group and, within a group, outcome 0 before 1. A sum by group is
-    then a sum of consecutive rows (np.add.reduceat, some 20 times faster than bincount with
-    weights), a group's value reaches its rows by np.repeat, and so does a value that differs
-    by outcome only (the sign that turns eta into t below). X is kept transposed, one
-    contiguous row of memory per column: X b, X'v and single columns read memory in order."""
+    """Rows (X, y), y 0 or 1, sorted by group and, within a group, outcome 0 before 1. A sum by
+    group is then a sum of consecutive rows (np.add.reduceat, some 20 times faster than
+    bincount with weights), a group's value reaches its rows by np.repeat, and so does a value
+    that differs by outcome only (the sign that turns eta into t below). X is kept transposed,
+    one contiguous row of memory per column: X b, X'v and single columns read memory in order.
+    A fit sorts its rows once: the deviance and the exact approximation share them (`on`)."""
 
     def __init__(self, X, y, groups):
         _, g = np.unique(np.asarray(groups), return_inverse=True)
-        y = np.asarray(y, float)
+        X, y = np.asarray(X, float), np.asarray(y, float)
         order = np.lexsort((y, g))
-        self.XT = np.ascontiguousarray(np.asarray(X, float)[order].T)
+        self.XT = np.empty((X.shape[1], len(y)))
+        for j, column in enumerate(X.T):    # column by column: no rows-by-columns temporary
+            np.take(column, order, out=self.XT[j])
         self.y = y[order]
         self.flip = 1 - 2 * self.y          # t = flip eta: the linear predictor of the outcome not observed
         self.counts = np.bincount(g)
@@ -130,6 +133,24 @@ class _GroupedRows:
         self._outcome_counts = np.bincount(2 * g + (y == 1), minlength=2 * self.G)   # groups x (y = 0, 1)
         self._outcome_starts = np.cumsum(self._outcome_counts) - self._outcome_counts
         self._outcome_present = self._outcome_counts > 0
+        self._chunks = self._chunks_of_groups(CHUNK_ROWS)
+        self._weighted_X = np.empty((len(self.XT), max(rows.stop - rows.start for rows, _, _ in self._chunks)))
+
+    @classmethod
+    def on(cls, rows: _GroupedRows, *args):
+        """An instance of a subclass on the rows of `rows` (sorted already; arrays shared, not
+        copied), *args as its __init__ takes them after (X, y, groups)."""
+        self = cls.__new__(cls)
+        vars(self).update(vars(rows))
+        self._prepare(*args)
+        return self
+
+    def scale_columns(self):
+        """Divides each column of X by its SD (by 1 if it is constant); returns the divisors."""
+        scale = np.array([column.std() for column in self.XT])
+        scale[scale == 0] = 1.0
+        self.XT /= scale[:, None]
+        return scale
 
     def group_sum(self, values):
         """Sums by group over the last axis (rows)."""
@@ -157,6 +178,23 @@ class _GroupedRows:
         edges = np.unique(np.concatenate([[0], np.minimum(ends, self.G)]))
         return [(slice(self._starts[a], self._starts[b - 1] + self.counts[b - 1]), slice(a, b),
                  self._starts[a:b] - self._starts[a]) for a, b in zip(edges[:-1], edges[1:])]
+
+    def weighted_products(self, weights, working=None, gram=True):
+        """X'WX (if gram), Z'WX (columns by groups) and X'working (if given). Made over chunks of
+        whole groups, small enough to stay in cache while they are weighted, summed by group and
+        crossed: X is read from memory once."""
+        p = len(self.XT)
+        XWX, ZWX = np.zeros((p, p)) if gram else None, np.empty((p, self.G))
+        Xr = None if working is None else np.zeros(p)
+        for rows, groups, starts in self._chunks:
+            X = self.XT[:, rows]
+            WX = np.multiply(X, weights[rows], out=self._weighted_X[:, :X.shape[1]])
+            ZWX[:, groups] = np.add.reduceat(WX, starts, axis=1)
+            if gram:
+                XWX += _sum_over_rows(WX, X)
+            if Xr is not None:
+                Xr += _sum_over_rows(X, working[None, rows])[:, 0]
+        return XWX, ZWX, Xr
 
     def X_times(self, b):
         """X b."""
@@ -301,6 +339,9 @@ class _GlmerDeviance(_GroupedRows):
 
     def __init__(self, X, y, groups, nagq: int):
         super().__init__(X, y, groups)
+        self._prepare(nagq)
+
+    def _prepare(self, nagq):
         nodes, weights = np.polynomial.hermite.hermgauss(nagq)
         self.nagq = nagq
         self.z, self.log_w = np.sqrt(2) * nodes, np.log(weights / np.sqrt(np.pi))   # standard-normal rule
@@ -310,8 +351,6 @@ class _GlmerDeviance(_GroupedRows):
         # update, and the next one.
         self._iterates = (_BernoulliRows(self), _BernoulliRows(self))
         self._at_node = _BernoulliRows(self)                  # adaptive Gauss-Hermite's nodes
-        self._chunks = self._chunks_of_groups(CHUNK_ROWS)
-        self._weighted_X = np.empty((len(self.XT), max(rows.stop - rows.start for rows, _, _ in self._chunks)))
         self._offset = np.empty_like(self.y)
         self._known = None              # (b, X b) of the last fixed effects multiplied out in full
         self._column_multiples = {}     # (column, step): step (1 - 2y) times the column, steps from _known
@@ -344,19 +383,9 @@ class _GlmerDeviance(_GroupedRows):
 
     def _fixed_effect_information(self, s, weights, L2, working=None):
         """X'WX - s^2 X'WZ diag(1/L2) Z'WX: the information of b with u profiled out
-        (lme4's RX'RX), Z'WX (columns by groups) and X'working. Made over chunks of whole
-        groups, small enough to stay in cache while they are weighted, summed by group and
-        crossed: X is read from memory once instead of four times."""
-        gram, ZWX = np.zeros((len(self.XT), len(self.XT))), np.empty((len(self.XT), self.G))
-        Xr = np.zeros(len(self.XT))
-        for rows, groups, starts in self._chunks:
-            X = self.XT[:, rows]
-            WX = np.multiply(X, weights[rows], out=self._weighted_X[:, :X.shape[1]])
-            gram += _sum_over_rows(WX, X)
-            ZWX[:, groups] = np.add.reduceat(WX, starts, axis=1)
-            if working is not None:
-                Xr += _sum_over_rows(X, working[None, rows])[:, 0]
-        return gram - s ** 2 * (ZWX / L2) @ ZWX.T, ZWX, Xr
+        (lme4's RX'RX), Z'WX (columns by groups) and X'working (if given)."""
+        XWX, ZWX, Xr = self.weighted_products(weights, working)
+        return XWX - s ** 2 * (ZWX / L2) @ ZWX.T, ZWX, Xr
 
     def _pirls(self, s, terms, b, update, predict) -> _Pirls:
         """lme4's pwrssUpdate, from the Bernoulli terms at the starting linear predictor:
@@ -472,11 +501,13 @@ class _ExactApproximation(_GroupedRows):
 
     def __init__(self, X, y, groups, nagq: int):
         super().__init__(X, y, groups)
+        self._prepare(nagq)
+
+    def _prepare(self, nagq):
         nodes, weights = np.polynomial.hermite.hermgauss(nagq)
         self.t, self.log_w = nodes[:, None], np.log(weights)[:, None]
         self.modes = np.zeros(self.G)
         self._at_mode, self._at_nodes = _BernoulliRows(self), _BernoulliRows(self, nagq)
-        self._weighted_X = np.empty_like(self.XT)
 
     def _find_modes(self, t0, s) -> _BernoulliRows:
         """Each group's mode of log f(y | u) + log phi(u), by Newton's method (concave);
@@ -493,10 +524,6 @@ class _ExactApproximation(_GroupedRows):
                 break
         self.modes = u
         return self._at_mode.at(t0, s * u)
-
-    def _group_sums_of_X(self, weights):
-        """Z'WX, columns by groups."""
-        return self.group_sum(np.multiply(self.XT, weights, out=self._weighted_X))
 
     def value_and_gradient(self, theta):
         t = self.t
@@ -528,11 +555,11 @@ class _ExactApproximation(_GroupedRows):
         w3_sums = self.group_sum(w3)
         d2 = -H
         d3 = -(s ** 3) * w3_sums
-        dgp_db = -s * self._group_sums_of_X(v)               # d g'(mode) / db, columns by groups
+        dgp_db = -s * self.weighted_products(v, gram=False)[1]   # d g'(mode) / db, columns by groups
         dgp_ds = at_mode.residual_sums - s * u * at_mode.weight_sums
         dmode_db = -dgp_db / d2
         dmode_ds = -dgp_ds / d2
-        dgpp_db = -(s ** 2) * self._group_sums_of_X(w3)
+        dgpp_db = -(s ** 2) * self.weighted_products(w3, gram=False)[1]
         dgpp_ds = -2 * s * at_mode.weight_sums - s ** 2 * u * w3_sums
         dH_db = -(dgpp_db + d3 * dmode_db)
         dH_ds = -(dgpp_ds + d3 * dmode_ds)
@@ -633,20 +660,18 @@ def _logit_loglik(X, y, start) -> float:
 def fit_random_intercept_logit(X, y, groups, names=None, nagq: int = 1) -> MixedLogitFit:
     """glmer(y ~ 0 + X + (1 | groups), family = binomial, nAGQ = nagq): estimates, glmer's
     covariance of the fixed effects, and -deviance / 2 as its logLik."""
-    X, y = np.asarray(X, float), np.asarray(y, float)
-    scale = X.std(axis=0)
-    scale[scale == 0] = 1.0
-    Xs = X / scale
-    deviance = _GlmerDeviance(Xs, y, groups, nagq)
+    rows = _GroupedRows(X, y, groups)
+    scale = rows.scale_columns()
+    deviance = _GlmerDeviance.on(rows, nagq)
     s, b = deviance.first_stage()
     start = np.concatenate([[s], b])
-    metric = _newton_metric(deviance, _ExactApproximation(Xs, y, groups, nagq), start)
+    metric = _newton_metric(deviance, _ExactApproximation.on(rows, nagq), start)
     par, converged = _newton_minimise(deviance, start, metric)
     cov, sigma_variance, notes = _glmer_covariance(deviance, par)
-    return MixedLogitFit(list(names) if names is not None else [f"x{j}" for j in range(X.shape[1])],
+    return MixedLogitFit(list(names) if names is not None else [f"x{j}" for j in range(len(scale))],
                          par[1:] / scale, float(abs(par[0])), cov / np.outer(scale, scale),
-                         -deviance(par) / 2, len(X), deviance.G, nagq, converged,
-                         sigma_se=float(np.sqrt(sigma_variance)), loglik_logit=_logit_loglik(Xs, y, b), notes=notes)
+                         -deviance(par) / 2, len(rows.y), rows.G, nagq, converged, sigma_se=float(np.sqrt(sigma_variance)),
+                         loglik_logit=_logit_loglik(rows.XT.T, rows.y, b), notes=notes)
 
 
 def fit_mixed_logit(spec: ModelSpec, data: pd.DataFrame, group: str, nagq: int = 1) -> MixedLogitFit:
