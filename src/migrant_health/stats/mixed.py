@@ -259,10 +259,11 @@ class _BernoulliRows:
         of one per row, unless t could reach the clip."""
         rows = self._rows
         change = None if previous is None else per_group - previous.per_group
-        if change is not None and previous._largest_t + np.abs(change).max() <= ETA_LIMIT:
+        largest_t = np.inf if change is None else previous._largest_t + np.abs(change).max()
+        if largest_t <= ETA_LIMIT:
             factors = np.exp(change)
             np.multiply(previous._e, rows.by_outcome_row(factors, 1 / factors), out=self._e)
-            self._largest_t = previous._largest_t + np.abs(change).max()
+            self._largest_t = largest_t
         else:
             t = np.add(t_fixed, rows.by_outcome_row(per_group, -per_group), out=self._e)
             lowest, highest = t.min(), t.max()
@@ -352,7 +353,7 @@ class _GlmerDeviance(_GroupedRows):
         self._iterates = (_BernoulliRows(self), _BernoulliRows(self))
         self._at_node = _BernoulliRows(self)                  # adaptive Gauss-Hermite's nodes
         self._offset = np.empty_like(self.y)
-        self._known = None              # (b, X b) of the last fixed effects multiplied out in full
+        self._known = None              # (b, (1 - 2y) X b) of the last b multiplied out in full
         self._column_multiples = {}     # (column, step): step (1 - 2y) times the column, steps from _known
 
     def _fixed_predictor(self, b):
@@ -388,10 +389,11 @@ class _GlmerDeviance(_GroupedRows):
         return XWX - s ** 2 * (ZWX / L2) @ ZWX.T, ZWX, Xr
 
     def _pirls(self, s, terms, b, update, predict) -> _Pirls:
-        """lme4's pwrssUpdate, from the Bernoulli terms at the starting linear predictor:
-        (u, b) = update(iteration, terms, u, b, L2) and the terms there, written into a buffer
-        by predict(buffer, iteration, terms, u, b), until the penalised deviance changes by
-        less than PIRLS_TOLERANCE (relative), halving steps that increase it."""
+        """lme4's pwrssUpdate from `terms`, the Bernoulli terms at the starting linear
+        predictor. Each iteration moves to (u, b) = update(iteration, terms, u, b, L2), with
+        its terms from predict(buffer, iteration, terms, u, b) (into one of two alternating
+        buffers), until the penalised deviance changes by less than PIRLS_TOLERANCE
+        (relative); steps that increase it are halved."""
         old = np.finfo(float).max
         u = np.zeros(self.G)
         for iteration in range(PIRLS_MAX_ITERATIONS):
@@ -465,7 +467,7 @@ class _GlmerDeviance(_GroupedRows):
         self.lp0 = state.terms.eta
         terms = _BernoulliRows(self).at(self.flip * self.lp0, np.zeros(self.G))
         self._start = _Lp0Start(terms, self.group_sum(terms.weights * self.lp0 + terms.residuals),
-                                self.group_sum(self.XT * terms.weights))
+                                self.weighted_products(terms.weights, gram=False)[1])
         return s, state.b
 
     def __call__(self, par) -> float:
@@ -625,7 +627,8 @@ def _newton_metric(deviance: _GlmerDeviance, exact: _ExactApproximation, par):
     metric[1:, 1:] = 2 * deviance._fixed_effect_information(par[0], state.weights, state.L2)[0]
     step = np.zeros(len(par))
     step[0] = 1e-5 * max(1.0, abs(par[0]))
-    metric[:, 0] = metric[0, :] = (exact.deviance_gradient(par + step) - exact.deviance_gradient(par - step)) / (2 * step[0])
+    along_s = (exact.deviance_gradient(par + step) - exact.deviance_gradient(par - step)) / (2 * step[0])
+    metric[:, 0] = metric[0, :] = along_s
     return metric
 
 
@@ -670,8 +673,9 @@ def fit_random_intercept_logit(X, y, groups, names=None, nagq: int = 1) -> Mixed
     cov, sigma_variance, notes = _glmer_covariance(deviance, par)
     return MixedLogitFit(list(names) if names is not None else [f"x{j}" for j in range(len(scale))],
                          par[1:] / scale, float(abs(par[0])), cov / np.outer(scale, scale),
-                         -deviance(par) / 2, len(rows.y), rows.G, nagq, converged, sigma_se=float(np.sqrt(sigma_variance)),
-                         loglik_logit=_logit_loglik(rows.XT.T, rows.y, b), notes=notes)
+                         -deviance(par) / 2, len(rows.y), rows.G, nagq, converged,
+                         sigma_se=float(np.sqrt(sigma_variance)), loglik_logit=_logit_loglik(rows.XT.T, rows.y, b),
+                         notes=notes)
 
 
 def fit_mixed_logit(spec: ModelSpec, data: pd.DataFrame, group: str, nagq: int = 1) -> MixedLogitFit:
