@@ -65,6 +65,7 @@ ETA_LIMIT = 30.0              # R's binomial logit link saturates beyond |eta| =
 LARGEST_SD = 20.0             # upper end of the first-stage search over s (logit scale)
 ROW_BLOCK = 1024              # rows per BLAS call in products over rows (see _sum_over_rows)
 CHUNK_ROWS = 8192             # rows of the chunks in which X'WX is made (see weighted_products)
+SMALLEST_EXACT_SD = 1e-4      # the exact approximation's gradient over s is taken at s >= this
 
 
 class PirlsFailure(ArithmeticError):
@@ -158,8 +159,9 @@ class _GroupedRows:
 
     def flipped_group_sum(self, values):
         """Sums by group of flip * values: the rows with y = 0 less those with y = 1."""
+        present = self._outcome_present     # reduceat cannot sum an empty run of rows
         sums = np.zeros(values.shape[:-1] + (2 * self.G,))
-        sums[..., self._outcome_present] = np.add.reduceat(values, self._outcome_starts[self._outcome_present], axis=-1)
+        sums[..., present] = np.add.reduceat(values, self._outcome_starts[present], axis=-1)
         return sums[..., 0::2] - sums[..., 1::2]
 
     def by_row(self, per_group):
@@ -572,7 +574,7 @@ class _ExactApproximation(_GroupedRows):
     def deviance_gradient(self, par):
         """The gradient of -2 log-likelihood over par = (s, b), as glmer's deviance is
         parametrised."""
-        s = max(abs(par[0]), 1e-4)
+        s = max(abs(par[0]), SMALLEST_EXACT_SD)
         _, gradient = self.value_and_gradient(np.concatenate([par[1:], [np.log(s)]]))
         return -2 * np.concatenate([[gradient[-1] / s], gradient[:-1]])
 
@@ -597,8 +599,9 @@ def deriv12_hessian(f, x, delta: float = DERIV12_STEP):
 def _newton_minimise(f, x, metric, tol: float = 1e-8, max_iter: int = 100, resolution: float = 1e-5):
     """Newton steps x - metric^-1 grad f (central differences), halved until f does not
     increase. Returns (x, converged): converged once a full step is shorter than tol, or
-    when no fraction of a step shorter than `resolution` lowers f (the minimum within the
-    deviance's rounding)."""
+    once a step shorter than `resolution` does not lower f (the minimum within the deviance's
+    rounding: at a fit on the boundary, s ~ 0, the deviance is flat in s to its last digits,
+    and halvings would only follow its rounding)."""
     fx = f(x)
     for _ in range(max_iter):
         step = np.linalg.solve(metric, _central_gradient(f, x))
@@ -609,8 +612,10 @@ def _newton_minimise(f, x, metric, tol: float = 1e-8, max_iter: int = 100, resol
             f_trial = f(trial)
             if f_trial <= fx:
                 break
+            if np.max(np.abs(step)) < resolution:
+                return x, True
         else:
-            return x, bool(np.max(np.abs(step)) < resolution)
+            return x, False
         x, fx = trial, f_trial
     return x, False
 
@@ -625,9 +630,14 @@ def _newton_metric(deviance: _GlmerDeviance, exact: _ExactApproximation, par):
     state = deviance.state(par)
     metric = np.empty((len(par), len(par)))
     metric[1:, 1:] = 2 * deviance._fixed_effect_information(par[0], state.weights, state.L2)[0]
+    # The exact approximation works on log s (s >= SMALLEST_EXACT_SD): at a fit on the boundary,
+    # s ~ 0, differences are taken a little above it (the deviance is even in s, so the
+    # curvature there is that at 0).
+    at = np.array(par, float)
+    at[0] = max(abs(at[0]), 2 * SMALLEST_EXACT_SD)
     step = np.zeros(len(par))
-    step[0] = 1e-5 * max(1.0, abs(par[0]))
-    along_s = (exact.deviance_gradient(par + step) - exact.deviance_gradient(par - step)) / (2 * step[0])
+    step[0] = 1e-5 * max(1.0, at[0])
+    along_s = (exact.deviance_gradient(at + step) - exact.deviance_gradient(at - step)) / (2 * step[0])
     metric[:, 0] = metric[0, :] = along_s
     return metric
 
