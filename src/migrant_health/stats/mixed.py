@@ -328,6 +328,16 @@ class _Pirls:
 
 
 @dataclass
+class _JointStart:
+    """Where a joint PIRLS starts: the Bernoulli terms at its linear predictor, and the
+    weighted products of its first iteration (X'WX, Z'WX, X'Wz, Z'Wz, z the working
+    response), which do not depend on s. All of the first stage's PIRLS start at the same
+    predictor, so these are made once."""
+    terms: _BernoulliRows
+    products: tuple
+
+
+@dataclass
 class _Lp0Start:
     """Every second-stage PIRLS starts at lp0: the Bernoulli terms there and, because
     Z'(w0 (lp0 - X b) + y - mu0) = Z'(w0 lp0 + y - mu0) - b Z'W0X is linear in b, the sums
@@ -384,11 +394,16 @@ class _GlmerDeviance(_GroupedRows):
             self._column_multiples[key] = step * self.XT[j] * self.flip
         return self._column_multiples[key]
 
-    def _fixed_effect_information(self, s, weights, L2, working=None):
+    @staticmethod
+    def _profiled_information(s, XWX, ZWX, L2):
         """X'WX - s^2 X'WZ diag(1/L2) Z'WX: the information of b with u profiled out
-        (lme4's RX'RX), Z'WX (columns by groups) and X'working (if given)."""
-        XWX, ZWX, Xr = self.weighted_products(weights, working)
-        return XWX - s ** 2 * (ZWX / L2) @ ZWX.T, ZWX, Xr
+        (lme4's RX'RX)."""
+        return XWX - s ** 2 * (ZWX / L2) @ ZWX.T
+
+    def _fixed_effect_information(self, s, weights, L2):
+        """lme4's RX'RX at the weights."""
+        XWX, ZWX, _ = self.weighted_products(weights)
+        return self._profiled_information(s, XWX, ZWX, L2)
 
     def _pirls(self, s, terms, b, update, predict) -> _Pirls:
         """lme4's pwrssUpdate from `terms`, the Bernoulli terms at the starting linear
@@ -416,21 +431,27 @@ class _GlmerDeviance(_GroupedRows):
             old, terms = penalised, following
         raise PirlsFailure(f"PIRLS did not converge in {PIRLS_MAX_ITERATIONS} iterations")
 
-    def joint_pirls(self, s, eta) -> _Pirls:
-        """PIRLS over u and b together from the linear predictor eta (the first stage)."""
+    def _joint_products(self, terms: _BernoulliRows):
+        """X'WX, Z'WX, X'Wz and Z'Wz at the terms' weights, z the working response."""
+        working = terms.weights * terms.eta + terms.residuals       # W z
+        XWX, ZWX, Xr = self.weighted_products(terms.weights, working)
+        return XWX, ZWX, Xr, self.group_sum(working)
+
+    def joint_start(self, eta) -> _JointStart:
+        terms = _BernoulliRows(self).at(self.flip * eta, np.zeros(self.G))
+        return _JointStart(terms, self._joint_products(terms))
+
+    def joint_pirls(self, s, start: _JointStart) -> _Pirls:
+        """PIRLS over u and b together (the first stage)."""
         def update(iteration, terms, u, b, L2):
-            working = terms.weights * terms.eta + terms.residuals       # W times the working response
-            information, ZWX, Xr = self._fixed_effect_information(s, terms.weights, L2, working)
-            Zr = self.group_sum(working)
-            b = np.linalg.solve(information, Xr - s ** 2 * ZWX @ (Zr / L2))
+            XWX, ZWX, Xr, Zr = start.products if iteration == 0 else self._joint_products(terms)
+            b = np.linalg.solve(self._profiled_information(s, XWX, ZWX, L2), Xr - s ** 2 * ZWX @ (Zr / L2))
             return s * (Zr - b @ ZWX) / L2, b
 
         def predict(following, iteration, terms, u, b):
             return following.at(self.flip * self.X_times(b), s * u)
 
-        # The start goes in the buffers of iteration 1's candidate, not needed before.
-        start = self._iterates[1].at(self.flip * eta, np.zeros(self.G))
-        return self._pirls(s, start, np.zeros(len(self.XT)), update, predict)
+        return self._pirls(s, start.terms, np.zeros(len(self.XT)), update, predict)
 
     def state(self, par) -> _Pirls:
         """PIRLS over u alone at par = (s, b), from lp0 (the second stage)."""
@@ -458,14 +479,15 @@ class _GlmerDeviance(_GroupedRows):
         """glmer's nAGQ = 0 fit: s minimising the Laplace deviance with b and u from joint
         PIRLS. PIRLS starts where glmer's does: mu = (y + 1/2) / 2, s = 1. Keeps lp0 and
         returns (s, b)."""
-        initial = self.joint_pirls(1.0, logit((self.y + 0.5) / 2)).terms.eta
+        at_s_1 = self.joint_pirls(1.0, self.joint_start(logit((self.y + 0.5) / 2)))
+        start = self.joint_start(at_s_1.terms.eta)
 
         def deviance(s):
-            return self._laplace(self.joint_pirls(s, initial))
+            return self._laplace(self.joint_pirls(s, start))
 
         s = optimize.minimize_scalar(deviance, bounds=(0.0, LARGEST_SD), method="bounded",
                                      options={"xatol": 1e-9}).x
-        state = self.joint_pirls(s, initial)
+        state = self.joint_pirls(s, start)
         self.lp0 = state.terms.eta
         terms = _BernoulliRows(self).at(self.flip * self.lp0, np.zeros(self.G))
         self._start = _Lp0Start(terms, self.group_sum(terms.weights * self.lp0 + terms.residuals),
@@ -494,7 +516,7 @@ class _GlmerDeviance(_GroupedRows):
     def rx_covariance(self, par):
         """glmer's fallback covariance of b: the inverse of RX'RX at par."""
         state = self.state(par)
-        return np.linalg.inv(self._fixed_effect_information(par[0], state.weights, state.L2)[0])
+        return np.linalg.inv(self._fixed_effect_information(par[0], state.weights, state.L2))
 
 
 class _ExactApproximation(_GroupedRows):
@@ -629,7 +651,7 @@ def _newton_metric(deviance: _GlmerDeviance, exact: _ExactApproximation, par):
     2), and Newton takes the same number of steps."""
     state = deviance.state(par)
     metric = np.empty((len(par), len(par)))
-    metric[1:, 1:] = 2 * deviance._fixed_effect_information(par[0], state.weights, state.L2)[0]
+    metric[1:, 1:] = 2 * deviance._fixed_effect_information(par[0], state.weights, state.L2)
     # The exact approximation works on log s (s >= SMALLEST_EXACT_SD): at a fit on the boundary,
     # s ~ 0, differences are taken a little above it (the deviance is even in s, so the
     # curvature there is that at 0).
