@@ -197,3 +197,20 @@ def test_mixed_logit_gradient_is_the_derivative_of_its_likelihood(nagq):
     numeric = [(problem.value_and_gradient(theta + e)[0] - problem.value_and_gradient(theta - e)[0]) / (2 * step)
                for e in np.eye(5) * step]
     assert gradient == pytest.approx(numeric, abs=1e-5)
+
+
+def test_mixed_logit_without_group_variance_converges_on_the_boundary():
+    """Outcomes independent of the groups: s ends at ~0 (glmer's singular fit), where the
+    metric of Newton's steps must stay positive definite, and the fixed effects, their standard
+    errors and the log-likelihood are the single-level logit's."""
+    rng = np.random.default_rng(1)
+    n = 3000
+    groups = rng.integers(0, 50, n)
+    X = np.column_stack([np.ones(n), rng.normal(size=n)])
+    y = (rng.random(n) < 1 / (1 + np.exp(1 - 0.5 * X[:, 1]))).astype(float)
+    fit = fit_random_intercept_logit(X, y, groups)
+    logit = sm.Logit(y, X).fit(disp=0)
+    assert fit.converged and fit.sigma < 1e-4
+    assert fit.params == pytest.approx(logit.params, abs=1e-6)
+    assert np.sqrt(np.diag(fit.cov)) == pytest.approx(logit.bse, rel=1e-4)
+    assert fit.loglik == pytest.approx(logit.llf, abs=1e-6) and fit.loglik_logit == pytest.approx(logit.llf, abs=1e-8)
