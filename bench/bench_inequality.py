@@ -3,6 +3,7 @@
 timed by bench/bench_mixed.py, on its analytic sample.
 Usage: .venv/bin/python bench/bench_inequality.py
 """
+
 import time
 
 import numpy as np
@@ -19,8 +20,10 @@ def index_on_a_million_rows() -> None:
     start = time.perf_counter()
     result = concentration_index(use, income, vce="cluster", clusters=city)
     elapsed = time.perf_counter() - start
-    print(f"concentration index, cluster SE, 1,000,000 rows: {elapsed:5.2f} s "
-          f"(C = {result.estimate:.4f}, SE {result.std_error:.4f})")
+    print(
+        f"concentration index, cluster SE, 1,000,000 rows: {elapsed:5.2f} s "
+        f"(C = {result.estimate:.4f}, SE {result.std_error:.4f})"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ single-level logit of the LR test, with the number of deviance evaluations.
 Usage: .venv/bin/python bench/bench_mixed.py [--repeat N] [sample.parquet]
 (the sample defaults to data/analytic/inequality.parquet, which `make` builds)
 """
+
 import argparse
 import contextlib
 import sys
@@ -27,17 +28,22 @@ from migrant_health.stats.design import Design
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 3.0
 # The fit's steps, as attributes of stats/mixed.py (internals: the breakdown is skipped if renamed).
-PHASES = {"first stage": (mixed._GlmerDeviance, "first_stage"), "metric": (mixed, "_newton_metric"),
-          "Newton": (mixed, "_newton_minimise"), "deriv12": (mixed, "_glmer_covariance"),
-          "logit": (mixed, "_logit_loglik")}
+PHASES = {
+    "first stage": (mixed._GlmerDeviance, "first_stage"),
+    "metric": (mixed, "_newton_metric"),
+    "Newton": (mixed, "_newton_minimise"),
+    "deriv12": (mixed, "_glmer_covariance"),
+    "logit": (mixed, "_logit_loglik"),
+}
 
 
 @contextlib.contextmanager
 def phase_clock(seconds: dict, evaluations: dict):
     """Adds each phase's wall time to `seconds` and its deviance evaluations to `evaluations`."""
     current = [None]
-    originals = {name: getattr(owner, attribute) for name, (owner, attribute) in PHASES.items()
-                 if hasattr(owner, attribute)}
+    originals = {
+        name: getattr(owner, attribute) for name, (owner, attribute) in PHASES.items() if hasattr(owner, attribute)
+    }
     if len(originals) < len(PHASES):
         yield False
         return
@@ -50,12 +56,14 @@ def phase_clock(seconds: dict, evaluations: dict):
             finally:
                 seconds[name] += time.perf_counter() - start
                 current[0] = None
+
         return call
 
     def counted(function):
         def call(self, par):
             evaluations[current[0]] += 1
             return function(self, par)
+
         return call
 
     deviance_call = mixed._GlmerDeviance.__call__
@@ -96,18 +104,21 @@ def main() -> int:
         for _ in range(args.repeat):
             with phase_clock(seconds, evaluations) as breakdown:
                 wall, cpu = time.perf_counter(), time.process_time()
-                fitted = mixed.fit_random_intercept_logit(X, y, groups, design.column_names(),
-                                                          equation.get("nagq", 1))
+                fitted = mixed.fit_random_intercept_logit(X, y, groups, design.column_names(), equation.get("nagq", 1))
                 walls.append(time.perf_counter() - wall)
                 cpus.append(time.process_time() - cpu)
         wall = float(np.median(walls))
-        print(f"random-intercept logit {name}: {fitted.n_obs:,} rows, {fitted.n_groups} groups, "
-              f"{len(fitted.params)} fixed effects: {wall:5.2f} s per fit (median of {args.repeat}; "
-              f"CPU {np.median(cpus):.2f} s), target <= {TARGET_SECONDS:.0f} s: "
-              f"{'met' if wall <= TARGET_SECONDS else 'NOT met'} (converged {fitted.converged})")
+        print(
+            f"random-intercept logit {name}: {fitted.n_obs:,} rows, {fitted.n_groups} groups, "
+            f"{len(fitted.params)} fixed effects: {wall:5.2f} s per fit (median of {args.repeat}; "
+            f"CPU {np.median(cpus):.2f} s), target <= {TARGET_SECONDS:.0f} s: "
+            f"{'met' if wall <= TARGET_SECONDS else 'NOT met'} (converged {fitted.converged})"
+        )
         if breakdown:
-            print("    " + ", ".join(phase_summary(phase, seconds[phase], evaluations[phase], args.repeat)
-                                     for phase in PHASES))
+            print(
+                "    "
+                + ", ".join(phase_summary(phase, seconds[phase], evaluations[phase], args.repeat) for phase in PHASES)
+            )
     return 0
 
 

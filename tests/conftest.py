@@ -1,4 +1,5 @@
 """Shared fixtures: one synthetic release and its canonical frame per test session."""
+
 import os
 
 # One BLAS thread, as the workflow's jobs use (rules/common.smk): set before numpy is imported.

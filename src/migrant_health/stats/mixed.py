@@ -42,6 +42,7 @@ iteration from lp0 is computed once, a difference stencil's X b adds two columns
 one, and products over all rows are made in blocks that keep BLAS on one thread (the study's
 two fits run in parallel on two cores). bench/bench_mixed.py times it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -52,21 +53,21 @@ from scipy import optimize, stats
 from scipy.special import logit, logsumexp
 
 from ..errors import InputError
+from ..model_spec import ModelSpec
 from .design import Design
 from .inference import TIDY_COLUMNS, wald, wald_rows
 from .models import check_identified, coefficient_labels, logit_newton, require_observed
-from ..model_spec import ModelSpec
 
-LOGISTIC_VARIANCE = np.pi ** 2 / 3
-PIRLS_TOLERANCE = 1e-7        # glmerControl()$tolPwrss
-PIRLS_MAX_ITERATIONS = 100    # glmer's maxit
-PIRLS_STEP_HALVINGS = 10      # pwrssUpdate's maxstephalfit
-DERIV12_STEP = 1e-4           # lme4's deriv12 delta
-ETA_LIMIT = 30.0              # R's binomial logit link saturates beyond |eta| = 30
-LARGEST_SD = 20.0             # upper end of the first-stage search over s (logit scale)
-ROW_BLOCK = 1024              # rows per BLAS call in products over rows (see _sum_over_rows)
-CHUNK_ROWS = 8192             # rows of the chunks in which X'WX is made (see weighted_products)
-SMALLEST_EXACT_SD = 1e-4      # the exact approximation's gradient over s is taken at s >= this
+LOGISTIC_VARIANCE = np.pi**2 / 3
+PIRLS_TOLERANCE = 1e-7  # glmerControl()$tolPwrss
+PIRLS_MAX_ITERATIONS = 100  # glmer's maxit
+PIRLS_STEP_HALVINGS = 10  # pwrssUpdate's maxstephalfit
+DERIV12_STEP = 1e-4  # lme4's deriv12 delta
+ETA_LIMIT = 30.0  # R's binomial logit link saturates beyond |eta| = 30
+LARGEST_SD = 20.0  # upper end of the first-stage search over s (logit scale)
+ROW_BLOCK = 1024  # rows per BLAS call in products over rows (see _sum_over_rows)
+CHUNK_ROWS = 8192  # rows of the chunks in which X'WX is made (see weighted_products)
+SMALLEST_EXACT_SD = 1e-4  # the exact approximation's gradient over s is taken at s >= this
 
 
 class PirlsFailure(ArithmeticError):
@@ -76,24 +77,24 @@ class PirlsFailure(ArithmeticError):
 @dataclass
 class MixedLogitFit:
     names: list
-    params: np.ndarray        # fixed effects b
-    sigma: float              # SD of the random intercept (lme4's theta)
-    cov: np.ndarray           # covariance of b
-    loglik: float             # -deviance / 2, as glmer's logLik
+    params: np.ndarray  # fixed effects b
+    sigma: float  # SD of the random intercept (lme4's theta)
+    cov: np.ndarray  # covariance of b
+    loglik: float  # -deviance / 2, as glmer's logLik
     n_obs: int
     n_groups: int
     nagq: int
     converged: bool
-    sigma_se: float = np.nan      # from the same Hessian (nan where glmer falls back to RX)
+    sigma_se: float = np.nan  # from the same Hessian (nan where glmer falls back to RX)
     loglik_logit: float = np.nan  # the single-level logit with the same fixed effects
-    labels: list = field(default_factory=list)   # (term, level, reference) per fixed effect
+    labels: list = field(default_factory=list)  # (term, level, reference) per fixed effect
     notes: list = field(default_factory=list)
     spec: ModelSpec | None = None
     group: str = "group"
 
     @property
     def variance(self) -> float:
-        return self.sigma ** 2
+        return self.sigma**2
 
     # The estimator protocol (stats/estimators.py): normal inference, the fit's notes.
     df_resid = None
@@ -104,29 +105,62 @@ class MixedLogitFit:
 
     def tidy(self, study: str = "", sample: str = "", equation: str = "") -> pd.DataFrame:
         """One row per fixed effect (estimand 'coef')."""
-        return wald_rows(self.labels, self.params, np.sqrt(np.diag(self.cov)), estimand="coef", fit=self,
-                         study=study, sample=sample, equation=equation or self.spec.outcome)
+        return wald_rows(
+            self.labels,
+            self.params,
+            np.sqrt(np.diag(self.cov)),
+            estimand="coef",
+            fit=self,
+            study=study,
+            sample=sample,
+            equation=equation or self.spec.outcome,
+        )
 
     def group_statistics(self, study: str = "", sample: str = "", equation: str = "") -> pd.DataFrame:
         """The group variance (SE by the delta method, CI from Wald limits of its log, as Stata's
         melogit), the latent-scale intraclass correlation, and the likelihood-ratio test against
         the single-level logit, in the tidy columns."""
-        with np.errstate(divide="ignore", invalid="ignore"):   # a variance of 0 has no log-scale interval
+        with np.errstate(divide="ignore", invalid="ignore"):  # a variance of 0 has no log-scale interval
             _, _, log_low, log_high = wald(np.log(self.variance), self.variance_se / self.variance)
         lr_statistic, lr_p = self.lr_test
-        rows = pd.DataFrame([{"term": f"var(_cons[{self.group}])", "level": "", "reference": "",
-                              "estimand": "variance", "estimate": self.variance, "std_error": self.variance_se,
-                              "conf_low": np.exp(log_low), "conf_high": np.exp(log_high)},
-                             {"term": "icc", "level": "", "reference": "", "estimand": "icc", "estimate": self.icc},
-                             {"term": "lr_test", "level": "", "reference": "", "estimand": "lr_test",
-                              "estimate": lr_statistic, "statistic": lr_statistic, "p_value": lr_p}])
-        rows = rows.assign(study=study, model=self.spec.name, sample=sample, equation=equation or self.spec.outcome,
-                           n_obs=self.n_obs, converged=self.converged, estimable=True)
+        rows = pd.DataFrame(
+            [
+                {
+                    "term": f"var(_cons[{self.group}])",
+                    "level": "",
+                    "reference": "",
+                    "estimand": "variance",
+                    "estimate": self.variance,
+                    "std_error": self.variance_se,
+                    "conf_low": np.exp(log_low),
+                    "conf_high": np.exp(log_high),
+                },
+                {"term": "icc", "level": "", "reference": "", "estimand": "icc", "estimate": self.icc},
+                {
+                    "term": "lr_test",
+                    "level": "",
+                    "reference": "",
+                    "estimand": "lr_test",
+                    "estimate": lr_statistic,
+                    "statistic": lr_statistic,
+                    "p_value": lr_p,
+                },
+            ]
+        )
+        rows = rows.assign(
+            study=study,
+            model=self.spec.name,
+            sample=sample,
+            equation=equation or self.spec.outcome,
+            n_obs=self.n_obs,
+            converged=self.converged,
+            estimable=True,
+        )
         return rows.reindex(columns=TIDY_COLUMNS)
 
     @property
     def variance_se(self) -> float:
-        return 2 * self.sigma * self.sigma_se       # delta method
+        return 2 * self.sigma * self.sigma_se  # delta method
 
     @property
     def icc(self) -> float:
@@ -156,14 +190,14 @@ class _GroupedRows:
         X, y = np.asarray(X, float), np.asarray(y, float)
         order = np.lexsort((y, g))
         self.XT = np.empty((X.shape[1], len(y)))
-        for j, column in enumerate(X.T):    # column by column: no rows-by-columns temporary
+        for j, column in enumerate(X.T):  # column by column: no rows-by-columns temporary
             np.take(column, order, out=self.XT[j])
         self.y = y[order]
-        self.flip = 1 - 2 * self.y          # t = flip eta: the linear predictor of the outcome not observed
+        self.flip = 1 - 2 * self.y  # t = flip eta: the linear predictor of the outcome not observed
         self.counts = np.bincount(g)
         self.G = len(self.counts)
         self._starts = np.cumsum(self.counts) - self.counts
-        self._outcome_counts = np.bincount(2 * g + (y == 1), minlength=2 * self.G)   # groups x (y = 0, 1)
+        self._outcome_counts = np.bincount(2 * g + (y == 1), minlength=2 * self.G)  # groups x (y = 0, 1)
         self._outcome_starts = np.cumsum(self._outcome_counts) - self._outcome_counts
         self._outcome_present = self._outcome_counts > 0
         self._chunks = self._chunks_of_groups(CHUNK_ROWS)
@@ -191,7 +225,7 @@ class _GroupedRows:
 
     def flipped_group_sum(self, values):
         """Sums by group of flip * values: the rows with y = 0 less those with y = 1."""
-        present = self._outcome_present     # reduceat cannot sum an empty run of rows
+        present = self._outcome_present  # reduceat cannot sum an empty run of rows
         sums = np.zeros(values.shape[:-1] + (2 * self.G,))
         sums[..., present] = np.add.reduceat(values, self._outcome_starts[present], axis=-1)
         return sums[..., 0::2] - sums[..., 1::2]
@@ -210,8 +244,14 @@ class _GroupedRows:
         about `size` rows each."""
         ends = np.searchsorted(np.cumsum(self.counts), np.arange(size, len(self.y) + size, size), side="left") + 1
         edges = np.unique(np.concatenate([[0], np.minimum(ends, self.G)]))
-        return [(slice(self._starts[a], self._starts[b - 1] + self.counts[b - 1]), slice(a, b),
-                 self._starts[a:b] - self._starts[a]) for a, b in zip(edges[:-1], edges[1:])]
+        return [
+            (
+                slice(self._starts[a], self._starts[b - 1] + self.counts[b - 1]),
+                slice(a, b),
+                self._starts[a:b] - self._starts[a],
+            )
+            for a, b in zip(edges[:-1], edges[1:])
+        ]
 
     def weighted_products(self, weights, working=None, gram=True):
         """X'WX (if gram), Z'WX (columns by groups) and X'working (if given). Made over chunks of
@@ -222,7 +262,7 @@ class _GroupedRows:
         Xr = None if working is None else np.zeros(p)
         for rows, groups, starts in self._chunks:
             X = self.XT[:, rows]
-            WX = np.multiply(X, weights[rows], out=self._weighted_X[:, :X.shape[1]])
+            WX = np.multiply(X, weights[rows], out=self._weighted_X[:, : X.shape[1]])
             ZWX[:, groups] = np.add.reduceat(WX, starts, axis=1)
             if gram:
                 XWX += _sum_over_rows(WX, X)
@@ -245,6 +285,7 @@ class _GroupedRows:
 # compete with the study's other fit on a 2-core machine and, on a loaded one, were 3 to 10
 # times slower than one thread.
 
+
 def _row_blocks(M, whole):
     """The first `whole` rows (last axis) of M as blocks x columns x ROW_BLOCK rows (a view)."""
     return M[:, :whole].reshape(len(M), -1, ROW_BLOCK).transpose(1, 0, 2)
@@ -253,8 +294,10 @@ def _row_blocks(M, whole):
 def _sum_over_rows(A, B):
     """A B' for arrays of columns by rows."""
     whole = A.shape[1] - A.shape[1] % ROW_BLOCK
-    return (np.matmul(_row_blocks(A, whole), _row_blocks(B, whole).transpose(0, 2, 1)).sum(axis=0)
-            + A[:, whole:] @ B[:, whole:].T)
+    return (
+        np.matmul(_row_blocks(A, whole), _row_blocks(B, whole).transpose(0, 2, 1)).sum(axis=0)
+        + A[:, whole:] @ B[:, whole:].T
+    )
 
 
 def _sum_of_logs(values):
@@ -279,11 +322,11 @@ class _BernoulliRows:
     must be copied."""
 
     def __init__(self, rows: _GroupedRows, nodes: int = 0):
-        shape = (nodes, len(rows.y)) if nodes else rows.y.shape     # nodes by rows for quadrature
+        shape = (nodes, len(rows.y)) if nodes else rows.y.shape  # nodes by rows for quadrature
         self._rows = rows
         self._e, self._one_plus_e, self._other, self._weights, self._residuals = (np.empty(shape) for _ in range(5))
         self.t_fixed, self.per_group, self.deviance = None, None, np.nan
-        self._largest_t = np.inf        # a bound on |t|, inf if clipped
+        self._largest_t = np.inf  # a bound on |t|, inf if clipped
         self._moments = None
 
     def at(self, t_fixed, per_group, previous: _BernoulliRows = None) -> _BernoulliRows:
@@ -322,7 +365,7 @@ class _BernoulliRows:
 
     def _compute_moments(self):
         if self._moments is None:
-            other = np.divide(self._e, self._one_plus_e, out=self._other)   # P(the outcome not observed)
+            other = np.divide(self._e, self._one_plus_e, out=self._other)  # P(the outcome not observed)
             np.divide(other, self._one_plus_e, out=self._weights)
             self._moments = (self._rows.group_sum(self._weights), -self._rows.flipped_group_sum(other))
         return self._moments
@@ -352,6 +395,7 @@ class _Pirls:
     otherwise), the Bernoulli terms at the last iterate, and the weights and diagonal of
     L^2 = s^2 Z'WZ + I of the last decomposition (the iterate before). Its arrays are the
     deviance's buffers: valid until the next PIRLS run."""
+
     u: np.ndarray
     b: np.ndarray
     terms: _BernoulliRows
@@ -365,6 +409,7 @@ class _JointStart:
     weighted products of its first iteration (X'WX, Z'WX, X'Wz, Z'Wz, z the working
     response), which do not depend on s. All of the first stage's PIRLS start at the same
     predictor, so these are made once."""
+
     terms: _BernoulliRows
     products: tuple
 
@@ -374,9 +419,10 @@ class _Lp0Start:
     """Every second-stage PIRLS starts at lp0: the Bernoulli terms there and, because
     Z'(w0 (lp0 - X b) + y - mu0) = Z'(w0 lp0 + y - mu0) - b Z'W0X is linear in b, the sums
     of its first iteration, are the same at every evaluation."""
+
     terms: _BernoulliRows
-    working_sums: np.ndarray        # Z'(w0 lp0 + y - mu0), by group
-    weighted_X_sums: np.ndarray     # Z'W0X, columns by groups
+    working_sums: np.ndarray  # Z'(w0 lp0 + y - mu0), by group
+    weighted_X_sums: np.ndarray  # Z'W0X, columns by groups
 
 
 class _GlmerDeviance(_GroupedRows):
@@ -389,16 +435,16 @@ class _GlmerDeviance(_GroupedRows):
     def _prepare(self, nagq):
         nodes, weights = np.polynomial.hermite.hermgauss(nagq)
         self.nagq = nagq
-        self.z, self.log_w = np.sqrt(2) * nodes, np.log(weights / np.sqrt(np.pi))   # standard-normal rule
+        self.z, self.log_w = np.sqrt(2) * nodes, np.log(weights / np.sqrt(np.pi))  # standard-normal rule
         self.lp0 = None
         self._start = None
         # PIRLS alternates between two sets of row buffers: the iterate whose weights drive the
         # update, and the next one.
         self._iterates = (_BernoulliRows(self), _BernoulliRows(self))
-        self._at_node = _BernoulliRows(self)                  # adaptive Gauss-Hermite's nodes
+        self._at_node = _BernoulliRows(self)  # adaptive Gauss-Hermite's nodes
         self._offset = np.empty_like(self.y)
-        self._known = None              # (b, (1 - 2y) X b) of the last b multiplied out in full
-        self._column_multiples = {}     # (column, step): step (1 - 2y) times the column, steps from _known
+        self._known = None  # (b, (1 - 2y) X b) of the last b multiplied out in full
+        self._column_multiples = {}  # (column, step): step (1 - 2y) times the column, steps from _known
 
     def _fixed_predictor(self, b):
         """(1 - 2y) X b, the fixed part of t. Central differences and deriv12 evaluate points
@@ -430,7 +476,7 @@ class _GlmerDeviance(_GroupedRows):
     def _profiled_information(s, XWX, ZWX, L2):
         """X'WX - s^2 X'WZ diag(1/L2) Z'WX: the information of b with u profiled out
         (lme4's RX'RX)."""
-        return XWX - s ** 2 * (ZWX / L2) @ ZWX.T
+        return XWX - s**2 * (ZWX / L2) @ ZWX.T
 
     def _fixed_effect_information(self, s, weights, L2):
         """lme4's RX'RX at the weights."""
@@ -446,7 +492,7 @@ class _GlmerDeviance(_GroupedRows):
         old = np.finfo(float).max
         u = np.zeros(self.G)
         for iteration in range(PIRLS_MAX_ITERATIONS):
-            weights, L2 = terms.weights, s ** 2 * terms.weight_sums + 1
+            weights, L2 = terms.weights, s**2 * terms.weight_sums + 1
             u_old, b_old = u, b
             u, b = update(iteration, terms, u, b, L2)
             following = predict(self._iterates[iteration % 2], iteration, terms, u, b)
@@ -465,7 +511,7 @@ class _GlmerDeviance(_GroupedRows):
 
     def _joint_products(self, terms: _BernoulliRows):
         """X'WX, Z'WX, X'Wz and Z'Wz at the terms' weights, z the working response."""
-        working = terms.weights * terms.eta + terms.residuals       # W z
+        working = terms.weights * terms.eta + terms.residuals  # W z
         XWX, ZWX, Xr = self.weighted_products(terms.weights, working)
         return XWX, ZWX, Xr, self.group_sum(working)
 
@@ -475,9 +521,10 @@ class _GlmerDeviance(_GroupedRows):
 
     def joint_pirls(self, s, start: _JointStart) -> _Pirls:
         """PIRLS over u and b together (the first stage)."""
+
         def update(iteration, terms, u, b, L2):
             XWX, ZWX, Xr, Zr = start.products if iteration == 0 else self._joint_products(terms)
-            b = np.linalg.solve(self._profiled_information(s, XWX, ZWX, L2), Xr - s ** 2 * ZWX @ (Zr / L2))
+            b = np.linalg.solve(self._profiled_information(s, XWX, ZWX, L2), Xr - s**2 * ZWX @ (Zr / L2))
             return s * (Zr - b @ ZWX) / L2, b
 
         def predict(following, iteration, terms, u, b):
@@ -488,13 +535,16 @@ class _GlmerDeviance(_GroupedRows):
     def state(self, par) -> _Pirls:
         """PIRLS over u alone at par = (s, b), from lp0 (the second stage)."""
         s, b = par[0], par[1:]
-        offset, start = self._fixed_predictor(b), self._start      # offset: (1 - 2y) X b
+        offset, start = self._fixed_predictor(b), self._start  # offset: (1 - 2y) X b
 
         def update(iteration, terms, u, b, L2):
             # Z'W times the working response less X b: from lp0 at the first iteration; after
             # it eta - X b = s u by row, so Z'W(eta - X b) = s u Z'w.
-            sums = (start.working_sums - b @ start.weighted_X_sums if iteration == 0
-                    else s * u * terms.weight_sums + terms.residual_sums)
+            sums = (
+                start.working_sums - b @ start.weighted_X_sums
+                if iteration == 0
+                else s * u * terms.weight_sums + terms.residual_sums
+            )
             return s * sums / L2, b
 
         def predict(following, iteration, terms, u, b):
@@ -517,13 +567,15 @@ class _GlmerDeviance(_GroupedRows):
         def deviance(s):
             return self._laplace(self.joint_pirls(s, start))
 
-        s = optimize.minimize_scalar(deviance, bounds=(0.0, LARGEST_SD), method="bounded",
-                                     options={"xatol": 1e-9}).x
+        s = optimize.minimize_scalar(deviance, bounds=(0.0, LARGEST_SD), method="bounded", options={"xatol": 1e-9}).x
         state = self.joint_pirls(s, start)
         self.lp0 = state.terms.eta
         terms = _BernoulliRows(self).at(self.flip * self.lp0, np.zeros(self.G))
-        self._start = _Lp0Start(terms, self.group_sum(terms.weights * self.lp0 + terms.residuals),
-                                self.weighted_products(terms.weights, gram=False)[1])
+        self._start = _Lp0Start(
+            terms,
+            self.group_sum(terms.weights * self.lp0 + terms.residuals),
+            self.weighted_products(terms.weights, gram=False)[1],
+        )
         return s, state.b
 
     def __call__(self, par) -> float:
@@ -531,18 +583,19 @@ class _GlmerDeviance(_GroupedRows):
         try:
             state = self.state(par)
         except PirlsFailure:
-            return np.inf                 # the optimiser backs off, as from any bad point
+            return np.inf  # the optimiser backs off, as from any bad point
         if self.nagq == 1:
             return self._laplace(state)
         s, offset = par[0], self._fixed_predictor(par[1:])
-        at_mode = state.u ** 2 + self.group_sum(state.terms.deviance_rows())
+        at_mode = state.u**2 + self.group_sum(state.terms.deviance_rows())
         scale = 1 / np.sqrt(state.L2)
 
         def at_node(u):
-            return u ** 2 + self.group_sum(self._at_node.at(offset, s * u).deviance_rows())
+            return u**2 + self.group_sum(self._at_node.at(offset, s * u).deviance_rows())
 
-        terms = [self.log_w[k] + z_k ** 2 / 2 - (at_node(state.u + z_k * scale) - at_mode) / 2
-                 for k, z_k in enumerate(self.z)]
+        terms = [
+            self.log_w[k] + z_k**2 / 2 - (at_node(state.u + z_k * scale) - at_mode) / 2 for k, z_k in enumerate(self.z)
+        ]
         return at_mode.sum() + np.log(state.L2).sum() - 2 * logsumexp(np.array(terms), axis=0).sum()
 
     def rx_covariance(self, par):
@@ -574,7 +627,7 @@ class _ExactApproximation(_GroupedRows):
         for _ in range(200):
             terms = self._at_mode.at(t0, s * u)
             d1 = s * terms.residual_sums - u
-            d2 = -(s ** 2) * terms.weight_sums - 1
+            d2 = -(s**2) * terms.weight_sums - 1
             # Damped: a full Newton step from far away can overshoot where p saturates.
             step = np.clip(d1 / d2, -1.0, 1.0)
             u -= step
@@ -587,18 +640,18 @@ class _ExactApproximation(_GroupedRows):
         t = self.t
         b, log_s = theta[:-1], theta[-1]
         s = np.exp(log_s)
-        t0 = self.flip * self.X_times(b)                    # (1 - 2y) X b
+        t0 = self.flip * self.X_times(b)  # (1 - 2y) X b
         at_mode = self._find_modes(t0, s)
         u, v = self.modes, at_mode.weights
-        H = s ** 2 * at_mode.weight_sums + 1                 # -g''(mode)
+        H = s**2 * at_mode.weight_sums + 1  # -g''(mode)
         c = np.sqrt(2 / H)
-        nodes = u + c * t                                    # K x G abscissae
+        nodes = u + c * t  # K x G abscissae
         at_nodes = self._at_nodes.at(t0, s * nodes)
-        g_k = -self.group_sum(at_nodes.deviance_rows()) / 2 - nodes ** 2 / 2
-        terms = self.log_w + t ** 2 + g_k
+        g_k = -self.group_sum(at_nodes.deviance_rows()) / 2 - nodes**2 / 2
+        terms = self.log_w + t**2 + g_k
         total = logsumexp(terms, axis=0)
         value = np.sum(np.log(c) + total - 0.5 * np.log(2 * np.pi))
-        pi = np.exp(terms - total)                           # node weights of each group's integral
+        pi = np.exp(terms - total)  # node weights of each group's integral
 
         # Direct derivatives at fixed abscissae: d g(u_k) / d(b, s).
         resid = at_nodes.residuals
@@ -609,16 +662,16 @@ class _ExactApproximation(_GroupedRows):
         dl_dmode = np.sum(pi * dg_du, axis=0)
         dl_dH = -1 / (2 * H) + np.sum(pi * dg_du * t, axis=0) * (-c / (2 * H))
         # Implicit derivatives of the mode and of H (at the mode, g' = 0).
-        w3 = v * (1 - 2 * (self.y - at_mode.residuals))      # d(mu (1 - mu)) / d eta
+        w3 = v * (1 - 2 * (self.y - at_mode.residuals))  # d(mu (1 - mu)) / d eta
         w3_sums = self.group_sum(w3)
         d2 = -H
-        d3 = -(s ** 3) * w3_sums
-        dgp_db = -s * self.weighted_products(v, gram=False)[1]   # d g'(mode) / db, columns by groups
+        d3 = -(s**3) * w3_sums
+        dgp_db = -s * self.weighted_products(v, gram=False)[1]  # d g'(mode) / db, columns by groups
         dgp_ds = at_mode.residual_sums - s * u * at_mode.weight_sums
         dmode_db = -dgp_db / d2
         dmode_ds = -dgp_ds / d2
-        dgpp_db = -(s ** 2) * self.weighted_products(w3, gram=False)[1]
-        dgpp_ds = -2 * s * at_mode.weight_sums - s ** 2 * u * w3_sums
+        dgpp_db = -(s**2) * self.weighted_products(w3, gram=False)[1]
+        dgpp_ds = -2 * s * at_mode.weight_sums - s**2 * u * w3_sums
         dH_db = -(dgpp_db + d3 * dmode_db)
         dH_ds = -(dgpp_ds + d3 * dmode_ds)
         grad_b = grad_b + dmode_db @ dl_dmode + dH_db @ dl_dH
@@ -643,10 +696,14 @@ def deriv12_hessian(f, x, delta: float = DERIV12_STEP):
     H = np.empty((k, k))
     steps = np.eye(k) * delta
     for j in range(k):
-        H[j, j] = (f(x + steps[j]) - 2 * fx + f(x - steps[j])) / delta ** 2
+        H[j, j] = (f(x + steps[j]) - 2 * fx + f(x - steps[j])) / delta**2
         for i in range(j):
-            H[i, j] = H[j, i] = (f(x + steps[i] + steps[j]) - f(x + steps[i] - steps[j])
-                                 - f(x - steps[i] + steps[j]) + f(x - steps[i] - steps[j])) / (4 * delta ** 2)
+            H[i, j] = H[j, i] = (
+                f(x + steps[i] + steps[j])
+                - f(x + steps[i] - steps[j])
+                - f(x - steps[i] + steps[j])
+                + f(x - steps[i] - steps[j])
+            ) / (4 * delta**2)
     return H
 
 
@@ -662,7 +719,7 @@ def _newton_minimise(f, x, metric, tol: float = 1e-8, max_iter: int = 100, resol
         if np.max(np.abs(step)) < tol:
             return x, True
         for halving in range(30):
-            trial = x - step / 2 ** halving
+            trial = x - step / 2**halving
             f_trial = f(trial)
             if f_trial <= fx:
                 break
@@ -706,9 +763,14 @@ def _glmer_covariance(deviance, par):
             return cov, inverse[0, 0], []
     except np.linalg.LinAlgError:
         pass
-    return deviance.rx_covariance(par), np.nan, [
-        "the finite-difference Hessian is not positive definite: standard errors from the PIRLS "
-        "information (RX), as glmer falls back"]
+    return (
+        deviance.rx_covariance(par),
+        np.nan,
+        [
+            "the finite-difference Hessian is not positive definite: standard errors from the PIRLS "
+            "information (RX), as glmer falls back"
+        ],
+    )
 
 
 def _logit_loglik(X, y, start) -> float:
@@ -735,11 +797,20 @@ def fit_random_intercept_logit(X, y, groups, names=None, nagq: int = 1) -> Mixed
     metric = _newton_metric(deviance, _ExactApproximation.on(rows, nagq), start)
     par, converged = _newton_minimise(deviance, start, metric)
     cov, sigma_variance, notes = _glmer_covariance(deviance, par)
-    return MixedLogitFit(list(names) if names is not None else [f"x{j}" for j in range(len(scale))],
-                         par[1:] / scale, float(abs(par[0])), cov / np.outer(scale, scale),
-                         -deviance(par) / 2, len(rows.y), rows.G, nagq, converged,
-                         sigma_se=float(np.sqrt(sigma_variance)), loglik_logit=_logit_loglik(rows.XT.T, rows.y, b),
-                         notes=notes)
+    return MixedLogitFit(
+        list(names) if names is not None else [f"x{j}" for j in range(len(scale))],
+        par[1:] / scale,
+        float(abs(par[0])),
+        cov / np.outer(scale, scale),
+        -deviance(par) / 2,
+        len(rows.y),
+        rows.G,
+        nagq,
+        converged,
+        sigma_se=float(np.sqrt(sigma_variance)),
+        loglik_logit=_logit_loglik(rows.XT.T, rows.y, b),
+        notes=notes,
+    )
 
 
 def fit_mixed_logit(spec: ModelSpec, data: pd.DataFrame) -> MixedLogitFit:
@@ -749,17 +820,22 @@ def fit_mixed_logit(spec: ModelSpec, data: pd.DataFrame) -> MixedLogitFit:
     group = spec.group
     outcome = data[spec.outcome].astype(float).to_numpy()
     if not np.isin(outcome, (0.0, 1.0)).all():
-        raise InputError(f"{spec.name}: a melogit outcome must be 0/1, but {spec.outcome} also takes "
-                         f"{np.unique(outcome[~np.isin(outcome, (0.0, 1.0))])[:3].tolist()}. Derive a binary "
-                         f"indicator in the codebook or the study's derivations.")
+        raise InputError(
+            f"{spec.name}: a melogit outcome must be 0/1, but {spec.outcome} also takes "
+            f"{np.unique(outcome[~np.isin(outcome, (0.0, 1.0))])[:3].tolist()}. Derive a binary "
+            f"indicator in the codebook or the study's derivations."
+        )
     design = Design.from_data(spec.covariates, data, where=spec.name)
     check_identified(design.matrix(data), design.column_names(), spec.name)
     try:
-        fitted = fit_random_intercept_logit(design.matrix(data), outcome, data[group].to_numpy(),
-                                            design.column_names(), spec.nagq)
+        fitted = fit_random_intercept_logit(
+            design.matrix(data), outcome, data[group].to_numpy(), design.column_names(), spec.nagq
+        )
     except PirlsFailure as failure:
-        raise InputError(f"{spec.name}: {failure} (as glmer would stop). Look for a covariate level or "
-                         f"a {group} in which {spec.outcome} is always 0 or always 1.") from None
+        raise InputError(
+            f"{spec.name}: {failure} (as glmer would stop). Look for a covariate level or "
+            f"a {group} in which {spec.outcome} is always 0 or always 1."
+        ) from None
     fitted.spec, fitted.group = spec, group
     fitted.labels = coefficient_labels(design)
     fitted.notes = list(design.notes) + [f"{spec.name}: {note}" for note in fitted.notes]
