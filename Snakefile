@@ -4,14 +4,14 @@ import sys
 
 from snakemake.utils import min_version
 
-from migrant_health.config import load_yaml
+from migrant_health.io.yamlfile import read_yaml
 from migrant_health.errors import InputError
 
 min_version("9.0")
 
 # Snakemake's own message for a YAML error names no line: read the file first.
 try:
-    load_yaml("config.yaml")
+    read_yaml("config.yaml")
 except InputError as e:
     sys.stderr.write(f"\nConfiguration error: {e}\n\n")
     sys.exit(1)

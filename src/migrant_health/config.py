@@ -8,17 +8,12 @@ its estimator cannot honour ...) are checked here with the closest valid names; 
 the data (a variable, a level) is checked by the first step that reads the data.
 """
 
-from pathlib import Path
-
 import jsonschema
 import yaml
 
 from . import expressions
 from .errors import InputError, closest
-
-# libyaml's safe loader when PyYAML has it (several times faster on config.yaml, which every
-# Snakemake start reads), else the pure-Python one: the same documents either way.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from .io.yamlfile import read_yaml
 from .model_spec import SUPPORTS
 from .outputs import TWO_PART
 
@@ -35,22 +30,9 @@ def _with_defaults(validator_class):
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
-def load_yaml(path) -> dict:
-    """A YAML file, or an InputError naming its line and column."""
-    try:
-        return yaml.load(Path(path).read_text(), Loader=SAFE_LOADER)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        raise InputError(
-            f"{path}:{where} not valid YAML ({getattr(e, 'problem', None) or e}). Fix the syntax "
-            f"there (indentation, a missing colon, an unclosed quote or bracket)."
-        ) from None
-
-
 def validate_config(config: dict, schema_path, config_name: str = "config.yaml") -> dict:
     """Validated config with defaults; InputError naming the key path on the first problem."""
-    schema = yaml.load(Path(schema_path).read_text(), Loader=SAFE_LOADER)
+    schema = read_yaml(schema_path)
     validator = _with_defaults(jsonschema.Draft7Validator)(schema)
     _type_overrides(validator, config)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))

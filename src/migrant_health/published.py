@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import stats
 
 from .errors import InputError
 from .io.files import text_levels
+from .io.yamlfile import read_yaml
 
 KEYS = ["model", "sample", "equation", "term", "level", "estimand"]
 DESCRIPTIVE_KEYS = ["table", "column", "term", "level", "estimand"]
@@ -93,10 +93,7 @@ class Ours:
 def load(path) -> dict:
     """A published file, its `compare:` declarations checked against its blocks."""
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise InputError(f"{path}: not valid YAML ({e}).") from None
+    doc = read_yaml(path)
     declared = doc.get("compare") or {}
     blocks = [k for k in doc if k not in METADATA]
     for block in blocks:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..errors import InputError
+from .yamlfile import read_yaml
 
 TYPES = ("id", "numeric", "binary", "categorical")
 RANGE_KEYS = ("min", "max", "above", "below")
@@ -88,15 +88,7 @@ def load_codebook(path) -> Codebook:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: codebook not found. Write one (see README, 'Using the real survey').")
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        raise InputError(
-            f"{path}:{line} not valid YAML ({getattr(e, 'problem', None) or e}). "
-            f"Fix the syntax there (indentation, a missing colon or quote)."
-        ) from None
+    doc = read_yaml(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("variables"), dict):
         raise InputError(f"{path}: a codebook is a mapping with `variables:` (see data/codebooks/cmds2014.yaml).")
     variables = {name: _variable(name, spec, f"{path}: variables.{name}") for name, spec in doc["variables"].items()}
