@@ -28,6 +28,7 @@ def test_every_rule_runs_the_step_of_its_name_with_its_closure_as_code():
         assert "run_step(rule, log[0]" in body, name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step", STEPS)
 def test_closure_holds_every_module_the_step_imports(step):
     """What importing the step (and calling nothing) loads of the package is in its closure; the

@@ -87,6 +87,7 @@ def test_fisher_one_sided_p_is_the_tail_in_the_observed_direction():
     assert round(tests["fisher_one_sided"], 3) == 0.032
 
 
+@pytest.mark.slow
 def test_release_is_labelled_spss_and_deterministic(release, tmp_path):
     path = tmp_path / "mefc.sav"
     release.write_sav(path)
