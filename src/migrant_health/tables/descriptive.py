@@ -50,30 +50,9 @@ def describe(df: pd.DataFrame, spec: dict, study: str, table: str) -> pd.DataFra
             x = sub[r["term"]].dropna()
             if r["stat"] in ("mean", "percent"):
                 values = x.astype(float) * (100 if r["stat"] == "percent" else 1)
-                rows.append(
-                    _row(
-                        study,
-                        table,
-                        column["name"],
-                        r["term"],
-                        "True" if r["stat"] == "percent" else "",
-                        r["stat"],
-                        float(values.mean()),
-                        len(x),
-                    )
-                )
-                rows.append(
-                    _row(
-                        study,
-                        table,
-                        column["name"],
-                        r["term"],
-                        "True" if r["stat"] == "percent" else "",
-                        "sd",
-                        float(values.std(ddof=1)),
-                        len(x),
-                    )
-                )
+                level = "True" if r["stat"] == "percent" else ""
+                for estimand, value in ((r["stat"], values.mean()), ("sd", values.std(ddof=1))):
+                    rows.append(_row(study, table, column["name"], r["term"], level, estimand, float(value), len(x)))
                 continue
             levels = {"True": True} if r["stat"] == "share" else r["levels"]
             as_text = x.astype(object).map(str)  # levels of a boolean are "True" and "False"
