@@ -1,5 +1,6 @@
 """Concentration indices (conindex's formulas), their decomposition, and the random-intercept
 logit against lme4's glmer on the cbpp data."""
+
 import os
 
 import numpy as np
@@ -31,8 +32,12 @@ def test_fractional_rank_midpoints_ties_and_weights():
 def test_indices_on_a_hand_computed_case():
     """h = 0,1,0,1,1 by income 1..5: r = .1,.3,.5,.7,.9, mu = .6, cov(h, r) = .38 - .3 = .08."""
     h, income = [0, 1, 0, 1, 1], [1, 2, 3, 4, 5]
-    expected = {"standard": 2 * 0.08 / 0.6, "wagstaff": 2 * 0.08 / 0.6 / (1 - 0.6),
-                "erreygers": 4 * 0.6 * 2 * 0.08 / 0.6, "generalized": 2 * 0.08}
+    expected = {
+        "standard": 2 * 0.08 / 0.6,
+        "wagstaff": 2 * 0.08 / 0.6 / (1 - 0.6),
+        "erreygers": 4 * 0.6 * 2 * 0.08 / 0.6,
+        "generalized": 2 * 0.08,
+    }
     for index, value in expected.items():
         assert ci.concentration_index(h, income, index=index).estimate == pytest.approx(value), index
 
@@ -40,7 +45,7 @@ def test_indices_on_a_hand_computed_case():
 def test_convenient_regression_slope_is_the_covariance_formula_and_its_se_is_wls():
     rng = np.random.default_rng(3)
     n = 500
-    income = np.round(rng.lognormal(7, 0.6, n), -1)            # rounded: many ties
+    income = np.round(rng.lognormal(7, 0.6, n), -1)  # rounded: many ties
     w = rng.uniform(0.5, 2, n)
     h = (rng.random(n) < 0.1 + 0.1 * (income < np.median(income))).astype(float)
     cluster = rng.integers(0, 40, n)
@@ -50,8 +55,11 @@ def test_convenient_regression_slope_is_the_covariance_formula_and_its_se_is_wls
     covariance = np.sum(share * (h - mu) * (r - np.sum(share * r)))
     X = sm.add_constant(r)
     lhs = 2 * np.sum(share * (r - 0.5) ** 2) * h / mu
-    for vce, kwargs in [("oim", {}), ("robust", {"cov_type": "HC1"}),
-                        ("cluster", {"cov_type": "cluster", "cov_kwds": {"groups": cluster}})]:
+    for vce, kwargs in [
+        ("oim", {}),
+        ("robust", {"cov_type": "HC1"}),
+        ("cluster", {"cov_type": "cluster", "cov_kwds": {"groups": cluster}}),
+    ]:
         got = ci.concentration_index(h, income, w, vce=vce, clusters=cluster)
         assert got.estimate == pytest.approx(2 * covariance / mu, rel=1e-10)
         wls = sm.WLS(lhs, X, weights=w).fit(**kwargs)
@@ -80,8 +88,9 @@ def test_decomposition_of_a_linear_outcome_leaves_no_residual():
     """With h exactly linear in the determinants, contributions add up to C."""
     rng = np.random.default_rng(7)
     income = rng.lognormal(7, 0.5, 1000)
-    x = pd.DataFrame({"ill": (rng.random(1000) < 0.3 + 0.2 * (income < 1000)).astype(float),
-                      "age": rng.normal(35, 8, 1000)})
+    x = pd.DataFrame(
+        {"ill": (rng.random(1000) < 0.3 + 0.2 * (income < 1000)).astype(float), "age": rng.normal(35, 8, 1000)}
+    )
     h = 0.05 + 0.4 * x["ill"] + 0.002 * x["age"]
     table = ci.decompose(h, income, x, pd.Series({"ill": 0.4, "age": 0.002})).set_index("determinant")
     total = ci.concentration_index(h, income).estimate
@@ -105,10 +114,16 @@ def cbpp():
 # tests/data/lme4_cbpp.R: glmer(cbind(incidence, size - incidence) ~ period + (1 | herd),
 # cbpp, binomial, nAGQ = 1 or 25). The issue quotes the same numbers to 5 decimals.
 GLMER_CBPP = {
-    1: {"fixef": [-1.398342864, -0.991924975, -1.128216216, -1.579745414],
-        "se": [0.2312140481, 0.3031506445, 0.3228301532, 0.4220491594], "variance": 0.4122537921},
-    25: {"fixef": [-1.3992237278, -0.9914088838, -1.1278095942, -1.5794809507],
-         "se": [0.2335113780, 0.3067682008, 0.3267671626, 0.4275957098], "variance": 0.4192820397},
+    1: {
+        "fixef": [-1.398342864, -0.991924975, -1.128216216, -1.579745414],
+        "se": [0.2312140481, 0.3031506445, 0.3228301532, 0.4220491594],
+        "variance": 0.4122537921,
+    },
+    25: {
+        "fixef": [-1.3992237278, -0.9914088838, -1.1278095942, -1.5794809507],
+        "se": [0.2335113780, 0.3067682008, 0.3267671626, 0.4275957098],
+        "variance": 0.4192820397,
+    },
 }
 
 
@@ -123,12 +138,16 @@ def test_cbpp_matches_glmer(nagq):
     assert fit.params == pytest.approx(glmer["fixef"], abs=2e-5)
     assert np.sqrt(np.diag(fit.cov)) == pytest.approx(glmer["se"], abs=1e-5)
     assert fit.variance == pytest.approx(glmer["variance"], abs=1e-5)
-    assert fit.icc == pytest.approx(glmer["variance"] / (glmer["variance"] + np.pi ** 2 / 3), abs=1e-5)
+    assert fit.icc == pytest.approx(glmer["variance"] / (glmer["variance"] + np.pi**2 / 3), abs=1e-5)
 
 
-@pytest.mark.parametrize("nagq, printed", [
-    (1, [555.00445214720071, 557.48871972452378, 557.12308400147049, 560.62161431525544]),
-    (25, [554.91897965616658, 557.41210004534378, 556.9545628328234, 560.62118914091184])])
+@pytest.mark.parametrize(
+    "nagq, printed",
+    [
+        (1, [555.00445214720071, 557.48871972452378, 557.12308400147049, 560.62161431525544]),
+        (25, [554.91897965616658, 557.41210004534378, 556.9545628328234, 560.62118914091184]),
+    ],
+)
 def test_glmer_deviance_is_lme4_devfun(nagq, printed):
     """Our second-stage deviance against lme4's own devfun (glmer(y ~ period + (1 | herd),
     one row per animal, devFunOnly = TRUE), printed to 17 digits by tests/data/lme4_cbpp.R)
@@ -136,8 +155,12 @@ def test_glmer_deviance_is_lme4_devfun(nagq, printed):
     X, y, herd = cbpp()
     deviance = _GlmerDeviance(X, y, herd, nagq)
     deviance.first_stage()
-    points = [[0.642069538672, -1.398329065438, -0.991922321917, -1.128215756343, -1.579744306308],
-              [0.6, -1.2, -0.8, -1.3, -1.4], [0.9, -1.5, -1.1, -1.0, -1.7], [0.3, -1.4, -1, -1.1, -1.6]]
+    points = [
+        [0.642069538672, -1.398329065438, -0.991922321917, -1.128215756343, -1.579744306308],
+        [0.6, -1.2, -0.8, -1.3, -1.4],
+        [0.9, -1.5, -1.1, -1.0, -1.7],
+        [0.3, -1.4, -1, -1.1, -1.6],
+    ]
     assert [deviance(np.array(p)) for p in points] == pytest.approx(printed, abs=1e-8)
 
 
@@ -173,12 +196,13 @@ def test_newton_reaches_the_minimum_with_an_approximate_metric():
     def f(x):
         return (x - minimum) @ A @ (x - minimum) / 2
 
-    x, converged = _newton_minimise(f, np.zeros(2), A * 1.3)    # metric 30% off, as a stand-in would be
+    x, converged = _newton_minimise(f, np.zeros(2), A * 1.3)  # metric 30% off, as a stand-in would be
     assert converged and x == pytest.approx(minimum, abs=1e-7)
     # A step (discontinuity) at the minimum: the differenced gradient is huge, no fraction of the
     # Newton step lowers f, and the step is long: not converged.
-    x, converged = _newton_minimise(lambda x: np.abs(x - minimum).sum() + (x[0] < minimum[0]), minimum + [1e-3, 0],
-                                    np.eye(2) * 1e3)
+    x, converged = _newton_minimise(
+        lambda x: np.abs(x - minimum).sum() + (x[0] < minimum[0]), minimum + [1e-3, 0], np.eye(2) * 1e3
+    )
     assert not converged
 
 
@@ -194,6 +218,8 @@ def test_mixed_logit_gradient_is_the_derivative_of_its_likelihood(nagq):
     theta = np.array([-1.2, -0.8, -1.3, -1.4, np.log(0.8)])
     _, gradient = problem.value_and_gradient(theta)
     step = 1e-6
-    numeric = [(problem.value_and_gradient(theta + e)[0] - problem.value_and_gradient(theta - e)[0]) / (2 * step)
-               for e in np.eye(5) * step]
+    numeric = [
+        (problem.value_and_gradient(theta + e)[0] - problem.value_and_gradient(theta - e)[0]) / (2 * step)
+        for e in np.eye(5) * step
+    ]
     assert gradient == pytest.approx(numeric, abs=1e-5)

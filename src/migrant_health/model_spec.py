@@ -86,5 +86,6 @@ def covariate_variable(item) -> str:
     for key in ("polynomial", "factor"):
         if isinstance(item, dict) and key in item:
             return item[key]
-    raise InputError(f"covariate {item!r}: write a variable name, {{polynomial: x, degree: 2}} "
-                     f"or {{factor: x, reference: level}}.")
+    raise InputError(
+        f"covariate {item!r}: write a variable name, {{polynomial: x, degree: 2}} or {{factor: x, reference: level}}."
+    )

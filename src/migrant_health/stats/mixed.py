@@ -34,6 +34,7 @@ Where we differ, deliberately:
   raw coefficients and warns when columns differ in scale, as age and age^2 do); estimates
   and covariance are mapped back.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -44,18 +45,18 @@ from scipy import optimize, sparse, stats
 from scipy.special import expit, logit, logsumexp
 
 from ..errors import InputError
+from ..model_spec import ModelSpec
 from .design import Design
 from .inference import TIDY_COLUMNS, wald, wald_rows
 from .models import check_identified, coefficient_labels, logit_newton, require_observed
-from ..model_spec import ModelSpec
 
-LOGISTIC_VARIANCE = np.pi ** 2 / 3
-PIRLS_TOLERANCE = 1e-7        # glmerControl()$tolPwrss
-PIRLS_MAX_ITERATIONS = 100    # glmer's maxit
-PIRLS_STEP_HALVINGS = 10      # pwrssUpdate's maxstephalfit
-DERIV12_STEP = 1e-4           # lme4's deriv12 delta
-ETA_LIMIT = 30.0              # R's binomial logit link saturates beyond |eta| = 30
-LARGEST_SD = 20.0             # upper end of the first-stage search over s (logit scale)
+LOGISTIC_VARIANCE = np.pi**2 / 3
+PIRLS_TOLERANCE = 1e-7  # glmerControl()$tolPwrss
+PIRLS_MAX_ITERATIONS = 100  # glmer's maxit
+PIRLS_STEP_HALVINGS = 10  # pwrssUpdate's maxstephalfit
+DERIV12_STEP = 1e-4  # lme4's deriv12 delta
+ETA_LIMIT = 30.0  # R's binomial logit link saturates beyond |eta| = 30
+LARGEST_SD = 20.0  # upper end of the first-stage search over s (logit scale)
 
 
 class PirlsFailure(ArithmeticError):
@@ -65,24 +66,24 @@ class PirlsFailure(ArithmeticError):
 @dataclass
 class MixedLogitFit:
     names: list
-    params: np.ndarray        # fixed effects b
-    sigma: float              # SD of the random intercept (lme4's theta)
-    cov: np.ndarray           # covariance of b
-    loglik: float             # -deviance / 2, as glmer's logLik
+    params: np.ndarray  # fixed effects b
+    sigma: float  # SD of the random intercept (lme4's theta)
+    cov: np.ndarray  # covariance of b
+    loglik: float  # -deviance / 2, as glmer's logLik
     n_obs: int
     n_groups: int
     nagq: int
     converged: bool
-    sigma_se: float = np.nan      # from the same Hessian (nan where glmer falls back to RX)
+    sigma_se: float = np.nan  # from the same Hessian (nan where glmer falls back to RX)
     loglik_logit: float = np.nan  # the single-level logit with the same fixed effects
-    labels: list = field(default_factory=list)   # (term, level, reference) per fixed effect
+    labels: list = field(default_factory=list)  # (term, level, reference) per fixed effect
     notes: list = field(default_factory=list)
     spec: ModelSpec | None = None
     group: str = "group"
 
     @property
     def variance(self) -> float:
-        return self.sigma ** 2
+        return self.sigma**2
 
     # The estimator protocol (stats/estimators.py): normal inference, the fit's notes.
     df_resid = None
@@ -93,29 +94,62 @@ class MixedLogitFit:
 
     def tidy(self, study: str = "", sample: str = "", equation: str = "") -> pd.DataFrame:
         """One row per fixed effect (estimand 'coef')."""
-        return wald_rows(self.labels, self.params, np.sqrt(np.diag(self.cov)), estimand="coef", fit=self,
-                         study=study, sample=sample, equation=equation or self.spec.outcome)
+        return wald_rows(
+            self.labels,
+            self.params,
+            np.sqrt(np.diag(self.cov)),
+            estimand="coef",
+            fit=self,
+            study=study,
+            sample=sample,
+            equation=equation or self.spec.outcome,
+        )
 
     def group_statistics(self, study: str = "", sample: str = "", equation: str = "") -> pd.DataFrame:
         """The group variance (SE by the delta method, CI from Wald limits of its log, as Stata's
         melogit), the latent-scale intraclass correlation, and the likelihood-ratio test against
         the single-level logit, in the tidy columns."""
-        with np.errstate(divide="ignore", invalid="ignore"):   # a variance of 0 has no log-scale interval
+        with np.errstate(divide="ignore", invalid="ignore"):  # a variance of 0 has no log-scale interval
             _, _, log_low, log_high = wald(np.log(self.variance), self.variance_se / self.variance)
         lr_statistic, lr_p = self.lr_test
-        rows = pd.DataFrame([{"term": f"var(_cons[{self.group}])", "level": "", "reference": "",
-                              "estimand": "variance", "estimate": self.variance, "std_error": self.variance_se,
-                              "conf_low": np.exp(log_low), "conf_high": np.exp(log_high)},
-                             {"term": "icc", "level": "", "reference": "", "estimand": "icc", "estimate": self.icc},
-                             {"term": "lr_test", "level": "", "reference": "", "estimand": "lr_test",
-                              "estimate": lr_statistic, "statistic": lr_statistic, "p_value": lr_p}])
-        rows = rows.assign(study=study, model=self.spec.name, sample=sample, equation=equation or self.spec.outcome,
-                           n_obs=self.n_obs, converged=self.converged, estimable=True)
+        rows = pd.DataFrame(
+            [
+                {
+                    "term": f"var(_cons[{self.group}])",
+                    "level": "",
+                    "reference": "",
+                    "estimand": "variance",
+                    "estimate": self.variance,
+                    "std_error": self.variance_se,
+                    "conf_low": np.exp(log_low),
+                    "conf_high": np.exp(log_high),
+                },
+                {"term": "icc", "level": "", "reference": "", "estimand": "icc", "estimate": self.icc},
+                {
+                    "term": "lr_test",
+                    "level": "",
+                    "reference": "",
+                    "estimand": "lr_test",
+                    "estimate": lr_statistic,
+                    "statistic": lr_statistic,
+                    "p_value": lr_p,
+                },
+            ]
+        )
+        rows = rows.assign(
+            study=study,
+            model=self.spec.name,
+            sample=sample,
+            equation=equation or self.spec.outcome,
+            n_obs=self.n_obs,
+            converged=self.converged,
+            estimable=True,
+        )
         return rows.reindex(columns=TIDY_COLUMNS)
 
     @property
     def variance_se(self) -> float:
-        return 2 * self.sigma * self.sigma_se       # delta method
+        return 2 * self.sigma * self.sigma_se  # delta method
 
     @property
     def icc(self) -> float:
@@ -136,6 +170,7 @@ class MixedLogitFit:
 class _Pirls:
     """The state PIRLS ends in: modes u, fixed effects b (first stage only), linear
     predictor, and the weights and diagonal of L^2 = s^2 Z'WZ + I of its last decomposition."""
+
     u: np.ndarray
     b: np.ndarray
     eta: np.ndarray
@@ -178,14 +213,14 @@ class _GlmerDeviance(_GroupedRows):
         super().__init__(X, y, groups)
         nodes, weights = np.polynomial.hermite.hermgauss(nagq)
         self.nagq = nagq
-        self.z, self.log_w = np.sqrt(2) * nodes, np.log(weights / np.sqrt(np.pi))   # standard-normal rule
+        self.z, self.log_w = np.sqrt(2) * nodes, np.log(weights / np.sqrt(np.pi))  # standard-normal rule
         self.lp0 = None
 
     def _fixed_effect_information(self, s, weights, L2):
         """X'WX - s^2 X'WZ diag(1/L2) Z'WX: the information of b with u profiled out
         (lme4's RX'RX), and Z'WX."""
         ZWX = self.Z @ (self.X * weights[:, None])
-        return (self.X * weights[:, None]).T @ self.X - s ** 2 * ZWX.T @ (ZWX / L2[:, None]), ZWX
+        return (self.X * weights[:, None]).T @ self.X - s**2 * ZWX.T @ (ZWX / L2[:, None]), ZWX
 
     def pirls(self, s, offset, eta, joint: bool) -> _Pirls:
         """lme4's pwrssUpdate from the linear predictor eta: u alone (joint=False, offset
@@ -196,12 +231,12 @@ class _GlmerDeviance(_GroupedRows):
         mu, weights, _ = _bernoulli(eta, self.y)
         for _ in range(PIRLS_MAX_ITERATIONS):
             working = eta - offset + (self.y - mu) / weights
-            L2 = s ** 2 * self._group_sum(weights) + 1
+            L2 = s**2 * self._group_sum(weights) + 1
             u_old, b_old = u, b
             if joint:
                 information, ZWX = self._fixed_effect_information(s, weights, L2)
                 Zwz = self._group_sum(weights * working)
-                b = np.linalg.solve(information, X.T @ (weights * working) - s ** 2 * ZWX.T @ (Zwz / L2))
+                b = np.linalg.solve(information, X.T @ (weights * working) - s**2 * ZWX.T @ (Zwz / L2))
             fixed = X @ b if joint else 0.0
             u = s * self._group_sum(weights * (working - fixed)) / L2
             eta = offset + fixed + s * u[g]
@@ -235,8 +270,7 @@ class _GlmerDeviance(_GroupedRows):
         def deviance(s):
             return self._laplace(self.pirls(s, 0.0, initial, joint=True))
 
-        s = optimize.minimize_scalar(deviance, bounds=(0.0, LARGEST_SD), method="bounded",
-                                     options={"xatol": 1e-9}).x
+        s = optimize.minimize_scalar(deviance, bounds=(0.0, LARGEST_SD), method="bounded", options={"xatol": 1e-9}).x
         state = self.pirls(s, 0.0, initial, joint=True)
         self.lp0 = state.eta
         return s, state.b
@@ -250,18 +284,19 @@ class _GlmerDeviance(_GroupedRows):
         try:
             state = self.state(par)
         except PirlsFailure:
-            return np.inf                 # the optimiser backs off, as from any bad point
+            return np.inf  # the optimiser backs off, as from any bad point
         if self.nagq == 1:
             return self._laplace(state)
         s, offset = par[0], self.X @ par[1:]
-        at_mode = state.u ** 2 + self._group_sum(state.deviance_rows)
+        at_mode = state.u**2 + self._group_sum(state.deviance_rows)
         scale = 1 / np.sqrt(state.L2)
 
         def at_node(u):
-            return u ** 2 + self._group_sum(_bernoulli(offset + s * u[self.g], self.y)[2])
+            return u**2 + self._group_sum(_bernoulli(offset + s * u[self.g], self.y)[2])
 
-        terms = [self.log_w[k] + z_k ** 2 / 2 - (at_node(state.u + z_k * scale) - at_mode) / 2
-                 for k, z_k in enumerate(self.z)]
+        terms = [
+            self.log_w[k] + z_k**2 / 2 - (at_node(state.u + z_k * scale) - at_mode) / 2 for k, z_k in enumerate(self.z)
+        ]
         return at_mode.sum() + np.log(state.L2).sum() - 2 * logsumexp(np.array(terms), axis=0).sum()
 
     def rx_covariance(self, par):
@@ -288,7 +323,7 @@ class _ExactApproximation(_GroupedRows):
         for _ in range(200):
             p = expit(eta0 + s * u[self.g])
             d1 = s * self._group_sum(self.y - p) - u
-            d2 = -(s ** 2) * self._group_sum(p * (1 - p)) - 1
+            d2 = -(s**2) * self._group_sum(p * (1 - p)) - 1
             # Damped: a full Newton step from far away can overshoot where p saturates.
             step = np.clip(d1 / d2, -1.0, 1.0)
             u -= step
@@ -305,16 +340,16 @@ class _ExactApproximation(_GroupedRows):
         u = self._find_modes(eta0, s)
         p = expit(eta0 + s * u[g])
         v = p * (1 - p)
-        H = s ** 2 * self._group_sum(v) + 1                  # -g''(mode)
+        H = s**2 * self._group_sum(v) + 1  # -g''(mode)
         c = np.sqrt(2 / H)
-        nodes = u[:, None] + c[:, None] * t[None, :]         # G x K abscissae
-        eta = eta0[:, None] + s * nodes[g]                   # n x K
+        nodes = u[:, None] + c[:, None] * t[None, :]  # G x K abscissae
+        eta = eta0[:, None] + s * nodes[g]  # n x K
         loglik_rows = y[:, None] * eta - np.logaddexp(0, eta)
-        g_k = self.Z @ loglik_rows - nodes ** 2 / 2
-        terms = self.log_w + t ** 2 + g_k
+        g_k = self.Z @ loglik_rows - nodes**2 / 2
+        terms = self.log_w + t**2 + g_k
         total = logsumexp(terms, axis=1)
         value = np.sum(np.log(c) + total - 0.5 * np.log(2 * np.pi))
-        pi = np.exp(terms - total[:, None])                  # node weights of each group's integral
+        pi = np.exp(terms - total[:, None])  # node weights of each group's integral
 
         # Direct derivatives at fixed abscissae: d g(u_k) / d(b, s).
         resid = y[:, None] - expit(eta)
@@ -328,13 +363,13 @@ class _ExactApproximation(_GroupedRows):
         # Implicit derivatives of the mode and of H (at the mode, g' = 0).
         w3 = v * (1 - 2 * p)
         d2 = -H
-        d3 = -(s ** 3) * self._group_sum(w3)
-        dgp_db = -s * (self.Z @ (X * v[:, None]))            # d g'(mode) / db, group by column
+        d3 = -(s**3) * self._group_sum(w3)
+        dgp_db = -s * (self.Z @ (X * v[:, None]))  # d g'(mode) / db, group by column
         dgp_ds = self._group_sum(y - p) - s * self._group_sum(v * u[g])
         dmode_db = -dgp_db / d2[:, None]
         dmode_ds = -dgp_ds / d2
-        dgpp_db = -(s ** 2) * (self.Z @ (X * w3[:, None]))
-        dgpp_ds = -2 * s * self._group_sum(v) - s ** 2 * self._group_sum(w3 * u[g])
+        dgpp_db = -(s**2) * (self.Z @ (X * w3[:, None]))
+        dgpp_ds = -2 * s * self._group_sum(v) - s**2 * self._group_sum(w3 * u[g])
         dH_db = -(dgpp_db + d3[:, None] * dmode_db)
         dH_ds = -(dgpp_ds + d3 * dmode_ds)
         grad_b = grad_b + dmode_db.T @ dl_dmode + dH_db.T @ dl_dH
@@ -352,10 +387,14 @@ def deriv12_hessian(f, x, delta: float = DERIV12_STEP):
     H = np.empty((k, k))
     steps = np.eye(k) * delta
     for j in range(k):
-        H[j, j] = (f(x + steps[j]) - 2 * fx + f(x - steps[j])) / delta ** 2
+        H[j, j] = (f(x + steps[j]) - 2 * fx + f(x - steps[j])) / delta**2
         for i in range(j):
-            H[i, j] = H[j, i] = (f(x + steps[i] + steps[j]) - f(x + steps[i] - steps[j])
-                                 - f(x - steps[i] + steps[j]) + f(x - steps[i] - steps[j])) / (4 * delta ** 2)
+            H[i, j] = H[j, i] = (
+                f(x + steps[i] + steps[j])
+                - f(x + steps[i] - steps[j])
+                - f(x - steps[i] + steps[j])
+                + f(x - steps[i] - steps[j])
+            ) / (4 * delta**2)
     return H
 
 
@@ -370,7 +409,7 @@ def _newton_minimise(f, x, metric, tol: float = 1e-8, max_iter: int = 100, resol
         if np.max(np.abs(step)) < tol:
             return x, True
         for halving in range(30):
-            trial = x - step / 2 ** halving
+            trial = x - step / 2**halving
             f_trial = f(trial)
             if f_trial <= fx:
                 break
@@ -403,9 +442,14 @@ def _glmer_covariance(deviance, par):
             return cov, inverse[0, 0], []
     except np.linalg.LinAlgError:
         pass
-    return deviance.rx_covariance(par), np.nan, [
-        "the finite-difference Hessian is not positive definite: standard errors from the PIRLS "
-        "information (RX), as glmer falls back"]
+    return (
+        deviance.rx_covariance(par),
+        np.nan,
+        [
+            "the finite-difference Hessian is not positive definite: standard errors from the PIRLS "
+            "information (RX), as glmer falls back"
+        ],
+    )
 
 
 def _logit_loglik(X, y) -> float:
@@ -429,10 +473,20 @@ def fit_random_intercept_logit(X, y, groups, names=None, nagq: int = 1) -> Mixed
     start = np.concatenate([[s], b])
     par, converged = _newton_minimise(deviance, start, _exact_metric(Xs, y, groups, nagq, start))
     cov, sigma_variance, notes = _glmer_covariance(deviance, par)
-    return MixedLogitFit(list(names) if names is not None else [f"x{j}" for j in range(X.shape[1])],
-                         par[1:] / scale, float(abs(par[0])), cov / np.outer(scale, scale),
-                         -deviance(par) / 2, len(X), deviance.G, nagq, converged,
-                         sigma_se=float(np.sqrt(sigma_variance)), loglik_logit=_logit_loglik(Xs, y), notes=notes)
+    return MixedLogitFit(
+        list(names) if names is not None else [f"x{j}" for j in range(X.shape[1])],
+        par[1:] / scale,
+        float(abs(par[0])),
+        cov / np.outer(scale, scale),
+        -deviance(par) / 2,
+        len(X),
+        deviance.G,
+        nagq,
+        converged,
+        sigma_se=float(np.sqrt(sigma_variance)),
+        loglik_logit=_logit_loglik(Xs, y),
+        notes=notes,
+    )
 
 
 def _numerical_hessian(gradient, theta, step: float = 1e-5):
@@ -453,17 +507,22 @@ def fit_mixed_logit(spec: ModelSpec, data: pd.DataFrame) -> MixedLogitFit:
     group = spec.group
     outcome = data[spec.outcome].astype(float).to_numpy()
     if not np.isin(outcome, (0.0, 1.0)).all():
-        raise InputError(f"{spec.name}: a melogit outcome must be 0/1, but {spec.outcome} also takes "
-                         f"{np.unique(outcome[~np.isin(outcome, (0.0, 1.0))])[:3].tolist()}. Derive a binary "
-                         f"indicator in the codebook or the study's derivations.")
+        raise InputError(
+            f"{spec.name}: a melogit outcome must be 0/1, but {spec.outcome} also takes "
+            f"{np.unique(outcome[~np.isin(outcome, (0.0, 1.0))])[:3].tolist()}. Derive a binary "
+            f"indicator in the codebook or the study's derivations."
+        )
     design = Design.from_data(spec.covariates, data, where=spec.name)
     check_identified(design.matrix(data), design.column_names(), spec.name)
     try:
-        fitted = fit_random_intercept_logit(design.matrix(data), outcome, data[group].to_numpy(),
-                                            design.column_names(), spec.nagq)
+        fitted = fit_random_intercept_logit(
+            design.matrix(data), outcome, data[group].to_numpy(), design.column_names(), spec.nagq
+        )
     except PirlsFailure as failure:
-        raise InputError(f"{spec.name}: {failure} (as glmer would stop). Look for a covariate level or "
-                         f"a {group} in which {spec.outcome} is always 0 or always 1.") from None
+        raise InputError(
+            f"{spec.name}: {failure} (as glmer would stop). Look for a covariate level or "
+            f"a {group} in which {spec.outcome} is always 0 or always 1."
+        ) from None
     fitted.spec, fitted.group = spec, group
     fitted.labels = coefficient_labels(design)
     fitted.notes = list(design.notes) + [f"{spec.name}: {note}" for note in fitted.notes]
