@@ -24,8 +24,18 @@ def evaluate(df: pd.DataFrame, expression: str, where: str) -> tuple[pd.Series, 
     return evaluation.evaluate(df, expression, where)
 
 
-def apply_filters(df: pd.DataFrame, steps: list[dict], where: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The analytic sample and its flow: one row per step, starting with the whole file."""
+def apply_filters(
+    df: pd.DataFrame, steps: list[dict], where: str, by: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The analytic sample and its flow: one row per step, starting with the whole file. With
+    `by` (the `wave` of pooled datasets), each step also counts the rows kept in each group
+    (columns n_after_<group>)."""
+    groups = list(df[by].cat.categories) if by else []
+
+    def per_group(rows: pd.DataFrame) -> dict:
+        counts = rows[by].value_counts() if by else {}
+        return {f"n_after_{g}": int(counts.get(g, 0)) for g in groups}
+
     flow = [
         {
             "step": "start",
@@ -34,7 +44,8 @@ def apply_filters(df: pd.DataFrame, steps: list[dict], where: str) -> tuple[pd.D
             "n_dropped": 0,
             "n_dropped_missing": 0,
             "n_after": len(df),
-            "reason": "respondents in the file",
+            "reason": "respondents in the files" if by else "respondents in the file",
+            **per_group(df),
         }
     ]
     for i, step in enumerate(steps):
@@ -55,10 +66,43 @@ def apply_filters(df: pd.DataFrame, steps: list[dict], where: str) -> tuple[pd.D
                 "n_dropped_missing": int((missing & ~kept).sum()),
                 "n_after": after,
                 "reason": step["reason"],
+                **per_group(df[kept]),
             }
         )
         df = df[kept]
-    return df, pd.DataFrame(flow, columns=FLOW_COLUMNS)
+    return df, pd.DataFrame(flow, columns=FLOW_COLUMNS + [f"n_after_{g}" for g in groups])
+
+
+def pool(frames: list[pd.DataFrame], names: list[str], where: str) -> pd.DataFrame:
+    """Datasets of several waves as one frame (their `wave` tells them apart): the variables all of
+    them hold, each of one type in every wave; a categorical's levels are those of the first wave,
+    then any new ones in wave order. Anything else stops with the variable and the datasets."""
+    columns = [c for c in frames[0].columns if all(c in f.columns for f in frames[1:])]
+    out = {}
+    for column in columns:
+        parts = [f[column] for f in frames]
+        kinds = [_kind(p) for p in parts]
+        if len(set(kinds)) > 1:
+            listing = ", ".join(f"{n}: {k}" for n, k in zip(names, kinds))
+            raise InputError(
+                f"{where}: {column} is not of one type in the pooled datasets ({listing}). Declare it with "
+                f"the same type in each wave's codebook."
+            )
+        if kinds[0] == "categorical":
+            levels = list(dict.fromkeys(level for p in parts for level in p.cat.categories))
+            parts = [p.cat.set_categories(levels) for p in parts]
+        out[column] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(out)
+
+
+def _kind(column: pd.Series) -> str:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return "categorical"
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return "true/false"
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return "integer identifier" if pd.api.types.is_integer_dtype(column.dtype) else "number"
+    return "text"
 
 
 def xtile(values: pd.Series, groups: int) -> pd.Series:
