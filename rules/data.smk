@@ -80,8 +80,10 @@ rule ingest:
         source="data/interim/{dataset}.source.json",
     params:
         dataset=lambda w: DATASETS[w.dataset],
-        # A real dataset's ingestion removes the synthetic truth and notes of datasets not synthetic now.
-        synthetic_datasets=lambda w: sorted(name for name, d in DATASETS.items() if d["synthetic"]),
+        # A real dataset's ingestion removes the synthetic truth and notes of datasets not synthetic now
+        # (a synthetic dataset's ingestion removes nothing, and does not rerun when another one changes).
+        synthetic_datasets=lambda w: ([] if DATASETS[w.dataset]["synthetic"]
+                                      else sorted(name for name, d in DATASETS.items() if d["synthetic"])),
     log:
         "logs/ingest_{dataset}.log",
     message:

@@ -616,11 +616,9 @@ def _variable_column(var: Variable, raw: pd.DataFrame, book: Codebook, done: dic
     if var.origin in ("source", "first_of"):
         values = _first_filled([_raw_values(var, raw[item], book) for item in var.items], var, book)
         column, valid, undeclared_mask, special = _convert(values, var, book)
-        undeclared = _undeclared_lines(
-            var, var.describe_source if var.origin == "first_of" else var.source, values, undeclared_mask
-        )
-        base_values = values
-        per_item = [(var.describe_source if var.origin == "first_of" else var.source, values, special, undeclared_mask)]
+        source = var.describe_source if var.origin == "first_of" else var.source
+        undeclared = _undeclared_lines(var, source, values, undeclared_mask)
+        per_item = [(source, values, special, undeclared_mask, _item_missing(var.items, book))]
     else:
         per_item, columns, undeclared = [], [], []
         for item in var.items:
@@ -633,11 +631,10 @@ def _variable_column(var: Variable, raw: pd.DataFrame, book: Codebook, done: dic
                     .mask(~(values.notna() & ~special))
                 )
             columns.append(mapped)
-            per_item.append((item, values, special, undeclared_mask))
+            per_item.append((item, values, special, undeclared_mask, _item_missing([item], book)))
             undeclared += _undeclared_lines(var, item, values, undeclared_mask)
         column = _combine(var.origin, columns, raw.index)
         valid = column.notna()
-        base_values = None
     outside = pd.Series(False, index=raw.index)
     implausible = []
     if var.plausible:
@@ -651,8 +648,13 @@ def _variable_column(var: Variable, raw: pd.DataFrame, book: Codebook, done: dic
         valid = valid & ~skipped
     if var.unique:
         _check_unique(var, column, book.path)
-    rows = _report_rows(var, per_item, base_values, column, valid, skipped, answered, outside)
+    rows = _report_rows(var, per_item, column, valid, skipped, answered, outside)
     return column, rows, undeclared, implausible
+
+
+def _item_missing(items, book: Codebook) -> list:
+    """The missing codes the codebook's `items:` declare for these items."""
+    return [book.items[i].missing for i in items if i in book.items and book.items[i].missing]
 
 
 def _raw_values(var: Variable, values: pd.Series, book: Codebook) -> pd.Series:
@@ -761,9 +763,8 @@ def _computed(var: Variable, index, book: Codebook, done: dict):
             implausible.append(_implausible_line(var.name, var.describe_source, column[outside], var.plausible))
         column = column.mask(outside)
     valid = pd.Series(column, index=index).notna()
-    rows = _report_rows(
-        var, [], None, column, valid, pd.Series(False, index=index), pd.Series(False, index=index), outside
-    )
+    none = pd.Series(False, index=index)
+    rows = _report_rows(var, [], column, valid, none, none, outside)
     return column, rows, [], implausible
 
 
@@ -972,7 +973,7 @@ def _number_column(values: pd.Series, var: Variable, path) -> pd.Series:
     return numbers.astype("Int64")
 
 
-def _report_rows(var, per_item, base_values, column, valid, skipped, answered, outside) -> list[dict]:
+def _report_rows(var, per_item, column, valid, skipped, answered, outside) -> list[dict]:
     n = len(valid)
     base = {
         "variable": var.name,
@@ -987,7 +988,7 @@ def _report_rows(var, per_item, base_values, column, valid, skipped, answered, o
         # As before skip patterns existed: valid + missing = n.
         base["n_missing"] = int(n - valid.sum())
     rows = []
-    for source, values, special, undeclared_mask in per_item:
+    for source, values, special, undeclared_mask, item_missing in per_item:
         at = {**base, "source": source}
         kept = values.where(~special)
         if var.code_map:
@@ -1002,11 +1003,11 @@ def _report_rows(var, per_item, base_values, column, valid, skipped, answered, o
         rows.append(
             {**at, "code": "", "meaning": "(system missing)", "status": "missing", "count": int(values.isna().sum())}
         )
-        item_special = special & ~(var.missing_map.matches(values) if var.missing_map else False)
-        for c, k in values[item_special].value_counts().sort_index().items():
-            rows.append(
-                {**at, "code": _fmt(c), "meaning": "(the item's missing code)", "status": "missing", "count": int(k)}
-            )
+        own = var.missing_map.matches(values) if var.missing_map else pd.Series(False, index=values.index)
+        for code_map in item_missing:  # the items' own special codes, as `items:` declares them
+            for key, meaning, count in code_map.counts(values.where(special & ~own)):
+                if count:
+                    rows.append({**at, "code": key, "meaning": str(meaning), "status": "missing", "count": count})
         for c, k in values[undeclared_mask].value_counts().sort_index().items():
             rows.append({**at, "code": _fmt(c), "meaning": "", "status": "undeclared", "count": int(k)})
     if var.origin == "compute":

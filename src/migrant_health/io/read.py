@@ -35,6 +35,46 @@ def _reader(path: Path):
     return getattr(pyreadstat, READERS[path.suffix.lower()])
 
 
+# Text that a legacy encoding (GBK) gives when read as Latin-1 / Windows-1252 is full of these.
+LATIN1_LETTERS = frozenset(chr(c) for c in range(0xC0, 0x100)) | frozenset("¼½¾±³²¹µ¶·¸º¿")
+
+
+def _stata_release(path: Path) -> int | None:
+    """A .dta file's format release (117 for Stata 13, 118+ for Stata 14's UTF-8 files)."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if head.startswith(b"<stata_dta><header><release>"):
+        digits = head[len(b"<stata_dta><header><release>") :].split(b"<")[0]
+        return int(digits) if digits.isdigit() else None
+    return head[0] if head else None
+
+
+def _garbled(texts) -> str | None:
+    """A text that looks like a legacy (GBK) encoding read as Latin-1, or None."""
+    for text in texts:
+        if isinstance(text, str) and sum(ch in LATIN1_LETTERS for ch in text) >= 2:
+            return text
+    return None
+
+
+def _check_decoded(path: Path, recorded: str | None, texts, encoding: str | None) -> None:
+    """Stop when a file that records no encoding (Stata 12/13) or a legacy one was decoded into
+    text that looks like GBK read as Latin-1: the labels would be garbled, silently."""
+    if encoding:
+        return
+    legacy = (recorded or "").upper().replace("-", "") not in ("UTF8", "")
+    if path.suffix.lower() == ".dta":
+        release = _stata_release(path)
+        legacy = release is not None and release < 118
+    example = _garbled(texts) if legacy else None
+    if example:
+        raise InputError(
+            f"{path}: records no encoding or a legacy one ({recorded or 'Stata 12/13: none'}), and its text reads "
+            f"as {example!r}, which looks like GBK read as Latin-1. {ENCODING_HINT} If the text really is "
+            f"Latin-1, say so with encoding: latin1."
+        )
+
+
 def _encoding_error(e: Exception) -> bool:
     text = str(e).lower()
     return isinstance(e, UnicodeDecodeError) or any(w in text for w in ("encod", "convert", "utf-8", "iconv"))
@@ -46,6 +86,7 @@ class Metadata:
 
     path: Path
     file_label: str
+    encoding: str | None  # as the file records it (SPSS), or None
     columns: list
     column_labels: dict  # column -> variable label
     value_labels: dict  # column -> {code: label}
@@ -70,6 +111,9 @@ def metadata(path, encoding: str | None = None) -> Metadata:
         if _encoding_error(e):
             hint = f" {ENCODING_HINT}" if not encoding else f" The encoding '{encoding}' does not decode it either."
         raise InputError(f"{path}: cannot be read as {path.suffix} ({type(e).__name__}: {e}).{hint}") from None
+    texts = [meta.file_label, *(meta.column_names_to_labels or {}).values()]
+    texts += [label for labels in (meta.variable_value_labels or {}).values() for label in labels.values()]
+    _check_decoded(path, getattr(meta, "file_encoding", None), texts, encoding)
     types = {
         c: ("string" if str(t).lower() in ("string", "str") else "numeric")
         for c, t in (meta.readstat_variable_types or {}).items()
@@ -86,6 +130,7 @@ def metadata(path, encoding: str | None = None) -> Metadata:
     return Metadata(
         path,
         meta.file_label or "",
+        getattr(meta, "file_encoding", None),
         list(meta.column_names),
         dict(meta.column_names_to_labels or {}),
         {c: dict(v) for c, v in (meta.variable_value_labels or {}).items()},
@@ -144,6 +189,9 @@ def read_raw(path, columns: list[str], encoding: str | None = None, meta: Metada
             f"{path}: its data cannot be read ({type(e).__name__}: {e}); the file may be truncated "
             f"or damaged. Copy it again from the release and check its size."
         ) from None
+    for column in df.columns:
+        if not pd.api.types.is_numeric_dtype(df[column]):
+            _check_decoded(path, meta.encoding, df[column].dropna().unique()[:1000], encoding)
     if len(df) != meta.n_rows and meta.n_rows is not None:
         raise InputError(
             f"{path}: the file declares {meta.n_rows} rows but holds {len(df)}; it is truncated. "
