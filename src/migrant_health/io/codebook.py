@@ -146,8 +146,7 @@ class CodeMap:
             codes = list(self.exact)
             if numeric:
                 codes = [c for c in codes if isinstance(c, (int, float))]
-                index = pd.Index(np.asarray(codes, dtype="float64"))
-                found = index.get_indexer(values.to_numpy(dtype="float64", na_value=np.nan)) if codes else out
+                found = _positions(np.asarray(codes, dtype="float64"), values.to_numpy(dtype="float64", na_value=np.nan))
             else:
                 index = pd.Index([str(c) if not isinstance(c, str) else c for c in codes], dtype=object)
                 found = index.get_indexer(values.astype(object).to_numpy())
@@ -177,6 +176,16 @@ class CodeMap:
         if self.other is not NO_ELSE:
             out.append(("else", self.other, int(counts[-1])))
         return out
+
+
+def _positions(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each value's position among `codes` (distinct numbers), -1 where it is none of them."""
+    if not len(codes):
+        return np.full(len(values), -1, dtype=np.int64)
+    order = np.argsort(codes)
+    ranked = codes[order]
+    at = np.minimum(np.searchsorted(ranked, values), len(ranked) - 1)
+    return np.where(ranked[at] == values, order[at], -1)
 
 
 @dataclass(frozen=True)
