@@ -41,9 +41,9 @@ PROGRAMMES = {"holds_ncms": "NCMS", "holds_urbmi": "URBMI", "holds_uebmi": "UEBM
 DURATION_GROUPS = [(0, "0-"), (1, "1-"), (5, "5-"), (10, "10+")]
 
 
-def _known(values, df):
-    """True where a boolean column is true (missing counts as not true), as a numpy array."""
-    return df[values].fillna(False).astype(bool)
+def _ticked(df, columns):
+    """True where each boolean column is true (missing counts as not true)."""
+    return df[columns].fillna(False).astype(bool)
 
 
 def age(df, interview):
@@ -104,7 +104,7 @@ def insurance_programme(df, interview):
     import numpy as np
     import pandas as pd
 
-    held = _known(list(PROGRAMMES), df)
+    held = _ticked(df, list(PROGRAMMES))
     count = held.sum(axis=1)
     name = held.idxmax(axis=1).map(PROGRAMMES)
     out = np.select([count == 0, count > 1], ["none", "multiple"], name)
@@ -147,8 +147,8 @@ def reimbursed(df, interview):
     item has no such option declares it false). Missing when nothing is ticked at all (the
     question was not answered, or not asked).
     """
-    social = _known(SOCIAL_SOURCES, df).any(axis=1)
-    answered = _known(SOCIAL_SOURCES + NON_SOCIAL_SOURCES + [NO_REIMBURSEMENT], df).any(axis=1)
+    social = _ticked(df, SOCIAL_SOURCES).any(axis=1)
+    answered = _ticked(df, SOCIAL_SOURCES + NON_SOCIAL_SOURCES + [NO_REIMBURSEMENT]).any(axis=1)
     return social.astype("boolean").mask(~answered)
 
 

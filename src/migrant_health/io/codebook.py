@@ -43,8 +43,15 @@ not missing and then reads it like a single item. `compute:` expressions read ca
 variables and `interview_year`/`interview_month`; arithmetic, comparisons and logic as in
 filters (true/false count 1/0 in arithmetic).
 
-An item's codes, missing codes and labels may be declared once under `items:` (a variable's own
-`missing:` adds to them and its `codes:` take precedence). One item may feed several variables.
+An item's type, missing codes and labels are declared once under `items:` (a variable's own
+`missing:` adds to them, and a code its `codes:` map is a level, not missing). One item may feed
+several variables. A variable the codebook declares is taken as declared: the survey's
+derivation of the same name does not run (derive.plan).
+
+The code report (results/data/<dataset>_codebook.csv) counts per variable and code: valid codes
+(`a..b` and `else` as written), missing codes, system-missing, undeclared codes, values outside
+the range, and the not-asked of a skip pattern (`skipped`, apart from the missing: n = n_valid +
+n_skipped + n_missing); schemas/codebook.schema.yaml documents every key.
 """
 
 from __future__ import annotations
@@ -146,7 +153,9 @@ class CodeMap:
             codes = list(self.exact)
             if numeric:
                 codes = [c for c in codes if isinstance(c, (int, float))]
-                found = _positions(np.asarray(codes, dtype="float64"), values.to_numpy(dtype="float64", na_value=np.nan))
+                found = _positions(
+                    np.asarray(codes, dtype="float64"), values.to_numpy(dtype="float64", na_value=np.nan)
+                )
             else:
                 index = pd.Index([str(c) if not isinstance(c, str) else c for c in codes], dtype=object)
                 found = index.get_indexer(values.astype(object).to_numpy())
