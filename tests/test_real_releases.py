@@ -59,7 +59,7 @@ def test_everything_missing_is_listed_with_where_it_is_used_through_derivations(
         requirements.check(config)
     message = str(e.value)
     assert "household_size: used by studies.benefit.quantile_groups.income_quintile (via income_per_capita)" in message
-    assert "sex: used by studies.benefit.tables.table1.rows[6] (via female)" in message
+    assert "sex: used by studies.benefit.tables.table1.rows[6] 'female' (via female)" in message
     assert message.count("\n  ") == 2  # both, and nothing else
 
 

@@ -402,7 +402,7 @@ CASES = [
     Case(
         "covariate_absent",
         study("mefc", lambda s: s["models"]["equations"]["model3"]["covariates"].append("incme")),
-        ["studies.mefc.models.equations.model3", "'incme' is not a variable of the sample; closest:"],
+        ["studies.mefc.models.equations.model3", "incme: used by", "; closest: ", "income_quartile"],
     ),
     Case(
         "two_part_unknown_equation",
@@ -423,8 +423,8 @@ CASES = [
     ),
     Case(
         "collinear_covariate",
-        study("benefit", lambda s: s["models"]["covariates"].insert(2, "birth_year")),
-        ["studies.benefit.models.equations.", "age and birth_year are collinear", "Remove one of them"],
+        study("inequality", lambda s: s["models"]["covariates"].insert(5, "birth_year")),
+        ["studies.inequality.models.equations.", "age and birth_year are collinear", "Remove one of them"],
     ),
     Case(
         "subsample_too_small",
@@ -473,9 +473,9 @@ CASES = [
                 "  age: {",
                 "  age_unknown: {source: a2, type: numeric, range: {above: 1000}, invalid: missing}\n  age: {",
             )(w),
-            study("mefc", lambda s: s["models"]["equations"]["model3"]["covariates"].append("age_unknown"))(w),
+            study("mefc", lambda s: s["models"]["equations"]["model1"]["covariates"].append("age_unknown"))(w),
         ),
-        ["model3: age_unknown missing for all 627 rows"],
+        ["studies.mefc.models.equations.model1", "age_unknown missing for all 627 rows"],
     ),
     Case(
         "fractional_identifier",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import derive, expressions
-from .errors import InputError
+from .errors import InputError, closest
 from .io.codebook_file import check_header, read_document
 from .model_spec import covariate_variable
 from .outputs import study_datasets
@@ -58,7 +58,7 @@ def study_needs(name: str, study: dict) -> dict[str, list[str]]:
             if column.get("keep"):
                 read(column["keep"], f"{at}.columns[{i}]")
         for i, row in enumerate(spec["rows"]):
-            add(row["term"], f"{at}.rows[{i}]")
+            add(row["term"], f"{at}.rows[{i}] '{row['term']}'")
     models = study.get("models") or {}
     if models:
         at = f"{where}.models"
@@ -180,7 +180,17 @@ def check(config: dict, config_name: str = "config.yaml") -> dict[str, Declared]
         books[dataset] = book
         missing = unmet(needs, book)
         if missing:
-            lines = "\n  ".join(f"{v}: used by {describe_places(p)}" for v, p in sorted(missing.items()))
+            known = [*book.names, *(d.name for d in derive.derivations(book.survey, book.path)), *PROVIDED]
+            known += [
+                group
+                for study in config["studies"].values()
+                if dataset in study_datasets(study)
+                for group in study.get("quantile_groups") or {}
+            ]
+            known = list(dict.fromkeys(known))
+            lines = "\n  ".join(
+                f"{v}: used by {describe_places(p)}{closest(v, known)}" for v, p in sorted(missing.items())
+            )
             raise InputError(
                 f"{spec['codebook']} (datasets.{dataset}.codebook) does not provide variables the studies use:\n  "
                 f"{lines}\nDeclare each under `variables:` in the codebook (`migrant-health codebook draft "

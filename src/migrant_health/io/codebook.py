@@ -326,7 +326,18 @@ def _labels(labels, where: str):
         return labels
     if not isinstance(labels, dict):
         raise InputError(f"{where}: labels: code -> value label as drafted, or `ignore`.")
-    return {_code_key(code, where + ".labels"): str(text) for code, text in labels.items()}
+    return {_label_key(_code_key(code, where + ".labels")): str(text) for code, text in labels.items()}
+
+
+def _label_key(code):
+    """A labelled code as compared with the file's: a number written as text ('1') is the number."""
+    if isinstance(code, str):
+        try:
+            number = float(code)
+        except ValueError:
+            return code
+        return int(number) if number.is_integer() else number
+    return code
 
 
 def _code_key(code, where: str):
@@ -909,7 +920,7 @@ def check_labels(codebook: Codebook, file_labels: dict, path) -> None:
             expected += [(f"variables.{var.name}", item, var.labels) for item in var.items]
     lines = []
     for where, item, labels in expected:
-        found = {_code_key(_number_or_text(code), where): str(text) for code, text in file_labels.get(item, {}).items()}
+        found = {_label_key(_number_or_text(code)): str(text) for code, text in file_labels.get(item, {}).items()}
         for code, text in labels.items():
             if isinstance(code, tuple) or code not in found:
                 continue
