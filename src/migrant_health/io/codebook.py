@@ -290,9 +290,7 @@ def load_codebook(path) -> Codebook:
     items = {name: _item(name, spec, f"{path}: items.{name}") for name, spec in (doc.get("items") or {}).items()}
     if WAVE in doc["variables"]:
         raise InputError(f"{path}: variables.{WAVE}: `{WAVE}` is filled from the codebook's `wave:`; rename it.")
-    variables = {
-        name: _variable(name, spec, f"{path}: variables.{name}", items) for name, spec in doc["variables"].items()
-    }
+    variables = {name: _variable(name, spec, f"{path}: variables.{name}") for name, spec in doc["variables"].items()}
     derived = {name: _plausible(spec, f"{path}: derived.{name}") for name, spec in (doc.get("derived") or {}).items()}
     book = Codebook(path, survey, wave, interview, variables, derived, items, str(doc.get("title", "")))
     evaluation_order(book)  # unknown names and cycles stop here
@@ -394,7 +392,7 @@ def expand_items(items, where: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _variable(name: str, spec, where: str, items: dict) -> Variable:
+def _variable(name: str, spec, where: str) -> Variable:
     if not isinstance(spec, dict):
         raise InputError(f"{where}: a variable is a mapping (source:, type:, codes: ...).")
     unknown = set(spec) - VARIABLE_KEYS
