@@ -7,7 +7,7 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from migrant_health import outputs
+from migrant_health import outputs, requirements
 from migrant_health.code_closure import step_sources
 from migrant_health.config import validate_config
 from migrant_health.errors import InputError
@@ -37,8 +37,9 @@ except InputError as e:
     stop(e)
 
 STUDIES, DATASETS = config["studies"], config["datasets"]
+USED_DATASETS = sorted({d for s in STUDIES.values() for d in outputs.study_datasets(s)})
 
-for _name in sorted({s["dataset"] for s in STUDIES.values()}):
+for _name in USED_DATASETS:
     _dataset = DATASETS[_name]
     if not _dataset["synthetic"] and not Path(_dataset["path"]).is_file():
         stop(f"{CONFIG_NAME}: datasets.{_name}.path: {_dataset['path']} does not exist, and the dataset is not "
@@ -47,6 +48,13 @@ for _name in sorted({s["dataset"] for s in STUDIES.values()}):
     if not Path(_dataset["codebook"]).is_file():
         stop(f"{CONFIG_NAME}: datasets.{_name}.codebook: {_dataset['codebook']} does not exist.")
 
+# Before any job: every variable a study uses is declared by each of its datasets' codebooks or
+# derived by their survey, and pooled datasets are distinct waves of one survey.
+try:
+    requirements.check(config, CONFIG_NAME)
+except InputError as e:
+    stop(e)
+
 
 def code(step):
     """The package modules a step imports (its rule's code inputs), relative to the working
@@ -54,12 +62,24 @@ def code(step):
     return [os.path.relpath(path) for path in step_sources(step)]
 
 
-def dataset_of(study):
-    return STUDIES[study]["dataset"]
+def datasets_of(study):
+    """The study's datasets: one, or several waves pooled."""
+    return outputs.study_datasets(STUDIES[study])
 
 
 def is_synthetic(dataset):
     return DATASETS[dataset]["synthetic"]
+
+
+def study_synthetic(study):
+    """Whether any of the study's data are synthetic (its tables and figures then say so)."""
+    return any(is_synthetic(d) for d in datasets_of(study))
+
+
+def sources_of(study):
+    """The provenance records of the study's real datasets (file, sha256, rows): every table and
+    figure names them."""
+    return [outputs.source_file(d) for d in datasets_of(study) if not is_synthetic(d)]
 
 
 def published_file(study):
@@ -77,8 +97,7 @@ def names_of(kind):
 
 def all_targets():
     targets = [f for name, study in STUDIES.items() for f in outputs.study_files(name, study, has_published(name))]
-    used = sorted({s["dataset"] for s in STUDIES.values()})
-    targets += [f for name in used for f in outputs.dataset_files(name, DATASETS[name])]
+    targets += [f for name in USED_DATASETS for f in outputs.dataset_files(name, DATASETS[name])]
     return targets + ["results/report.html"]
 
 

@@ -5,6 +5,7 @@ rule concentration:
     input:
         analytic="data/analytic/{study}.parquet",
         estimates="results/{study}/estimates.csv",
+        sources=lambda w: sources_of(w.study),
         code=code("concentration"),
     output:
         concentration="results/{study}/concentration.csv",
@@ -17,7 +18,7 @@ rule concentration:
         spec=lambda w: STUDIES[w.study]["concentration"],
         models=lambda w: STUDIES[w.study]["models"],
         labels=lambda w: STUDIES[w.study].get("labels", {}),
-        synthetic=lambda w: is_synthetic(dataset_of(w.study)),
+        synthetic=lambda w: study_synthetic(w.study),
     log:
         "logs/concentration_{study}.log",
     message:
@@ -25,4 +26,4 @@ rule concentration:
     run:
         run_step(rule, log[0], study=wildcards.study, spec=params.spec, models=params.models, labels=params.labels,
                  analytic=input.analytic, estimates=input.estimates, out_dir=f"results/{wildcards.study}",
-                 synthetic=params.synthetic)
+                 synthetic=params.synthetic, sources=list(input.sources))

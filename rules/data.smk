@@ -6,6 +6,12 @@ def generator_of(dataset):
     return GENERATORS[DATASETS[dataset]["generator"]["survey"]]
 
 
+def generator_codebook(dataset):
+    """The codebook the generator solves with: the dataset's, or its own layout's when it writes another."""
+    settings = DATASETS[dataset]["generator"]
+    return generator_of(dataset).codebook(settings["layout"], DATASETS[dataset]["codebook"])
+
+
 def generator_published(dataset):
     return [published_file(name) for name in generator_of(dataset).published]
 
@@ -33,7 +39,7 @@ wildcard_constraints:
 rule synthesize:
     input:
         published=lambda w: generator_published(w.synthetic_dataset),
-        codebook=lambda w: DATASETS[w.synthetic_dataset]["codebook"],
+        codebook=lambda w: generator_codebook(w.synthetic_dataset),
         code=code("synthesize"),
     output:
         raw="data/raw/{synthetic_dataset}_synthetic.sav",
@@ -48,7 +54,7 @@ rule synthesize:
         "Generating the synthetic {wildcards.synthetic_dataset} release (calibrated to data/published)"
     run:
         run_step(rule, log[0], dataset=params.dataset, studies=params.studies, published=list(input.published),
-                 raw=output.raw, truth=output.truth, notes=output.notes)
+                 codebook=input.codebook, raw=output.raw, truth=output.truth, notes=output.notes)
 
 
 rule document_synthetic:
@@ -78,12 +84,18 @@ rule ingest:
     output:
         interim="data/interim/{dataset}.parquet",
         report="results/data/{dataset}_codebook.csv",
+        source="data/interim/{dataset}.source.json",
     params:
         dataset=lambda w: DATASETS[w.dataset],
+        # A real dataset's ingestion removes the synthetic truth and notes of datasets not synthetic now
+        # (a synthetic dataset's ingestion removes nothing, and does not rerun when another one changes).
+        synthetic_datasets=lambda w: ([] if DATASETS[w.dataset]["synthetic"]
+                                      else sorted(name for name, d in DATASETS.items() if d["synthetic"])),
     log:
         "logs/ingest_{dataset}.log",
     message:
         "Reading {input.raw} through {input.codebook}"
     run:
-        run_step(rule, log[0], dataset=params.dataset, name=wildcards.dataset, raw=input.raw, interim=output.interim,
-                 report=output.report)
+        run_step(rule, log[0], dataset=params.dataset, name=wildcards.dataset,
+                 synthetic_datasets=params.synthetic_datasets, raw=input.raw, interim=output.interim,
+                 report=output.report, source=output.source)

@@ -10,13 +10,14 @@ rule figure:
         # Only a forest plot reads the estimates: refitting a model redraws nothing else.
         estimates=lambda w: ([f"results/{w.study}/estimates.csv"]
                              if STUDIES[w.study]["figures"][w.figure]["kind"] == "forest" else []),
+        sources=lambda w: sources_of(w.study),
         code=code("figure"),
     output:
         figures=multiext("results/{study}/figures/{figure}", ".png", ".pdf"),
     params:
         spec=lambda w: STUDIES[w.study]["figures"][w.figure],
         labels=lambda w: STUDIES[w.study].get("labels", {}),
-        synthetic=lambda w: is_synthetic(dataset_of(w.study)),
+        synthetic=lambda w: study_synthetic(w.study),
     log:
         "logs/figure_{study}_{figure}.log",
     message:
@@ -24,4 +25,4 @@ rule figure:
     run:
         run_step(rule, log[0], study=wildcards.study, name=wildcards.figure, spec=params.spec, labels=params.labels, analytic=input.analytic, flow=input.flow,
                  estimates=list(input.estimates), stem=f"results/{wildcards.study}/figures/{wildcards.figure}",
-                 synthetic=params.synthetic)
+                 synthetic=params.synthetic, sources=list(input.sources))

@@ -8,8 +8,9 @@ rule compare:
                             + ([f"results/{w.study}/concentration.csv"] if STUDIES[w.study].get("concentration")
                                else []),
         descriptives=lambda w: [f"results/{w.study}/descriptives_{t}.csv" for t in STUDIES[w.study].get("tables", {})],
-        truth=lambda w: ([f"results/data/{dataset_of(w.study)}_synthetic_truth.csv"]
-                         if is_synthetic(dataset_of(w.study)) else []),
+        # The synthetic truth of a study on one synthetic dataset (a pooled study has none).
+        truth=lambda w: ([f"results/data/{datasets_of(w.study)[0]}_synthetic_truth.csv"]
+                         if len(datasets_of(w.study)) == 1 and study_synthetic(w.study) else []),
         analytic="data/analytic/{study}.parquet",
         code=code("compare"),
     output:
@@ -27,6 +28,7 @@ rule compare:
 rule report:
     input:
         study_outputs=[f for f in all_targets() if f != "results/report.html"],
+        sources=sorted({f for study in STUDIES for f in sources_of(study)}),
         code=code("report"),
     output:
         report="results/report.html",

@@ -82,7 +82,7 @@ def canonical(sav_path) -> pd.DataFrame:
     """The release read through the codebook, with respondent-level derivations."""
     book = codebook.load_codebook(CODEBOOK)
     frame, _ = codebook.apply_codebook(read.read_raw(sav_path, book.sources), book)
-    return derive.derive_all(frame, book.survey)
+    return derive.derive_all(frame, book.survey, book.interview)
 
 
 @pytest.fixture(scope="session")

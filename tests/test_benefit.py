@@ -49,7 +49,7 @@ def test_recovery_at_100_times_the_published_n():
     release = generate(CONFIG["datasets"]["cmds2014"]["generator"]["seed"] + 100, benefit_scale=100)
     book = codebook.load_codebook(CODEBOOK)
     frame, _ = codebook.apply_codebook(release.raw[book.sources], book)
-    data = analytic(derive.derive_all(frame, book.survey))
+    data = analytic(derive.derive_all(frame, book.survey, book.interview))
     assert len(data) == 116_500
     estimates, _, _ = fit_models(data, STUDY["models"], "benefit")
     keys = ["model", "sample", "term", "level", "estimand"]

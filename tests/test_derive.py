@@ -9,8 +9,8 @@ SURVEY = {"year": 2014, "month": 5}
 
 
 def sources(**ticked):
-    """One respondent's answers to the reimbursement item (all nine columns)."""
-    cols = derive.SOCIAL_SOURCES + derive.NON_SOCIAL_SOURCES
+    """One respondent's answers to the reimbursement item (the nine sources and "no reimbursement")."""
+    cols = derive.SOCIAL_SOURCES + derive.NON_SOCIAL_SOURCES + [derive.NO_REIMBURSEMENT]
     return {c: ticked.get(c, False) for c in cols}
 
 
@@ -23,12 +23,13 @@ def test_reimbursed_follows_seed_001_rule():
             sources(reimb_commercial=True, reimb_else=True),  # both: no
             sources(reimb_commercial=True, reimb_employer=True),  # commercial + employer: yes
             sources(reimb_family_planning_operation=True),  # family planning: yes
+            sources(reimb_none=True),  # "no reimbursement" ticked: no
             sources(),  # nothing ticked: not answered
         ]
     ).astype("boolean")
     got = derive.reimbursed(rows, SURVEY)
-    assert got.tolist()[:6] == [True, False, False, False, True, True]
-    assert pd.isna(got.iloc[6])
+    assert got.tolist()[:7] == [True, False, False, False, True, True, False]
+    assert pd.isna(got.iloc[7])
 
 
 def test_reimbursed_is_missing_when_not_asked():
@@ -41,13 +42,14 @@ def test_reimbursement_ratio_is_amount_over_cost():
     rows = pd.DataFrame({"reimbursement_amount": [500.0, np.nan, 100.0], "total_cost": [2000.0, 1000.0, 0.0]})
     got = derive.reimbursement_ratio(rows, SURVEY)
     assert got.iloc[0] == 0.25 and got.iloc[1:].isna().all()
-    assert derive.reimbursement_ratio_pct(rows, SURVEY).iloc[0] == 25.0
+    assert derive.reimbursement_ratio_pct(rows.assign(reimbursement_ratio=got), SURVEY).iloc[0] == 25.0
 
 
 def test_migration_duration_groups_at_their_edges():
     # Interview May 2014: arrival May 2014 -> 0 months; May 2013 -> exactly 1 year.
     arrivals = [(2014, 5), (2013, 6), (2013, 5), (2009, 6), (2009, 5), (2004, 5), (1990, 1)]
     rows = pd.DataFrame(arrivals, columns=["arrival_year", "arrival_month"])
+    rows["migration_duration_years"] = derive.migration_duration_years(rows, SURVEY)
     got = derive.migration_duration(rows, SURVEY).astype(str).tolist()
     assert got == ["0-", "0-", "1-", "1-", "5-", "10+", "10+"]
     assert derive.migration_duration_years(rows, SURVEY).iloc[2] == 1.0

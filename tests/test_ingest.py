@@ -13,8 +13,9 @@ from migrant_health.io import codebook, read
 
 def small_codebook(tmp_path, **extra):
     doc = {
-        "dataset": "demo",
-        "survey": {"year": 2014, "month": 5},
+        "survey": "cmds",
+        "wave": 2014,
+        "interview": {"year": 2014, "month": 5},
         "variables": {
             "sex": {"source": "q101b", "type": "categorical", "codes": {1: "male", 2: "female"}, "reference": "male"},
             "employed": {"source": "q102", "type": "binary", "codes": {1: True, 2: False}},

@@ -91,7 +91,7 @@ def test_recovery_at_100_times_the_published_n():
     )
     book = codebook.load_codebook(CODEBOOK)
     frame, _ = codebook.apply_codebook(release.raw[book.sources], book)
-    data = analytic(derive.derive_all(frame, book.survey))
+    data = analytic(derive.derive_all(frame, book.survey, book.interview))
     assert len(data) == 401_800
     estimates, _, _ = fit_models(data, STUDY["models"], "medical_return")
     truth = release.truth[(release.truth["study"] == "medical_return") & (release.truth["estimand"] == "coef")]

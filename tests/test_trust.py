@@ -6,6 +6,9 @@ line. It asserts the exit status, that the message names the file, key, variable
 numbers either stops now or finishes with the rows counted (the `then` check says how).
 """
 
+import hashlib
+import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +80,32 @@ def set_rows(column: str, rows: slice, value):
     return change
 
 
+def write_sav(
+    workdir: Path,
+    file: str,
+    change: Callable[[pd.DataFrame], pd.DataFrame],
+    to: str,
+    label: str,
+    labels: dict | None = None,
+    rename: dict | None = None,
+):
+    """A copy of a release (labels and user-missing codes kept, columns renamed, some value labels
+    replaced) as another file with another label."""
+    df, meta = pyreadstat.read_sav(str(workdir / file), user_missing=True)
+    rename = rename or {}
+    df = change(df).rename(columns=rename)
+    value_labels = {rename.get(k, k): v for k, v in meta.variable_value_labels.items()}
+    value_labels.update(labels or {})
+    pyreadstat.write_sav(
+        df,
+        str(workdir / to),
+        file_label=label,
+        column_labels=[meta.column_names_to_labels.get(c, c) for c in df.columns],
+        variable_value_labels={k: v for k, v in value_labels.items() if k in df},
+        missing_ranges={rename.get(k, k): v for k, v in (meta.missing_ranges or {}).items()},
+    )
+
+
 def study(name: str, change: Callable[[dict], None]):
     return edit_config(lambda c: change(c["studies"][name]))
 
@@ -122,6 +151,104 @@ def no_file(name: str):
         assert not (workdir / name).exists() and not (workdir.parent / name).exists()
 
     return check
+
+
+# -- real releases (issue 15) ----------------------------------------------------------------------
+
+JINAN_SOURCE = re.compile(r"source: ([abcd]\d+)\b")
+TEXT_COMMUNITY = {"community": lambda df: df.assign(community=df["community"].map(lambda c: f"社区{int(c):02d}"))}
+
+
+def renamed_real_jinan(workdir: Path) -> None:
+    """The Jinan dataset renamed and read as a real file (its copy, relabelled): the estimates it
+    had, and each table and the report name the file, its sha256 and rows."""
+    shutil.copy(workdir / "results/mefc/estimates.csv", workdir / "estimates_before.csv")
+    write_sav(workdir, MEFC_SAV, lambda df: df, to="data/raw/jinan_survey.sav", label="Jinan MEFC survey 2020")
+
+    def change(c):
+        c["datasets"]["jinan_survey"] = {
+            **c["datasets"].pop("jinan_mefc"),
+            "synthetic": False,
+            "path": "data/raw/jinan_survey.sav",
+        }
+        c["studies"]["mefc"]["dataset"] = "jinan_survey"
+
+    edit_config(change)(workdir)
+
+
+def same_estimates_and_provenance(workdir: Path) -> None:
+    assert (workdir / "results/mefc/estimates.csv").read_bytes() == (workdir / "estimates_before.csv").read_bytes()
+    digest = hashlib.sha256((workdir / "data/raw/jinan_survey.sav").read_bytes()).hexdigest()[:12]
+    line = f"Data: data/raw/jinan_survey.sav (sha256 {digest}, 670 rows)."
+    for table in ("odds_ratios.md", "diseases.md", "sociodemographics.md"):
+        assert line in (workdir / "results/mefc/tables" / table).read_text(), table
+    assert line in (workdir / "results/report.html").read_text()
+    assert not list((workdir / "results/data").glob("jinan_*_synthetic_*"))  # no stale truth or notes
+    assert (workdir / "results/data/cmds2014_synthetic_truth.csv").exists()  # the CMDS dataset's stays
+
+
+def pooled_jinan_waves(workdir: Path) -> None:
+    """Two waves, each its own file and codebook (the second with other item names), pooled into
+    the mefc study; communities are text identifiers, the model clusters by them and has wave as a
+    factor."""
+    write_sav(workdir, MEFC_SAV, TEXT_COMMUNITY["community"], to="data/raw/jinan_2020.sav", label="Jinan 2020")
+    columns = pyreadstat.read_sav(str(workdir / MEFC_SAV), metadataonly=True)[1].column_names
+    rename = {c: f"w21_{c}" for c in columns if JINAN_SOURCE.fullmatch(f"source: {c}")}
+    write_sav(
+        workdir, MEFC_SAV, TEXT_COMMUNITY["community"], to="data/raw/jinan_2021.sav", label="Jinan 2021", rename=rename
+    )
+    book = workdir / "data/codebooks/jinan_mefc.yaml"
+    text = book.read_text().replace("wave: 2020", "wave: 2021")
+    (workdir / "data/codebooks/jinan_2021.yaml").write_text(JINAN_SOURCE.sub(r"source: w21_\1", text))
+
+    def change(c):
+        base = c["datasets"]["jinan_mefc"]
+        c["datasets"]["jinan_2020"] = {**base, "synthetic": False, "path": "data/raw/jinan_2020.sav"}
+        c["datasets"]["jinan_2021"] = {
+            **base,
+            "synthetic": False,
+            "path": "data/raw/jinan_2021.sav",
+            "codebook": "data/codebooks/jinan_2021.yaml",
+        }
+        mefc = c["studies"]["mefc"]
+        mefc["dataset"] = ["jinan_2020", "jinan_2021"]
+        mefc["models"]["cluster"] = "community"
+        mefc["models"]["equations"]["model3"]["vce"] = "cluster"
+        mefc["models"]["equations"]["model3"]["covariates"] = [
+            *mefc["models"]["equations"]["model3"]["covariates"],
+            {"factor": "wave", "reference": "2020"},
+        ]
+
+    edit_config(change)(workdir)
+
+
+def reversed_scope_labels(workdir: Path) -> None:
+    """A file whose migration-range codes run the other way than the codebook, which recorded the
+    labels it was drafted from (read as a real file, so that nothing regenerates it)."""
+    write_sav(workdir, MEFC_SAV, lambda df: df, to="data/raw/jinan_survey.sav", label="Jinan MEFC survey 2020",
+              labels={"a10": {1: "trans_province", 2: "trans_city", 3: "trans_county"}})  # fmt: skip
+    codes = "codes: {1: trans_county, 2: trans_city, 3: trans_province}\n"
+    text = (workdir / "data/codebooks/jinan_mefc.yaml").read_text()
+    assert codes in text
+    drafted = text.replace(codes, codes + "    labels: {1: trans_county, 2: trans_city, 3: trans_province}\n")
+    (workdir / "data/codebooks/jinan_survey.yaml").write_text(drafted)
+    edit_config(
+        lambda c: c["datasets"]["jinan_mefc"].update(
+            synthetic=False, path="data/raw/jinan_survey.sav", codebook="data/codebooks/jinan_survey.yaml"
+        )
+    )(workdir)
+
+
+def counted_per_wave(workdir: Path) -> None:
+    flow = pd.read_csv(workdir / "results/mefc/flow.csv")
+    assert flow[["n_after", "n_after_2020", "n_after_2021"]].values.tolist()[0] == [1340, 670, 670]
+    assert flow[["n_after", "n_after_2020", "n_after_2021"]].values.tolist()[-1] == [1254, 627, 627]
+    estimates = pd.read_csv(workdir / "results/mefc/fits/model3_estimates.csv")
+    wave = estimates[(estimates["model"] == "model3") & (estimates["term"] == "wave")]
+    assert wave["level"].astype(str).unique().tolist() == ["2021"] and (wave["n_obs"] == 1254).all()
+    assert abs(wave.loc[wave["estimand"] == "coef", "estimate"].item()) < 1e-6  # the same people twice
+    report = pd.read_csv(workdir / "results/data/jinan_2021_codebook.csv")
+    assert (report["wave"] == 2021).all() and "w21_a1" in set(report["source"])
 
 
 @dataclass
@@ -274,8 +401,8 @@ CASES = [
     ),
     Case(
         "covariate_absent",
-        study("mefc", lambda s: s["models"]["equations"]["model1"]["covariates"].append("incme")),
-        ["studies.mefc.models.equations.model1", "'incme' is not a variable of the sample; closest:"],
+        study("mefc", lambda s: s["models"]["equations"]["model3"]["covariates"].append("incme")),
+        ["studies.mefc.models.equations.model3", "incme: used by", "; closest: ", "income_quartile"],
     ),
     Case(
         "two_part_unknown_equation",
@@ -398,6 +525,70 @@ CASES = [
         "undeclared_code",
         edit_sav(MEFC_SAV, set_rows("a1", slice(0, 3), 7.0)),
         ["sex (column a1): code 7 x 3", "undeclared_codes: missing"],
+    ),
+    # -- real releases: what went wrong when a real release was tried (issue 15) -------------------
+    Case(
+        "renamed_dataset_read_as_real_file",
+        renamed_real_jinan,
+        [],
+        status=0,
+        then=same_estimates_and_provenance,
+    ),
+    Case(
+        "two_waves_pooled",
+        pooled_jinan_waves,
+        [],
+        status=0,
+        then=counted_per_wave,
+        args=[
+            "results/mefc/flow.csv",
+            "results/mefc/fits/model3_estimates.csv",
+            "results/data/jinan_2021_codebook.csv",
+        ],
+    ),
+    Case(
+        "labels_contradict_the_codebook",
+        reversed_scope_labels,
+        [
+            "variables.migration_range (column a10): code 1: the file says 'trans_province', the codebook "
+            "'trans_county'",
+            "code 3: the file says 'trans_county'",
+            "labels: ignore",
+        ],
+    ),  # fmt: skip
+    Case(
+        "codebook_lacks_what_derivations_need",
+        lambda w: (
+            edit_text(
+                "data/codebooks/cmds2014.yaml",
+                "  household_size: {source: q104, type: numeric, range: {min: 1, max: 30}}\n",
+                "",
+            )(w),
+            edit_text("data/codebooks/cmds2014.yaml", "  reimb_none: {compute:", "  reimb_nothing: {compute:")(w),
+        ),
+        [
+            "data/codebooks/cmds2014.yaml (datasets.cmds2014.codebook) does not provide variables the studies use",
+            "household_size: used by studies.benefit.quantile_groups.income_quintile (via income_per_capita)",
+            "reimb_none: used by studies.benefit.sample[4] 'reimbursement_reported' (via reimbursed)",
+            "migrant-health codebook draft data/raw/cmds2014_synthetic.sav",
+        ],
+    ),
+    Case(
+        "codebook_names_an_unknown_survey",
+        edit_text("data/codebooks/jinan_mefc.yaml", "survey: jinan_mefc", "survey: jinan"),
+        ["survey: 'jinan' is not a known survey; known: cmds, jinan_mefc; closest: jinan_mefc"],
+    ),
+    Case(
+        "pooled_datasets_of_one_wave",
+        edit_config(
+            lambda c: (
+                c["datasets"].update(
+                    jinan_copy={**c["datasets"]["jinan_mefc"], "path": "data/raw/jinan_copy_synthetic.sav"}
+                ),
+                c["studies"]["mefc"].update(dataset=["jinan_mefc", "jinan_copy"]),
+            )
+        ),
+        ["studies.mefc.dataset: jinan_mefc and jinan_copy are both wave 2020"],
     ),
     Case(
         "unknown_study_key",

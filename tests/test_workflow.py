@@ -106,11 +106,14 @@ def test_rerun_has_nothing_to_do(two_runs):
 def test_bad_filter_stops_with_its_message_not_a_traceback(finished_project, tmp_path_factory):
     """Through the job pool (two cores), as `make` runs it: the worker's message, no traceback."""
     workdir = copy_project(finished_project, tmp_path_factory.mktemp("bad_filter"))
-    config = (ROOT / "config.yaml").read_text().replace("keep: reimbursed.notna()", "keep: reimbursd.notna()")
+    # Every variable exists (else the run stops before any job), but the filter orders text.
+    config = (ROOT / "config.yaml").read_text()
+    config = config.replace("keep: reimbursed.notna()", "keep: reimbursed.notna() and hospitalisation_place > 1")
     (workdir / "config.yaml").write_text(config)
     done = run_workflow(workdir, quiet=False)
     assert done.returncode != 0
-    assert "names unknown variables: 'reimbursd'; closest: reimbursed" in done.stderr
+    assert "studies.benefit.sample[4] 'reimbursement_reported'" in done.stderr
+    assert "orders text (< <= > >= compare numbers" in done.stderr
     assert "Traceback (most recent call last)" not in done.stderr
 
 

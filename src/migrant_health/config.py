@@ -15,7 +15,7 @@ from . import expressions
 from .errors import InputError, closest
 from .io.yamlfile import read_yaml
 from .model_spec import SUPPORTS
-from .outputs import TWO_PART
+from .outputs import TWO_PART, study_datasets
 
 
 def _with_defaults(validator_class):
@@ -43,7 +43,8 @@ def validate_config(config: dict, schema_path, config_name: str = "config.yaml")
         raise InputError(f"{config_name}: {path}: {_explain(e)}")
     for name, study in config["studies"].items():
         where = f"{config_name}: studies.{name}"
-        _one_of(study["dataset"], config["datasets"], f"{where}.dataset", "a dataset")
+        for dataset in study_datasets(study):
+            _one_of(dataset, config["datasets"], f"{where}.dataset", "a dataset")
         if study.get("models"):
             _check_models(study["models"], f"{where}.models")
         _check_effect_tables(study, where)
@@ -52,6 +53,7 @@ def validate_config(config: dict, schema_path, config_name: str = "config.yaml")
         for at, text in study_expressions(study, where):
             expressions.parse(text, at)
     _check_table_names(config, config_name)
+    _check_layouts(config, config_name)
     return config
 
 
@@ -209,6 +211,19 @@ def _check_concentration(study: dict, where: str) -> None:
             )
     if spec["vce"] == "cluster" and not spec.get("cluster"):
         raise InputError(f"{where}.concentration: vce cluster needs `cluster:` (the variable identifying clusters).")
+
+
+def _check_layouts(config: dict, config_name: str) -> None:
+    from .synth import GENERATORS
+
+    for name, dataset in config["datasets"].items():
+        generator = dataset["generator"]
+        layouts = GENERATORS[generator["survey"]].layouts
+        if generator["layout"] not in layouts:
+            raise InputError(
+                f"{config_name}: datasets.{name}.generator.layout: the {generator['survey']} generator writes "
+                f"the layouts {', '.join(layouts)}, not '{generator['layout']}'."
+            )
 
 
 def _check_table_names(config: dict, config_name: str) -> None:

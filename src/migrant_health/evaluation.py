@@ -44,6 +44,19 @@ def evaluate(frame: pd.DataFrame, expression, where: str) -> tuple[pd.Series, pd
     return kept, missing
 
 
+def values(frame: pd.DataFrame, expression, where: str, what: str = "expression") -> pd.Series:
+    """The expression's value on each row (a codebook's `compute:`): float64 numbers (NaN where
+    missing), nullable true/false, or text; missing wherever an operand is missing."""
+    expression = expression if isinstance(expression, Expression) else parse(expression, where, what)
+    _check_names(frame, expression, where, what)
+    result = _Rows(frame, expression, where, what).value(expression.tree.body)
+    if result.kind == NUMBER:
+        return pd.Series(np.where(result.missing, np.nan, result.data), index=frame.index, dtype="float64")
+    if result.kind == BOOLEAN:
+        return pd.Series(result.data, index=frame.index).astype("boolean").mask(result.missing)
+    return pd.Series(result.data, index=frame.index, dtype="string").mask(result.missing)
+
+
 def indicator(frame: pd.DataFrame, expression, where: str) -> pd.Series:
     """True where the condition holds; a missing result counts as False (e.g. the reimbursed
     have no reason for not being reimbursed, and are not counted as giving one)."""
@@ -74,8 +87,8 @@ class Values:
 class _Rows:
     """One evaluation: the frame's variables, and messages naming `where` and the text."""
 
-    def __init__(self, frame: pd.DataFrame, expression: Expression, where: str):
-        self.frame, self.expression, self.where = frame, expression, where
+    def __init__(self, frame: pd.DataFrame, expression: Expression, where: str, what: str = "filter"):
+        self.frame, self.expression, self.where, self.what = frame, expression, where, what
         self.n = len(frame)
 
     def value(self, node: ast.AST) -> Values:
@@ -83,7 +96,7 @@ class _Rows:
 
     def refuse(self, node: ast.AST, problem: str) -> InputError:
         return InputError(
-            f"{self.where}: filter {_quoted(self.expression.text)} {problem} "
+            f"{self.where}: {self.what} {_quoted(self.expression.text)} {problem} "
             f"(in `{_segment(self.expression.text, node)}`)."
         )
 
@@ -116,15 +129,19 @@ class _Rows:
         return values
 
 
-def _condition(frame: pd.DataFrame, expression: Expression, where: str) -> np.ndarray:
-    """True where the condition holds and is not missing."""
+def _check_names(frame: pd.DataFrame, expression: Expression, where: str, what: str = "filter") -> None:
     unknown = [n for n in expression.variables if n not in frame.columns]
     if unknown:
         hints = "; ".join(f"'{n}'{closest(n, frame.columns)}" for n in unknown)
         raise InputError(
-            f"{where}: filter {_quoted(expression.text)} names unknown variables: {hints}. "
+            f"{where}: {what} {_quoted(expression.text)} names unknown variables: {hints}. "
             f"Use a canonical variable (results/data/<dataset>_codebook.csv lists them)."
         )
+
+
+def _condition(frame: pd.DataFrame, expression: Expression, where: str) -> np.ndarray:
+    """True where the condition holds and is not missing."""
+    _check_names(frame, expression, where)
     result = _Rows(frame, expression, where).value(expression.tree.body)
     if result.kind != BOOLEAN:
         raise InputError(f"{where}: filter {_quoted(expression.text)} does not give true/false for each row.")

@@ -118,23 +118,24 @@ class _Refused(Exception):
     """A construct outside the language; `parse` turns it into one InputError."""
 
 
-def parse(text: str, where: str) -> Expression:
-    """The expression, validated against the language; InputError naming `where` otherwise."""
+def parse(text: str, where: str, what: str = "filter") -> Expression:
+    """The expression, validated against the language; InputError naming `where` otherwise.
+    `what` names the expression in messages (a filter; a codebook's expression)."""
     if not isinstance(text, str):
-        raise InputError(f"{where}: a filter must be text, not {type(text).__name__} ({text!r}).")
+        raise InputError(f"{where}: a {what} must be text, not {type(text).__name__} ({text!r}).")
     if len(text) > MAX_LENGTH:
         raise InputError(
-            f"{where}: filter {_quoted(text)} is {len(text)} characters long; the limit is {MAX_LENGTH}. {ALLOWED}"
+            f"{where}: {what} {_quoted(text)} is {len(text)} characters long; the limit is {MAX_LENGTH}. {ALLOWED}"
         )
     try:
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
         reason = getattr(e, "msg", None) or type(e).__name__
-        raise InputError(f"{where}: filter {_quoted(text)} does not parse ({reason}); {EXAMPLE}. {ALLOWED}") from None
+        raise InputError(f"{where}: {what} {_quoted(text)} does not parse ({reason}); {EXAMPLE}. {ALLOWED}") from None
     try:
         _check(tree.body, text, depth=1)
     except _Refused as refused:
-        raise InputError(f"{where}: filter {_quoted(text)} uses {refused}, which a filter may not. {ALLOWED}") from None
+        raise InputError(f"{where}: {what} {_quoted(text)} uses {refused}, which a {what} may not. {ALLOWED}") from None
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in BOOLEAN_NAMES}
     return Expression(text=text, tree=tree, variables=tuple(sorted(names)))
 

@@ -24,8 +24,23 @@ def evaluate(df: pd.DataFrame, expression: str, where: str) -> tuple[pd.Series, 
     return evaluation.evaluate(df, expression, where)
 
 
-def apply_filters(df: pd.DataFrame, steps: list[dict], where: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The analytic sample and its flow: one row per step, starting with the whole file."""
+def apply_filters(
+    df: pd.DataFrame, steps: list[dict], where: str, by: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The analytic sample and its flow: one row per step, starting with the whole file. With
+    `by` (the `wave` of pooled datasets), each step also counts the rows kept in each group
+    (columns n_after_<group>).
+
+    Each step sees the rows the steps before it kept (only the columns it names are taken, and
+    the frame is cut once at the end, so that a large pooled frame is not copied at every step)."""
+    groups = list(df[by].cat.categories) if by else []
+    labels = df[by].cat.codes.to_numpy() if by else None
+
+    def per_group(positions: np.ndarray) -> dict:
+        counts = np.bincount(labels[positions], minlength=len(groups)) if by else []
+        return {f"n_after_{g}": int(counts[k]) for k, g in enumerate(groups)}
+
+    positions = np.arange(len(df))
     flow = [
         {
             "step": "start",
@@ -34,31 +49,70 @@ def apply_filters(df: pd.DataFrame, steps: list[dict], where: str) -> tuple[pd.D
             "n_dropped": 0,
             "n_dropped_missing": 0,
             "n_after": len(df),
-            "reason": "respondents in the file",
+            "reason": "respondents in the files" if by else "respondents in the file",
+            **per_group(positions),
         }
     ]
     for i, step in enumerate(steps):
         step_where = f"{where}[{i}] '{step['name']}'"
-        kept, missing = evaluate(df, step["keep"], step_where)
-        after = int(kept.sum())
+        names = variables_named(step["keep"], step_where)
+        # An unknown name is reported against every variable of the frame (closest names).
+        columns = df if any(n not in df.columns for n in names) else df[names]
+        kept, missing = evaluate(columns.iloc[positions], step["keep"], step_where)
+        kept, missing = kept.to_numpy(dtype=bool), missing.to_numpy(dtype=bool)
+        before, after = len(positions), int(kept.sum())
         if after == 0:
             raise InputError(
                 f"{step_where}: filter `{step['keep']}` leaves no rows "
-                f"(of {len(df)} before it). Check the filter and the codes behind it."
+                f"(of {before} before it). Check the filter and the codes behind it."
             )
+        positions = positions[kept]
         flow.append(
             {
                 "step": step["name"],
                 "filter": step["keep"],
-                "n_before": len(df),
-                "n_dropped": len(df) - after,
+                "n_before": before,
+                "n_dropped": before - after,
                 "n_dropped_missing": int((missing & ~kept).sum()),
                 "n_after": after,
                 "reason": step["reason"],
+                **per_group(positions),
             }
         )
-        df = df[kept]
-    return df, pd.DataFrame(flow, columns=FLOW_COLUMNS)
+    return df.iloc[positions], pd.DataFrame(flow, columns=FLOW_COLUMNS + [f"n_after_{g}" for g in groups])
+
+
+def pool(frames: list[pd.DataFrame], names: list[str], where: str) -> pd.DataFrame:
+    """Datasets of several waves as one frame (their `wave` tells them apart): the variables all of
+    them hold, each of one type in every wave; a categorical's levels are those of the first wave,
+    then any new ones in wave order. Anything else stops with the variable and the datasets."""
+    columns = [c for c in frames[0].columns if all(c in f.columns for f in frames[1:])]
+    united = {}
+    for column in columns:
+        parts = [f[column] for f in frames]
+        kinds = [_kind(p) for p in parts]
+        if len(set(kinds)) > 1:
+            listing = ", ".join(f"{n}: {k}" for n, k in zip(names, kinds))
+            raise InputError(
+                f"{where}: {column} is not of one type in the pooled datasets ({listing}). Declare it with "
+                f"the same type in each wave's codebook."
+            )
+        if kinds[0] == "categorical":
+            united[column] = list(dict.fromkeys(level for p in parts for level in p.cat.categories))
+    aligned = [
+        f[columns].assign(**{c: f[c].cat.set_categories(levels) for c, levels in united.items()}) for f in frames
+    ]
+    return pd.concat(aligned, ignore_index=True)
+
+
+def _kind(column: pd.Series) -> str:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return "categorical"
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return "true/false"
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return "integer identifier" if pd.api.types.is_integer_dtype(column.dtype) else "number"
+    return "text"
 
 
 def xtile(values: pd.Series, groups: int) -> pd.Series:

@@ -97,13 +97,17 @@ def _wrap(text: str, width: int = 22) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
-def _title(ax, title: str, synthetic: bool, width: int) -> None:
-    """The title, wrapped to the figure's width, and the synthetic-data note beneath it."""
-    lines = _wrap(title, width) + (f"\n{_wrap(SYNTHETIC_NOTE, width)}" if synthetic else "")
+def _title(ax, title: str, synthetic: bool, width: int, provenance=()) -> None:
+    """The title, wrapped to the figure's width, and beneath it the synthetic-data note or the
+    data files' provenance (file, sha256, rows)."""
+    notes = ([SYNTHETIC_NOTE] if synthetic else []) + list(provenance)
+    lines = "\n".join([_wrap(title, width)] + [_wrap(note, width) for note in notes])
     ax.set_title(lines, fontsize=7, loc="left")
 
 
-def bar_chart(data: pd.DataFrame, title: str, stem, synthetic: bool, with_ci: bool = False) -> list[Path]:
+def bar_chart(
+    data: pd.DataFrame, title: str, stem, synthetic: bool, with_ci: bool = False, provenance=()
+) -> list[Path]:
     """Horizontal bars (long category labels stay readable at column width), value labels,
     and 95% CIs when given."""
     plt.rcParams.update({"font.size": 7, "font.family": "DejaVu Sans"})
@@ -130,11 +134,11 @@ def bar_chart(data: pd.DataFrame, title: str, stem, synthetic: bool, with_ci: bo
     ax.set_xlabel("%")
     ax.set_xlim(0, float(right.max()) * 1.18)
     ax.spines[["top", "right"]].set_visible(False)
-    _title(ax, title, synthetic, 58)
+    _title(ax, title, synthetic, 58, provenance)
     return _save(fig, stem)
 
 
-def flowchart(flow: pd.DataFrame, title: str, stem, synthetic: bool) -> list[Path]:
+def flowchart(flow: pd.DataFrame, title: str, stem, synthetic: bool, provenance=()) -> list[Path]:
     """Boxes with n down the middle, exclusions with their reasons to the right."""
     plt.rcParams.update({"font.size": 6.5, "font.family": "DejaVu Sans"})
     steps = flow.to_dict("records")
@@ -161,7 +165,7 @@ def flowchart(flow: pd.DataFrame, title: str, stem, synthetic: bool) -> list[Pat
                 fontsize=5.8,
                 bbox={**box, "boxstyle": "square,pad=0.3"},
             )
-    _title(ax, title, synthetic, 90)
+    _title(ax, title, synthetic, 90, provenance)
     return _save(fig, stem)
 
 
@@ -202,7 +206,7 @@ def odds_ratio_rows(estimates: pd.DataFrame, spec: dict, labels: dict, where: st
     return pd.DataFrame(out)
 
 
-def forest(data: pd.DataFrame, title: str, stem, synthetic: bool) -> list[Path]:
+def forest(data: pd.DataFrame, title: str, stem, synthetic: bool, provenance=()) -> list[Path]:
     """Odds ratios with 95% CIs on a log axis, a line at 1, grouped under their term's label."""
     plt.rcParams.update({"font.size": 6.5, "font.family": "DejaVu Sans"})
     lines = []  # (label, row or None for a group heading)
@@ -242,11 +246,13 @@ def forest(data: pd.DataFrame, title: str, stem, synthetic: bool) -> list[Path]:
     ax.set_ylim(-0.7, len(lines) - 0.3)
     ax.set_xlabel("Odds ratio (log scale)")
     ax.spines[["top", "right"]].set_visible(False)
-    _title(ax, title, synthetic, 70)
+    _title(ax, title, synthetic, 70, provenance)
     return _save(fig, stem)
 
 
-def concentration_curves(curves: pd.DataFrame, labels: dict, spec: dict, stem, synthetic: bool) -> list[Path]:
+def concentration_curves(
+    curves: pd.DataFrame, labels: dict, spec: dict, stem, synthetic: bool, provenance=()
+) -> list[Path]:
     """Each outcome's concentration curve against the line of equality (above it: pro-poor);
     `spec`: title and axis labels (config)."""
     plt.rcParams.update({"font.size": 7, "font.family": "DejaVu Sans"})
@@ -267,12 +273,12 @@ def concentration_curves(curves: pd.DataFrame, labels: dict, spec: dict, stem, s
     ax.set_ylabel(spec.get("y_label", ""))
     ax.legend(frameon=False, fontsize=6, loc="upper left")
     ax.spines[["top", "right"]].set_visible(False)
-    _title(ax, spec["title"], synthetic, 50)
+    _title(ax, spec["title"], synthetic, 50, provenance)
     return _save(fig, stem)
 
 
 def decomposition_chart(
-    dec: pd.DataFrame, term_labels: dict, outcome_labels: dict, spec: dict, stem, synthetic: bool
+    dec: pd.DataFrame, term_labels: dict, outcome_labels: dict, spec: dict, stem, synthetic: bool, provenance=()
 ) -> list[Path]:
     """Percentage contributions to each outcome's index, summed over a term's levels; `spec`:
     title and axis label (config)."""
@@ -299,5 +305,5 @@ def decomposition_chart(
     ax.set_xlabel(spec["x_label"])
     ax.legend(frameon=False, fontsize=6)
     ax.spines[["top", "right"]].set_visible(False)
-    _title(ax, spec["title"], synthetic, 70)
+    _title(ax, spec["title"], synthetic, 70, provenance)
     return _save(fig, stem)

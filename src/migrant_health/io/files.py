@@ -34,6 +34,15 @@ def text_levels(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(level=frame["level"].fillna("").astype(str))
 
 
+def read_provenance(paths) -> list[str]:
+    """The provenance line of each data file recorded by ingestion (data/interim/<dataset>.source.json)."""
+    import json
+
+    from ..outputs import provenance_note
+
+    return [provenance_note(json.loads(Path(p).read_text())) for p in paths]
+
+
 def read_tidy(path) -> pd.DataFrame:
     """Tidy rows as written, levels as text."""
     return text_levels(pd.read_csv(path, keep_default_na=False, na_values=[""]))

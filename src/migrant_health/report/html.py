@@ -55,6 +55,7 @@ def study_section(
     figures: list[Path],
     comparison: Path | None,
     notes: list[str],
+    provenance: list[str] = (),
 ) -> str:
     parts = [f"<h2>{html.escape(title)}</h2>"]
     if synthetic:
@@ -62,6 +63,8 @@ def study_section(
             f'<p class="banner">{html.escape(SYNTHETIC_NOTE)} It is calibrated to the published tables: '
             "the numbers reproduce what was calibrated and are not evidence about migrants.</p>"
         )
+    if provenance:
+        parts.append('<p class="provenance">' + "<br>".join(html.escape(p) for p in provenance) + "</p>")
     parts += ["<h3>Sample flow</h3>", _table(pd.read_csv(flow))]
     for t in tables:
         frame = pd.read_csv(t, keep_default_na=False)

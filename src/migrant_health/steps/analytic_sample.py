@@ -6,9 +6,13 @@ from .. import sample
 from ..io.files import write_csv, write_parquet
 
 
-def analytic_sample(study: str, spec: dict, interim: str, analytic: str, flow: str) -> None:
-    kept, counted = sample.apply_filters(
-        pd.read_parquet(interim), spec["sample"], f"config.yaml: studies.{study}.sample"
-    )
+def analytic_sample(study: str, spec: dict, datasets: list, interim: list, analytic: str, flow: str) -> None:
+    """`datasets` and `interim`: the study's datasets and their canonical files; several are waves
+    pooled into one sample, whose flow counts each wave (n_after_<wave>)."""
+    where = f"config.yaml: studies.{study}"
+    frames = [pd.read_parquet(path) for path in interim]
+    pooled = len(frames) > 1
+    data = sample.pool(frames, datasets, f"{where}.dataset") if pooled else frames[0]
+    kept, counted = sample.apply_filters(data, spec["sample"], f"{where}.sample", by="wave" if pooled else None)
     write_parquet(sample.add_sample_derivations(kept, spec), analytic)
     write_csv(counted, flow, float_format=None)

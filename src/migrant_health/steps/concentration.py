@@ -6,16 +6,26 @@ import pandas as pd
 
 from .. import concentration as stage
 from ..figures import plots
-from ..io.files import read_tidy, write_csv
+from ..io.files import read_provenance, read_tidy, write_csv
 from ..outputs import CONCENTRATION_FIGURES, CONCENTRATION_TABLES
 from ..tables import concentration as tables
 from ..tables import render
 
 
 def concentration(
-    study: str, spec: dict, models: dict, labels: dict, analytic: str, estimates: str, out_dir: str, synthetic: bool
+    study: str,
+    spec: dict,
+    models: dict,
+    labels: dict,
+    analytic: str,
+    estimates: str,
+    out_dir: str,
+    synthetic: bool,
+    sources: list,
 ) -> None:
-    """`spec`: studies.<study>.concentration; `models`: the study's models (for the decomposition)."""
+    """`spec`: studies.<study>.concentration; `models`: the study's models (for the decomposition);
+    `sources`: the provenance records of the study's real datasets (none when synthetic)."""
+    provenance = read_provenance(sources)
     df = pd.read_parquet(analytic)
     out = Path(out_dir)
     index_stem, decomposition_stem = (out / "tables" / name for name in CONCENTRATION_TABLES)
@@ -31,6 +41,7 @@ def concentration(
         index_spec["title"],
         " ".join(n for n in (tables.variance_sentence(spec), index_spec.get("note", "")) if n),
         synthetic,
+        provenance,
     )
     render.write_table(
         tables.decomposition_table(dec, spec, labels),
@@ -38,8 +49,9 @@ def concentration(
         decomposition_spec["title"],
         decomposition_spec.get("note", ""),
         synthetic,
+        provenance,
     )
     outcome_labels = {o: info["label"] for o, info in spec["outcomes"].items()}
     curves_spec, chart_spec = (spec["figures"][name] for name in CONCENTRATION_FIGURES)
-    plots.concentration_curves(stage.curves(df, spec), outcome_labels, curves_spec, curves_stem, synthetic)
-    plots.decomposition_chart(dec, labels, outcome_labels, chart_spec, chart_stem, synthetic)
+    plots.concentration_curves(stage.curves(df, spec), outcome_labels, curves_spec, curves_stem, synthetic, provenance)
+    plots.decomposition_chart(dec, labels, outcome_labels, chart_spec, chart_stem, synthetic, provenance)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..figures import plots
-from ..io.files import read_tidy, write_csv
+from ..io.files import read_provenance, read_tidy, write_csv
 
 
 def figure(
@@ -18,17 +18,20 @@ def figure(
     estimates: list,
     stem: str,
     synthetic: bool,
+    sources: list,
 ) -> None:
-    """`estimates`: the study's estimates.csv for a forest plot, else empty."""
+    """`estimates`: the study's estimates.csv for a forest plot, else empty; `sources`: the
+    provenance records of the study's real datasets (none when synthetic)."""
     where = f"config.yaml: studies.{study}.figures.{name}"
+    provenance = read_provenance(sources)
     if spec["kind"] == "flowchart":
-        plots.flowchart(pd.read_csv(flow), spec["title"], stem, synthetic)
+        plots.flowchart(pd.read_csv(flow), spec["title"], stem, synthetic, provenance)
         return
     if spec["kind"] == "forest":
         data = plots.odds_ratio_rows(read_tidy(estimates[0]), spec, labels, where)
-        plots.forest(data, spec["title"], stem, synthetic)
+        plots.forest(data, spec["title"], stem, synthetic, provenance)
     else:
         df = pd.read_parquet(analytic)
         data = plots.shares(df, spec, where) if spec["kind"] == "shares" else plots.share_by_group(df, spec, where)
-        plots.bar_chart(data, spec["title"], stem, synthetic, with_ci=spec["kind"] == "share_by_group")
+        plots.bar_chart(data, spec["title"], stem, synthetic, spec["kind"] == "share_by_group", provenance)
     write_csv(data, Path(stem).with_suffix(".csv"), float_format="%.6g")

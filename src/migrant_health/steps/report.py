@@ -3,22 +3,26 @@
 from pathlib import Path
 
 from .. import outputs
+from ..io.files import read_provenance
 from ..report import html
 
 
 def report(studies: dict, synthetic: dict, report: str) -> None:
-    """`studies`: the config's studies; `synthetic`: dataset name -> generated or not."""
+    """`studies`: the config's studies; `synthetic`: dataset name -> generated or not. A study on
+    real data names each file it read (path, sha256, rows), as its tables and figures do."""
     sections = []
     for name, study in studies.items():
         base = Path("results") / name
-        is_synthetic = synthetic[study["dataset"]]
+        datasets = outputs.study_datasets(study)
+        is_synthetic = any(synthetic[d] for d in datasets)
         tables = [base / "tables" / f"{t}.csv" for t in outputs.table_names(study)]
         figures = [base / "figures" / f"{f}.png" for f in outputs.figure_names(study)]
         comparison = base / "comparison.csv"
         notes_files = [base / "model_messages.txt"]
-        if is_synthetic:  # what the generator could not reach, beside the study it concerns
-            notes_files.append(Path("results") / "data" / f"{study['dataset']}_synthetic_notes.txt")
+        # What the generator could not reach, beside the study it concerns.
+        notes_files += [Path("results") / "data" / f"{d}_synthetic_notes.txt" for d in datasets if synthetic[d]]
         notes = [line for f in notes_files if f.exists() for line in f.read_text().splitlines()]
+        provenance = read_provenance([outputs.source_file(d) for d in datasets if not synthetic[d]])
         sections.append(
             html.study_section(
                 name,
@@ -29,6 +33,7 @@ def report(studies: dict, synthetic: dict, report: str) -> None:
                 figures,
                 comparison if comparison.exists() else None,
                 notes,
+                provenance,
             )
         )
     html.write_report(sections, report)

@@ -47,8 +47,10 @@ def generate(settings: dict, published: dict, studies: dict, book) -> Release:
     settings: datasets.cmds2014.generator (seed, n_respondents, benefit_scale,
     medical_return_scale); published: data/published/{benefit,medical_return,inequality}.yaml
     by study; studies: config entries, whose models the outcome equations are solved for;
-    book: the codebook ingestion will read the release with (outcome equations are solved on
-    covariates derived exactly as the pipeline derives them).
+    book: the codebook of the default layout (outcome equations are solved on covariates derived
+    exactly as the pipeline derives them); with `layout: release` the same respondents are written
+    in the real release's layout (cmds2014_release.py), which its own codebook reads into the same
+    canonical variables.
 
     `benefit_scale` and `medical_return_scale` multiply a study's sample (recovery checks at
     100 times the published n); a scaled release serves that study's recovery check only.
@@ -82,9 +84,23 @@ def generate(settings: dict, published: dict, studies: dict, book) -> Release:
         truths.append(ineq_truth)
         notes += ineq_notes
     visits_of_everyone_else(pop, rng)
+    truth = pd.concat(truths, ignore_index=True)
+    if settings.get("layout", "default") == "release":
+        from . import cmds2014_release as release
+
+        return Release(
+            release.convert(pop[list(layout.VARIABLES)], settings["seed"]),
+            truth,
+            notes,
+            file_label=release.FILE_LABEL,
+            variable_labels=release.variable_labels(),
+            value_labels=release.value_labels(),
+            user_missing=release.user_missing(),
+            compressed=True,
+        )
     return Release(
         pop[list(layout.VARIABLES)],
-        pd.concat(truths, ignore_index=True),
+        truth,
         notes,
         file_label=layout.FILE_LABEL,
         variable_labels=layout.variable_labels(),

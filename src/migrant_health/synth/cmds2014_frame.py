@@ -206,7 +206,7 @@ def settle_other_reimbursements(pop, rows, rng) -> None:
 def canonical(pop: pd.DataFrame, rows: np.ndarray, book) -> pd.DataFrame:
     """Rows of the release as ingestion will see them: through the codebook and derive.py."""
     frame, _ = codebook.apply_codebook(pop.loc[rows, book.sources].reset_index(drop=True), book)
-    return derive.derive_all(frame, book.survey).set_axis(rows)
+    return derive.derive_all(frame, book.survey, book.interview).set_axis(rows)
 
 
 def income_quintiles(income_per_capita: pd.Series) -> pd.Series:

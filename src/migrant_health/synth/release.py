@@ -10,7 +10,7 @@ import pandas as pd
 
 @dataclass
 class Release:
-    raw: pd.DataFrame  # one row per respondent, raw codes, in file order
+    raw: pd.DataFrame  # one row per respondent, raw codes (text columns as text), in file order
     truth: pd.DataFrame  # true effects of the outcome equations (aggregates)
     notes: list[str]  # what the generator solved, assumed or could not reach
     file_label: str
@@ -25,8 +25,10 @@ class Release:
         """The release as SPSS: variable labels, value labels, special codes as user-missing."""
         import pyreadstat
 
+        text = [c for c in self.raw.columns if not pd.api.types.is_numeric_dtype(self.raw[c])]
+        numbers = [c for c in self.raw.columns if c not in text]
         pyreadstat.write_sav(
-            self.raw.astype("float64"),
+            self.raw.astype({c: "float64" for c in numbers}) if text else self.raw.astype("float64"),
             str(path),
             file_label=self.file_label,
             column_labels=self.variable_labels,

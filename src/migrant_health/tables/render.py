@@ -11,11 +11,14 @@ from ..outputs import SYNTHETIC_NOTE
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def write_table(table: pd.DataFrame, stem, title: str, note: str = "", synthetic: bool = False) -> list[Path]:
-    """stem.csv, stem.md, stem.tex and stem.docx; returns the paths written."""
+def write_table(
+    table: pd.DataFrame, stem, title: str, note: str = "", synthetic: bool = False, provenance=()
+) -> list[Path]:
+    """stem.csv, stem.md, stem.tex and stem.docx; returns the paths written. Under the table: its
+    note, then the synthetic-data note or the data files' provenance (file, sha256, rows)."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    notes = [n for n in (note, SYNTHETIC_NOTE if synthetic else "") if n]
+    notes = [n for n in (note, SYNTHETIC_NOTE if synthetic else "", *provenance) if n]
     paths = [stem.with_suffix(s) for s in (".csv", ".md", ".tex", ".docx")]
     table.to_csv(paths[0], index=False, lineterminator="\n")
     paths[1].write_text(to_markdown(table, title, notes))
