@@ -67,7 +67,8 @@ def main(argv=None) -> int:
 
 def _studies_needs(config_path: str, survey: str | None, dataset: str | None):
     """(needed variable -> places, derived variable -> its inputs, the studies looked at)."""
-    from .config import load_yaml, validate_config
+    from .config import validate_config
+    from .io.yamlfile import read_yaml
 
     config_path = Path(config_path)
     if not config_path.exists():
@@ -75,7 +76,7 @@ def _studies_needs(config_path: str, survey: str | None, dataset: str | None):
     schema = config_path.resolve().parent / "schemas" / "config.schema.yaml"
     if not schema.exists():  # a config outside the project: the checkout's schema
         schema = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
-    config = validate_config(load_yaml(config_path), schema, str(config_path))
+    config = validate_config(read_yaml(config_path), schema, str(config_path))
     if survey is not None:
         derive.derivations(survey, "--survey")
     if dataset is not None and dataset not in config["datasets"]:
