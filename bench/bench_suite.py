@@ -4,6 +4,7 @@ loop (`make test-fast`, tests not marked slow).
 Targets (issue 13): the whole suite <= 3 min, the fast set <= 30 s, on a quiet 2-core machine.
 Usage: .venv/bin/python bench/bench_suite.py
 """
+
 import subprocess
 import sys
 import time
@@ -14,8 +15,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def timed(*args: str) -> tuple[float, str]:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     summary = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
     return time.perf_counter() - start, summary
 

@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy.special import expit
+from scipy.special import expit, ndtr
+from scipy.stats import norm
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from ..errors import InputError, closest
 from ..model_spec import ModelSpec
-from .design import INTERCEPT, Design, Factor
+from .design import INTERCEPT, Design, Factor, Interaction
 from .inference import wald_rows
+from .survey import DesignRows, SurveyDesign
 from .variance import Variance, sandwich
 
 FAMILIES = {
@@ -103,20 +105,26 @@ def coefficient_labels(design: Design) -> list[tuple[str, str, str]]:
     for t in design.terms:
         if isinstance(t, Factor):
             out += [(t.variable, str(level), str(t.reference)) for level in t.others()]
+        elif isinstance(t, Interaction):  # Stata's labels (hp#wt, 1.urban#c.age), the factors' bases
+            out += [(name, "", t.reference()) for name in t.names()]
         else:
             out += [(name, "", "") for name in t.names()]
     return out + ([(INTERCEPT, "", "")] if design.intercept else [])
 
 
-def fit_index_model(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
-    """Fit one equation; missing values in its variables are an error, not a silent drop."""
+def fit_index_model(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | None = None) -> FittedModel:
+    """Fit one equation; missing values in its variables are an error, not a silent drop.
+    With vce survey, `design` is the whole file's (the rows of `data` a subpopulation of it;
+    by default `data` is the whole file)."""
     family, link_name = spec.family_and_link()
     require_observed(spec, data)
+    design_rows = _design_rows(spec, data, design)
     design = Design.from_data(spec.covariates, data, where=spec.name)
     X = design.matrix(data)
     check_identified(X, design.column_names(), spec.name)
     y = data[spec.outcome].astype("float64").to_numpy()
-    w = np.ones(len(y)) if not spec.weights else data[spec.weights].astype("float64").to_numpy()
+    weights = spec.survey_weights
+    w = np.ones(len(y)) if not weights else data[weights].astype("float64").to_numpy()
     w = w / w.mean()
     link = LINKS[link_name]()
     messages = list(design.notes)
@@ -125,7 +133,7 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
         if spec.kind == "ols":
             result = sm.WLS(y, X, weights=w).fit()
             params, converged = result.params, True
-        elif spec.kind in ("probit", "logit") and not spec.weights:
+        elif spec.kind in ("probit", "logit") and not weights:
             # Same MLE as the binomial GLM; Newton on the analytic Hessian is several times
             # faster than IRLS on large samples.
             model = (sm.Probit if spec.kind == "probit" else sm.Logit)(y, X)
@@ -146,7 +154,8 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
         messages.append(f"{spec.name}: the fit did not converge.")
     for m in messages[len(design.notes) :]:
         warnings.warn(m, stacklevel=2)
-    variance = _variance(spec, result, X, w, data)
+    variance = _variance(spec, result, X, w, data, design_rows)
+    messages += variance.notes
     return FittedModel(
         spec,
         design,
@@ -243,7 +252,32 @@ def _separated_terms(design: Design, X: np.ndarray, y: np.ndarray) -> list[str]:
     return out
 
 
-def _variance(spec: ModelSpec, result, X: np.ndarray, w: np.ndarray, data: pd.DataFrame) -> Variance:
+def _design_rows(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | None) -> DesignRows | None:
+    if spec.vce != "survey":
+        return None
+    where = f"{spec.name}: survey"
+    return DesignRows.of(design or SurveyDesign.from_data(data, spec.survey or {}, where), data, where)
+
+
+def _expected_bread(result, X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The inverse of the expected information, X' diag(w h'(eta)^2 / V(mu)) X / scale: what
+    IRLS and R's summary.glm report (the dispersion is the Pearson chi-square over n - k)."""
+    model, params = result.model, np.asarray(result.params)
+    if isinstance(model, sm.GLM):
+        return np.linalg.inv(-model.hessian(params, scale=result.scale, observed=False))
+    eta = X @ params
+    if isinstance(model, sm.Probit):
+        mu, d = ndtr(eta), norm.pdf(eta)
+    else:  # logit
+        mu = expit(eta)
+        d = mu * (1 - mu)
+    information = (X * (w * d**2 / (mu * (1 - mu)))[:, None]).T @ X
+    return np.linalg.inv(information)
+
+
+def _variance(
+    spec: ModelSpec, result, X: np.ndarray, w: np.ndarray, data: pd.DataFrame, design_rows: DesignRows | None = None
+) -> Variance:
     """The bread and scores of the fit, handed to stats/variance.py."""
     clusters = data[spec.cluster].to_numpy() if spec.vce == "cluster" and spec.cluster else None
     if spec.kind == "ols":
@@ -258,6 +292,7 @@ def _variance(spec: ModelSpec, result, X: np.ndarray, w: np.ndarray, data: pd.Da
             clusters,
             residual_variance=float(result.scale),
             where=spec.name,
+            design_rows=design_rows,
         )
     model, params = result.model, result.params
     if isinstance(model, sm.GLM):
@@ -265,4 +300,14 @@ def _variance(spec: ModelSpec, result, X: np.ndarray, w: np.ndarray, data: pd.Da
         scores = model.score_obs(params, scale=result.scale)
     else:
         hessian, scores = model.hessian(params), model.score_obs(params)
-    return sandwich(np.linalg.inv(-hessian), scores, spec.vce, "ml", clusters, where=spec.name)
+    expected = _expected_bread(result, X, w) if spec.vce == "eim" else None
+    return sandwich(
+        np.linalg.inv(-hessian),
+        scores,
+        spec.vce,
+        "ml",
+        clusters,
+        where=spec.name,
+        expected_bread=expected,
+        design_rows=design_rows,
+    )
