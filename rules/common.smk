@@ -9,7 +9,7 @@ from snakemake.exceptions import WorkflowError
 
 from migrant_health import outputs
 from migrant_health.code_closure import step_sources
-from migrant_health.config import validate_config
+from migrant_health.config import study_survey, validate_config
 from migrant_health.errors import InputError
 
 BASE = Path(workflow.basedir)
@@ -49,6 +49,16 @@ def code(step):
 
 def dataset_of(study):
     return STUDIES[study]["dataset"]
+
+
+def survey_of(study):
+    """The study's sampling design (its own, or its dataset's), None when it declares none."""
+    return study_survey(STUDIES[study], config)
+
+
+def design_file(study, used):
+    """The whole file a survey design is read from, when `used` (a job with vce survey)."""
+    return [f"data/interim/{dataset_of(study)}.parquet"] if used and survey_of(study) else []
 
 
 def is_synthetic(dataset):

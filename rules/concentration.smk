@@ -5,6 +5,7 @@ rule concentration:
     input:
         analytic="data/analytic/{study}.parquet",
         estimates="results/{study}/estimates.csv",
+        interim=lambda w: design_file(w.study, STUDIES[w.study]["concentration"]["vce"] == "survey"),
         code=code("concentration"),
     output:
         concentration="results/{study}/concentration.csv",
@@ -18,6 +19,7 @@ rule concentration:
         models=lambda w: STUDIES[w.study]["models"],
         labels=lambda w: STUDIES[w.study].get("labels", {}),
         synthetic=lambda w: is_synthetic(dataset_of(w.study)),
+        survey=lambda w: survey_of(w.study) if STUDIES[w.study]["concentration"]["vce"] == "survey" else None,
     log:
         "logs/concentration_{study}.log",
     message:
@@ -25,4 +27,4 @@ rule concentration:
     run:
         run_step(rule, log[0], study=wildcards.study, spec=params.spec, models=params.models, labels=params.labels,
                  analytic=input.analytic, estimates=input.estimates, out_dir=f"results/{wildcards.study}",
-                 synthetic=params.synthetic)
+                 synthetic=params.synthetic, survey=params.survey, interim=(list(input.interim) or [None])[0])

@@ -25,11 +25,12 @@ mu_of <- function(fit, beta, data, scale = "response") {
   if (scale == "linear") eta else fit$family$linkinv(eta)
 }
 ctl <- glm.control(epsilon = 1e-14, maxit = 100)  # converged well below the printed digits
-gradient <- function(f, beta, h = 1e-5) {
-  sapply(seq_along(beta), function(j) { e <- replace(0 * beta, j, h); (f(beta + e) - f(beta - e)) / (2 * h) })
+gradient <- function(f, beta, h = rep(1e-5, length(beta))) {
+  sapply(seq_along(beta), function(j) { e <- replace(0 * beta, j, h[j]); (f(beta + e) - f(beta - e)) / (2 * h[j]) })
 }
+# Each coefficient stepped by 1e-4 of its standard error (an interaction's coefficient is small).
 delta <- function(f, fit, V = vcov(fit)) {
-  beta <- coef(fit); J <- gradient(f, beta); J <- if (is.matrix(J)) J else matrix(J, nrow = 1)
+  beta <- coef(fit); J <- gradient(f, beta, 1e-4 * sqrt(diag(V))); J <- if (is.matrix(J)) J else matrix(J, nrow = 1)
   cbind(estimate = f(beta), se = sqrt(diag(J %*% V %*% t(J))))
 }
 wmean <- function(x, w) sum(w * x) / sum(w)

@@ -276,12 +276,12 @@ def _predictions(parts: list[Part], w: np.ndarray, predict):
 
 
 def _weighted_median(x: np.ndarray, w: np.ndarray) -> float:
-    """Stata's median (_pctile, p50): the middle order statistic, the average of the two
-    around a cumulative weight of exactly one half."""
+    """Stata's median (_pctile, p50): the first value whose cumulative weight share passes one
+    half, the average of it and the next when the share is exactly one half."""
     order = np.argsort(x, kind="stable")
     x, share = x[order], np.cumsum(w[order]) / w.sum()
-    i = int(np.searchsorted(share, 0.5 - 1e-12 * 0, side="left"))
-    if np.isclose(share[i], 0.5, rtol=0, atol=1e-12) and i + 1 < len(x):
+    i = int(np.searchsorted(share, 0.5 - 1e-12))
+    if abs(share[i] - 0.5) <= 1e-12 and i + 1 < len(x):
         return float((x[i] + x[i + 1]) / 2)
     return float(x[i])
 
@@ -433,6 +433,11 @@ def average_marginal_effects(
     )
 
 
+def _base_name(scale: str, predict, elasticity) -> str:
+    """The estimand of a margins request before its options: margin, an elasticity, or ame."""
+    return ("margin" if predict else elasticity or "ame") + ("_linear" if scale == "linear" else "")
+
+
 DEFAULT_NAMES = {
     ("response", None): "ame",
     ("linear", None): "ame_linear",
@@ -463,15 +468,22 @@ def margins(
             f"{fit.spec.name}: marginal effects are not available after kind {fit.spec.kind}; "
             f"report coef or odds_ratio instead."
         )
-    if at == "means" and not (over or predict or elasticity or contrast):
+    if at == "means":
+        if over or contrast:
+            raise InputError("margins: at 'means' (atmeans) is not combined with over or contrasts.")
         part = evaluation_part(fit, fit.data, scale, at)
-        return average_marginal_effects([part], np.ones(1), variables, estimand or DEFAULT_NAMES[(scale, at)])
+        if not (predict or elasticity):
+            return average_marginal_effects([part], np.ones(1), variables, estimand or DEFAULT_NAMES[(scale, at)])
+        base = estimand or _base_name(scale, predict, elasticity) + " atmeans"
+        result = compute(
+            [part], np.ones(1), None, variables=variables, predict=predict, elasticity=elasticity, estimand=base
+        )
+        result.n_obs = fit.n_obs
+        return result
     if at is None and not (over or predict or elasticity or contrast):
         part = evaluation_part(fit, fit.data, scale)
         return average_marginal_effects([part], fit.weights, variables, estimand or DEFAULT_NAMES[(scale, None)])
-    if at == "means":
-        raise InputError("margins: at 'means' (atmeans) is not combined with over, predict, elasticities or contrasts.")
-    base = estimand or (("margin" if predict else elasticity or "ame") + ("_linear" if scale == "linear" else ""))
+    base = estimand or _base_name(scale, predict, elasticity)
     part = evaluation_part(fit, fit.data, scale)
     return compute(
         [part],
