@@ -32,12 +32,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
+from statsmodels.genmod.families.links import Probit
 
 from ..errors import InputError
 from .inference import label_column, wald_rows
 from .variance import joint_covariance
 
 ELASTICITIES = ("eyex", "dyex", "eydx")
+_SQRT_2PI = np.sqrt(2 * np.pi)
 
 
 @dataclass
@@ -64,6 +67,9 @@ class Part:
         if self.scale == "linear":
             return eta, np.ones_like(eta), np.zeros_like(eta)
         link = self.fit.link
+        if isinstance(link, Probit):  # scipy.stats.norm's own formulas, without its argument checks
+            density = np.exp(-(eta**2) / 2.0) / _SQRT_2PI
+            return ndtr(eta), density, -eta * density
         return link.inverse(eta), link.inverse_deriv(eta), link.inverse_deriv2(eta)
 
     @property
@@ -90,7 +96,14 @@ class Part:
             return self.eta, np.empty(0, int), np.empty((len(self.X), 0))
         cols, block = self.design.patch(self.values, {variable: value}, len(self.X))
         b = self.fit.params[cols]
-        return self.eta - self.X[:, cols] @ b + block @ b, cols, block
+        return self._without(variable, cols) + block @ b, cols, block
+
+    def _without(self, variable: str, cols) -> np.ndarray:
+        """eta less the columns `variable` enters (kept for the variable's other levels)."""
+        cache = self.__dict__.setdefault("_eta_without", {})
+        if variable not in cache:
+            cache[variable] = self.eta - self.X[:, cols] @ self.fit.params[cols]
+        return cache[variable]
 
 
 def evaluation_part(fit, data: pd.DataFrame, scale: str = "response", at: str | None = None) -> Part:
@@ -147,12 +160,41 @@ def _others_product(values: list[np.ndarray], skip: set[int]) -> np.ndarray:
     return out
 
 
-def _times_rows(v: np.ndarray, X: np.ndarray, cols=None, block=None) -> np.ndarray:
-    """v' X, with X's columns `cols` replaced by `block` (a patched design, never copied)."""
-    out = v @ X
-    if cols is not None and len(cols):
-        out[cols] = v @ block
-    return out
+@dataclass
+class _Gradient:
+    """A row of the Jacobian not yet multiplied out: for every part, terms coef' X (signed), with
+    the values at some columns replaced (a patched design: `replaced` = coef' block) or added to
+    (`added` = v' dX). Rows are multiplied out together, one matrix product per part."""
+
+    terms: list  # (sign, [per part: (coef, cols, replaced, added)])
+
+    def __sub__(self, other: _Gradient) -> _Gradient:
+        return _Gradient(self.terms + [(-sign, pieces) for sign, pieces in other.terms])
+
+
+def _multiply_out(gradients: list[_Gradient], parts: list[Part]) -> np.ndarray:
+    """The Jacobian: each part's coefficient vectors stacked and multiplied by its X once."""
+    rows = []
+    per_part = []
+    for k, p in enumerate(parts):
+        coefs = [pieces[k][0] for g in gradients for _, pieces in g.terms]
+        per_part.append(np.array(coefs) @ p.X if coefs else np.empty((0, p.X.shape[1])))
+    for k in range(len(parts)):
+        out, t = [], 0
+        for g in gradients:
+            total = np.zeros(parts[k].X.shape[1])
+            for sign, pieces in g.terms:
+                _, cols, replaced, added = pieces[k]
+                row = per_part[k][t].copy()
+                if replaced is not None:
+                    row[cols] = replaced
+                if added is not None:
+                    row[cols] += added
+                total += sign * row
+                t += 1
+            out.append(total)
+        rows.append(np.array(out).reshape(len(gradients), -1))
+    return np.hstack(rows)
 
 
 def _derivative(parts: list[Part], w: np.ndarray, variable: str, elasticity: str | None = None):
@@ -168,11 +210,17 @@ def _derivative(parts: list[Part], w: np.ndarray, variable: str, elasticity: str
             de.append(np.zeros(len(p.X)))
         a.append(h), d1.append(h1), d2.append(h2), patches.append((cols, block))
     K = len(parts)
-    slope = sum(d1[k] * de[k] * _others_product(a, {k}) for k in range(K))
     m, dm_dmu = _multiplier(parts, variable, a, elasticity)
+    if K == 1 and dm_dmu is None:  # one part: no products with the other parts' levels
+        slope = d1[0] * de[0]
+        wm = w * m if elasticity else w
+        cols, block = patches[0]
+        added = (wm * d1[0]) @ block if cols is not None else None
+        return float(wm @ slope), _Gradient([(1.0, [(wm * (d2[0] * de[0]), cols, None, added)])])
+    slope = sum(d1[k] * de[k] * _others_product(a, {k}) for k in range(K))
     effect = float(w @ (slope * m))
-    grads = []
-    for k, p in enumerate(parts):
+    pieces = []
+    for k in range(K):
         rest = _others_product(a, {k})
         # d slope / d b_k = [h'' de rest + h' sum_j h'_j de_j rest_jk] X + h' rest dX
         A = d2[k] * de[k] * rest
@@ -182,12 +230,10 @@ def _derivative(parts: list[Part], w: np.ndarray, variable: str, elasticity: str
         coef = w * m * A
         if dm_dmu is not None:  # the multiplier's own dependence on mu: d mu / d b_k = h' rest X
             coef = coef + w * slope * dm_dmu * d1[k] * rest
-        g = coef @ p.X
         cols, block = patches[k]
-        if cols is not None:
-            g[cols] += (w * m * d1[k] * rest) @ block
-        grads.append(g)
-    return effect, np.concatenate(grads)
+        added = (w * m * d1[k] * rest) @ block if cols is not None else None
+        pieces.append((coef, cols, None, added))
+    return effect, _Gradient([(1.0, pieces)])
 
 
 def _multiplier(parts: list[Part], variable: str, a: list, elasticity: str | None):
@@ -209,18 +255,26 @@ def _level_prediction(parts: list[Part], w: np.ndarray, variable: str | None, va
     hs = [p.h(eta) for p, (eta, _, _) in zip(parts, at)]
     a = [h for h, _, _ in hs]
     mu = _others_product(a, set())
-    grads = []
-    for k, (p, (_, cols, block)) in enumerate(zip(parts, at)):
-        coef = w * hs[k][1] * _others_product(a, {k})
-        grads.append(_times_rows(coef / mu if log else coef, p.X, cols, block))
+    pieces = []
+    for k, (_, cols, block) in enumerate(at):
+        coef = w * hs[k][1] if len(a) == 1 else w * hs[k][1] * _others_product(a, {k})
+        coef = coef / mu if log else coef
+        replaced = coef @ block if cols is not None and len(cols) else None
+        pieces.append((coef, cols, replaced, None))
     value_ = float(w @ (np.log(mu) if log else mu))
-    return value_, np.concatenate(grads)
+    return value_, _Gradient([(1.0, pieces)])
 
 
-def _discrete_change(parts: list[Part], w: np.ndarray, variable: str, level, reference, log: bool = False):
-    """Average of mu(all at level) - mu(all at reference) (of ln mu with `log`) and its gradient."""
+def _discrete_change(
+    parts: list[Part], w: np.ndarray, variable: str, level, reference, log: bool = False, shared: dict | None = None
+):
+    """Average of mu(all at level) - mu(all at reference) (of ln mu with `log`) and its gradient;
+    the reference evaluation is kept in `shared` for the factor's other levels."""
     high, g_high = _level_prediction(parts, w, variable, level, log)
-    low, g_low = _level_prediction(parts, w, variable, reference, log)
+    shared = {} if shared is None else shared
+    if (variable, log) not in shared:
+        shared[(variable, log)] = _level_prediction(parts, w, variable, reference, log)
+    low, g_low = shared[(variable, log)]
     return high - low, g_high - g_low
 
 
@@ -237,14 +291,14 @@ def _factor(parts: list[Part], variable: str):
 
 def _effects(parts: list[Part], w: np.ndarray, variables: list[str], elasticity: str | None):
     """(labels, estimates, gradients) of dydx (or an elasticity) of each variable."""
-    labels, estimates, grads = [], [], []
+    labels, estimates, grads, shared = [], [], [], {}
     for v in variables:
         if _kind(parts, v) == "factor":
             if elasticity in ("eyex", "dyex"):
                 raise InputError(f"margins: {elasticity} is for continuous variables; '{v}' is a factor.")
             term = _factor(parts, v)
             for level in term.others():
-                effect, grad = _discrete_change(parts, w, v, level, term.reference, log=elasticity == "eydx")
+                effect, grad = _discrete_change(parts, w, v, level, term.reference, elasticity == "eydx", shared)
                 labels.append((v, str(level), str(term.reference)))
                 estimates.append(effect)
                 grads.append(grad)
@@ -379,11 +433,11 @@ def compute(
             suffix = (f" at({_describe(scenario)})" if scenario else "") + (f" over({over}={group})" if over else "")
             labels += rows[0]
             estimates += rows[1]
-            grads += rows[2]
+            grads.append(_multiply_out(rows[2], here))
             names += [estimand + suffix] * len(rows[0])
             counts += [int(len(here[0].X))] * len(rows[0])
             keys += [(group, _describe(scenario), label) for label in rows[0]]
-    J = np.array(grads)
+    J = np.vstack(grads)
     estimates = np.array(estimates)
     if contrast:
         labels, estimates, J, names, counts = _contrasts(labels, estimates, J, counts, keys, over, reference, estimand)
@@ -420,7 +474,7 @@ def average_marginal_effects(
     w = weights / weights.sum()
     variables = variables or list(dict.fromkeys(v for p in parts for v in p.values))
     labels, estimates, grads = _effects(parts, w, variables, None)
-    J = np.array(grads)
+    J = _multiply_out(grads, parts)
     V = joint_covariance([p.fit for p in parts])
     return Margins(
         labels,

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy.special import expit, ndtr
-from scipy.stats import norm
+from scipy.special import expit, log_ndtr, ndtr
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from ..errors import InputError, closest
@@ -135,16 +134,16 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | 
             params, converged = result.params, True
         elif spec.kind in ("probit", "logit") and not weights:
             # Same MLE as the binomial GLM; Newton on the analytic Hessian is several times
-            # faster than IRLS on large samples.
-            model = (sm.Probit if spec.kind == "probit" else sm.Logit)(y, X)
-            result = model.fit(method="newton", maxiter=200, tol=1e-10, disp=0)
-            params, converged = result.params, bool(result.mle_retvals["converged"])
+            # faster than IRLS (and than statsmodels' Probit, which takes an SVD of X first).
+            result = binary_choice_newton(X, y, spec.kind)
+            params, converged = result.params, result.converged
         else:
             model = sm.GLM(y, X, family=FAMILIES[family](link=link), freq_weights=w)
             result = model.fit(maxiter=200, tol=1e-10)
             params, converged = result.params, bool(result.converged)
     separated = _separated_terms(design, X, y) if family == "binomial" else []
-    if separated or any(issubclass(c.category, PerfectSeparationWarning) for c in caught):
+    perfect = isinstance(result, BinaryChoiceFit) and result.perfect_prediction
+    if separated or perfect or any(issubclass(c.category, PerfectSeparationWarning) for c in caught):
         converged = False
         messages.append(
             f"{spec.name}: perfect separation by {', '.join(separated) or 'the covariates'}; "
@@ -172,6 +171,80 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | 
     )
 
 
+@dataclass
+class BinaryChoiceFit:
+    """Newton's method for an unweighted probit or logit: the estimate, and the Hessian, scores
+    and expected information at it (what the variance needs)."""
+
+    params: np.ndarray
+    converged: bool
+    hessian: np.ndarray
+    scores: np.ndarray
+    expected_weights: np.ndarray  # the expected information is X' diag(these) X
+    perfect_prediction: bool
+
+
+def _binary_choice_terms(X: np.ndarray, y: np.ndarray, beta: np.ndarray, kind: str):
+    """(log-likelihood, d logL / d eta per row, -d2 logL / d eta2 per row, expected weight per row)."""
+    eta = X @ beta
+    if kind == "logit":
+        p = expit(eta)
+        loglik = float(np.sum(y * eta - np.logaddexp(0, eta)))
+        v = p * (1 - p)
+        return loglik, y - p, v, v, p
+    q = 2 * y - 1  # probit: lambda = q phi(q eta) / Phi(q eta), from log_ndtr (no underflow)
+    log_cdf = log_ndtr(q * eta)
+    lam = q * np.exp(-0.5 * eta**2 - 0.5 * np.log(2 * np.pi) - log_cdf)
+    p = ndtr(eta)
+    density = np.exp(-0.5 * eta**2) / np.sqrt(2 * np.pi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.where((p > 0) & (p < 1), density**2 / (p * (1 - p)), 0.0)
+    return float(log_cdf.sum()), lam, lam * (lam + eta), expected, p
+
+
+def _information(X: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """X' diag(weights) X for nonnegative weights, as (sqrt(w) X)'(sqrt(w) X): a symmetric rank-k
+    update, half the work of a general product."""
+    root = X * np.sqrt(weights)[:, None]
+    return root.T @ root
+
+
+def binary_choice_newton(X: np.ndarray, y: np.ndarray, kind: str, tol: float = 1e-10, max_iter: int = 200):
+    """Probit or logit by Newton's method from zero (the log-likelihood is concave), halving a
+    step that lowers it; converged when no coefficient moves by more than `tol`. Near the
+    optimum (steps below 1e-4) the last information matrix is kept (the chord method: each step
+    costs a gradient, not an n x k^2 product); the returned Hessian is the one at the estimate."""
+    beta = np.zeros(X.shape[1])
+    loglik, d1, d2, _, _ = _binary_choice_terms(X, y, beta, kind)
+    converged, information, last_step = False, None, np.inf
+    for _ in range(max_iter):
+        if information is None or last_step > 1e-4:
+            information = _information(X, d2)
+        try:
+            step = np.linalg.solve(information, X.T @ d1)
+        except np.linalg.LinAlgError:  # separation: the information degenerates as a coefficient diverges
+            step = np.linalg.lstsq(information, X.T @ d1, rcond=None)[0]
+        for halving in range(40):
+            trial = beta + step / 2**halving
+            trial_terms = _binary_choice_terms(X, y, trial, kind)
+            if trial_terms[0] >= loglik - 1e-10 * abs(loglik):
+                break
+        beta, (loglik, d1, d2, _, _) = trial, trial_terms
+        last_step = np.max(np.abs(step))
+        if last_step < tol:
+            converged = True
+            break
+    loglik, d1, d2, expected, p = _binary_choice_terms(X, y, beta, kind)
+    return BinaryChoiceFit(
+        beta,
+        converged,
+        -_information(X, d2),
+        X * d1[:, None],
+        expected,
+        bool(np.allclose(p, y)),  # statsmodels' perfect-prediction check
+    )
+
+
 def check_identified(X: np.ndarray, names: list[str], where: str) -> None:
     """Enough rows for the parameters, and no column a linear combination of the others: the
     message names the columns involved instead of a failed or singular fit."""
@@ -181,10 +254,15 @@ def check_identified(X: np.ndarray, names: list[str], where: str) -> None:
             f"{where}: {n} rows for {k} parameters; the (sub)sample is too small to fit this "
             f"equation. Use fewer covariates or a larger sample."
         )
-    scale = np.linalg.norm(X, axis=0)
+    # A quick screen on the Gram matrix of the unit-norm columns: clearly well conditioned, nothing
+    # more to check. Otherwise the singular values (and directions) of X from X = QR, as before.
+    gram = X.T @ X
+    scale = np.sqrt(np.diag(gram))
     scale[scale == 0] = 1.0
-    Xs = X / scale
-    _, singular, vt = np.linalg.svd(Xs, full_matrices=False)
+    eigen = np.linalg.eigvalsh(gram / np.outer(scale, scale))
+    if eigen[0] > 1e-9 * eigen[-1]:
+        return
+    _, singular, vt = np.linalg.svd(np.linalg.qr(X / scale, mode="r"))
     if singular[-1] > singular[0] * k * np.finfo(float).eps * 1e3:
         return
     # The direction X cannot tell apart: the columns it involves are the dependent ones.
@@ -240,10 +318,11 @@ def require_observed(spec: ModelSpec, data: pd.DataFrame) -> None:
 def _separated_terms(design: Design, X: np.ndarray, y: np.ndarray) -> list[str]:
     """Indicator columns within which the outcome never varies (quasi-complete separation)."""
     names = design.column_names()
+    head = X[:1000]  # most continuous columns show a value other than 0 and 1 in their first rows
     out = []
-    for j, name in enumerate(names):
-        column = X[:, j]
-        if name == INTERCEPT or not np.isin(column, [0.0, 1.0]).all():
+    for j in np.flatnonzero(((head == 0.0) | (head == 1.0)).all(axis=0)):
+        name, column = names[j], X[:, j]
+        if name == INTERCEPT or not ((column == 0.0) | (column == 1.0)).all():
             continue
         for side in (column == 1, column == 0):
             if side.any() and np.ptp(y[side]) == 0:
@@ -259,20 +338,19 @@ def _design_rows(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | Non
     return DesignRows.of(design or SurveyDesign.from_data(data, spec.survey or {}, where), data, where)
 
 
-def _expected_bread(result, X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The inverse of the expected information, X' diag(w h'(eta)^2 / V(mu)) X / scale: what
-    IRLS and R's summary.glm report (the dispersion is the Pearson chi-square over n - k)."""
-    model, params = result.model, np.asarray(result.params)
-    if isinstance(model, sm.GLM):
-        return np.linalg.inv(-model.hessian(params, scale=result.scale, observed=False))
-    eta = X @ params
-    if isinstance(model, sm.Probit):
-        mu, d = ndtr(eta), norm.pdf(eta)
-    else:  # logit
-        mu = expit(eta)
-        d = mu * (1 - mu)
-    information = (X * (w * d**2 / (mu * (1 - mu)))[:, None]).T @ X
-    return np.linalg.inv(information)
+def _inverse(information: np.ndarray) -> np.ndarray:
+    """The inverse of an information matrix; its pseudo-inverse where separation made it singular
+    (the terms concerned are then reported as not estimable)."""
+    try:
+        return np.linalg.inv(information)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(information)
+
+
+def _expected_bread(result) -> np.ndarray:
+    """The inverse of the expected information of a GLM, X' diag(w h'(eta)^2 / V(mu)) X / scale:
+    what IRLS and R's summary.glm report (the dispersion is the Pearson chi-square over n - k)."""
+    return np.linalg.inv(-result.model.hessian(np.asarray(result.params), scale=result.scale, observed=False))
 
 
 def _variance(
@@ -294,13 +372,25 @@ def _variance(
             where=spec.name,
             design_rows=design_rows,
         )
+    if isinstance(result, BinaryChoiceFit):
+        expected = _inverse(_information(X, result.expected_weights)) if spec.vce == "eim" else None
+        return sandwich(
+            _inverse(-result.hessian),
+            result.scores,
+            spec.vce,
+            "ml",
+            clusters,
+            where=spec.name,
+            expected_bread=expected,
+            design_rows=design_rows,
+        )
     model, params = result.model, result.params
     if isinstance(model, sm.GLM):
         hessian = model.hessian(params, scale=result.scale, observed=True)
         scores = model.score_obs(params, scale=result.scale)
     else:
         hessian, scores = model.hessian(params), model.score_obs(params)
-    expected = _expected_bread(result, X, w) if spec.vce == "eim" else None
+    expected = _expected_bread(result) if spec.vce == "eim" else None
     return sandwich(
         np.linalg.inv(-hessian),
         scores,

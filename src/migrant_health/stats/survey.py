@@ -47,8 +47,9 @@ class SurveyDesign:
     fpc: str | None
     nest: bool
     singleunit: str
-    n_psu: pd.Series  # stratum -> PSUs in the whole file
-    fraction: pd.Series  # stratum -> sampling fraction f_h (0 without fpc)
+    stratum_values: pd.Index  # the strata as they appear in the data
+    n_psu: np.ndarray  # per stratum: PSUs in the whole file
+    fraction: np.ndarray  # per stratum: sampling fraction f_h (0 without fpc)
 
     @classmethod
     def from_data(cls, data: pd.DataFrame, survey: dict, where: str = "survey") -> SurveyDesign:
@@ -64,58 +65,79 @@ class SurveyDesign:
                 raise InputError(f"{where}.{key}: '{name}' is not a variable of the data.")
             if name and data[name].isna().any():
                 raise InputError(f"{where}.{key}: '{name}' has missing values; every row needs its design.")
+        strata = survey.get("strata")
+        codes, values = pd.factorize(data[strata], sort=True) if strata else (np.zeros(len(data), int), pd.Index([1]))
         design = cls(
-            survey.get("strata"),
+            strata,
             survey.get("psu"),
             survey.get("weights"),
             survey.get("fpc"),
             bool(survey.get("nest", False)),
             singleunit,
-            pd.Series(dtype=float),
-            pd.Series(dtype=float),
+            pd.Index(values),
+            np.empty(0),
+            np.empty(0),
         )
-        strata, psu = design.codes(data, where)
-        n_psu = pd.Series(psu).groupby(strata).nunique()
-        fraction = pd.Series(0.0, index=n_psu.index)
+        psu = design._psu_codes(data, codes, where)
+        n_psu = np.bincount(codes[np.unique(psu, return_index=True)[1]], minlength=len(values)).astype(float)
+        fraction = np.zeros(len(values))
         if design.fpc:
-            fpc = data[design.fpc].astype(float).groupby(strata).agg(["min", "max"])
+            fpc = data[design.fpc].astype(float).groupby(codes).agg(["min", "max"])
             if (fpc["min"] != fpc["max"]).any():
                 raise InputError(f"{where}.fpc: '{design.fpc}' must be constant within each stratum.")
-            size = fpc["min"]
+            size = fpc["min"].to_numpy()
             if (size <= 0).any():
                 raise InputError(f"{where}.fpc: '{design.fpc}' must be positive.")
-            fraction = pd.Series(np.where(size <= 1, size, n_psu / size), index=n_psu.index)
+            fraction = np.where(size <= 1, size, n_psu / size)
             if (fraction > 1 + 1e-12).any():
                 raise InputError(f"{where}.fpc: a stratum has more sampled PSUs than its population size.")
         return cls(
-            *[getattr(design, k) for k in ("strata", "psu", "weights", "fpc", "nest", "singleunit")], n_psu, fraction
+            *[getattr(design, k) for k in ("strata", "psu", "weights", "fpc", "nest", "singleunit")],
+            design.stratum_values,
+            n_psu,
+            fraction,
         )
 
-    def codes(self, data: pd.DataFrame, where: str = "survey") -> tuple[np.ndarray, np.ndarray]:
-        """Each row's stratum and PSU identity (a PSU is (stratum, psu) when nested)."""
-        n = len(data)
-        strata = data[self.strata].astype(str).to_numpy() if self.strata else np.full(n, "1", dtype=object)
-        if self.psu is None:  # each row its own PSU
-            return strata, np.array([f"row{i}" for i in data.index], dtype=object)
-        psu = data[self.psu].astype(str).to_numpy()
-        if self.nest:
-            return strata, np.char.add(np.char.add(strata.astype(str), "|"), psu.astype(str)).astype(object)
-        shared = pd.Series(strata).groupby(psu).nunique()
-        if (shared > 1).any():
-            raise InputError(
-                f"{where}: PSU '{shared[shared > 1].index[0]}' of '{self.psu}' appears in more than one "
-                f"stratum; set nest: true when PSUs are numbered within strata."
-            )
-        return strata, psu.astype(object)
+    def stratum_codes(self, data: pd.DataFrame, where: str = "survey") -> np.ndarray:
+        """Each row's stratum as a position in the whole file's strata."""
+        if not self.strata:
+            return np.zeros(len(data), dtype=int)
+        codes = self.stratum_values.get_indexer(data[self.strata])
+        if (codes < 0).any():
+            raise InputError(f"{where}: strata {sorted(set(data[self.strata][codes < 0]))[:3]} are not in the design.")
+        return codes
+
+    def _psu_codes(self, data: pd.DataFrame, strata: np.ndarray, where: str) -> np.ndarray:
+        """Each row's PSU as an integer identity: (stratum, psu) when nested; each row its own PSU
+        (its row label) without psu. A PSU identifier in two strata without `nest` is refused."""
+        if self.psu is None:
+            return _combined(strata, pd.factorize(np.asarray(data.index))[0])
+        psu = pd.factorize(data[self.psu])[0]
+        if not self.nest:
+            first = np.full(psu.max() + 1, -1)
+            first[psu] = strata
+            if (first[psu] != strata).any():
+                shared = data[self.psu].to_numpy()[first[psu] != strata][0]
+                raise InputError(
+                    f"{where}: PSU '{shared}' of '{self.psu}' appears in more than one stratum; set "
+                    f"nest: true when PSUs are numbered within strata."
+                )
+        return _combined(strata, psu)
 
     @property
     def n_strata(self) -> int:
         return len(self.n_psu)
 
 
+def _combined(strata: np.ndarray, psu: np.ndarray) -> np.ndarray:
+    """One integer per (stratum, PSU) pair."""
+    return strata.astype(np.int64) * (int(psu.max(initial=0)) + 1) + psu
+
+
 @dataclass(frozen=True)
 class DesignRows:
-    """The estimation rows' strata and PSUs within the whole file's design."""
+    """The estimation rows' strata (positions in the design) and PSU identities (the original
+    identifiers, or the row labels, so that two fits on overlapping rows share them)."""
 
     design: SurveyDesign
     strata: np.ndarray
@@ -124,17 +146,15 @@ class DesignRows:
 
     @classmethod
     def of(cls, design: SurveyDesign, data: pd.DataFrame, where: str = "survey") -> DesignRows:
-        strata, psu = design.codes(data, where)
-        unknown = sorted(set(strata) - set(design.n_psu.index))
-        if unknown:
-            raise InputError(f"{where}: strata {unknown[:3]} are not in the survey's design.")
+        strata = design.stratum_codes(data, where)
+        psu = np.asarray(data.index) if design.psu is None else data[design.psu].to_numpy()
         return cls(design, strata, psu, np.asarray(data.index))
 
     @property
     def df(self) -> float:
         """PSUs minus strata, over the strata with rows here (Stata omits the others)."""
-        present = self.design.n_psu.loc[sorted(set(self.strata))]
-        return float(present.sum() - len(present))
+        present = np.unique(self.strata)
+        return float(self.design.n_psu[present].sum() - len(present))
 
 
 def linearised_variance(influence: np.ndarray, rows: DesignRows) -> tuple[np.ndarray, list[str]]:
@@ -142,41 +162,52 @@ def linearised_variance(influence: np.ndarray, rows: DesignRows) -> tuple[np.nda
     times the bread), and notes (single-PSU strata)."""
     design = rows.design
     k = influence.shape[1]
-    psu_index = pd.factorize(rows.psu)[0]
-    z = np.zeros((psu_index.max() + 1, k))
-    np.add.at(z, psu_index, influence)
-    psu_stratum = pd.Series(rows.strata).groupby(psu_index).first().to_numpy()
-    n_h = design.n_psu
-    single = [h for h in sorted(set(psu_stratum)) if n_h[h] == 1]
+    psu_index = pd.factorize(_combined(rows.strata, pd.factorize(rows.psu)[0]))[0]
+    n_units = psu_index.max() + 1
+    z = np.zeros((n_units, k))
+    _sum_rows(z, psu_index, influence)
+    unit_stratum = np.zeros(n_units, dtype=int)
+    unit_stratum[psu_index] = rows.strata
+    present = np.unique(unit_stratum)
+    n_h, f_h = design.n_psu, design.fraction
+    stratum_sums = np.zeros((len(n_h), k))
+    np.add.at(stratum_sums, unit_stratum, z)
+    units_here = np.bincount(unit_stratum, minlength=len(n_h))
+    multiple = n_h > 1
+    mean = np.divide(stratum_sums, n_h[:, None], out=np.zeros_like(stratum_sums), where=n_h[:, None] > 0)
+    d = z - mean[unit_stratum]
+    factor = np.where(multiple, (1 - f_h) * n_h / np.where(multiple, n_h - 1, 1), 0.0)
+    # Each stratum's PSUs without rows here have z = 0: (n_h - m_h) zbar zbar' more.
+    absent = np.where(multiple, n_h - units_here, 0.0)
+    total = (d * factor[unit_stratum][:, None]).T @ d + (mean * (factor * absent)[:, None]).T @ mean
+    single = [h for h in present if n_h[h] == 1]
     notes = []
-    total = np.zeros((k, k))
-    z_sum = pd.DataFrame(z).groupby(psu_stratum).sum()
-    grand_mean = z.sum(axis=0) / float(n_h.sum())
-    for h in z_sum.index:
-        members = z[psu_stratum == h]
-        n, f = float(n_h[h]), float(design.fraction[h])
-        if n == 1:
-            if design.singleunit == "centered":  # deviation from the grand mean, no n/(n-1)
-                d = members - grand_mean
-                total += (1 - f) * d.T @ d
-            continue
-        mean = z_sum.loc[h].to_numpy() / n
-        d = members - mean
-        absent = n - len(members)  # PSUs of the stratum without rows here: z = 0
-        total += (1 - f) * n / (n - 1) * (d.T @ d + absent * np.outer(mean, mean))
+    if single and design.singleunit == "centered":  # its PSU's deviation from the grand mean, no n/(n-1)
+        grand = z.sum(axis=0) / float(n_h.sum())
+        for h in single:
+            dev = z[unit_stratum == h] - grand
+            total += (1 - f_h[h]) * dev.T @ dev
     if single:
-        shown = ", ".join(map(str, single[:5])) + (" ..." if len(single) > 5 else "")
+        names = [str(design.stratum_values[h]) for h in single]
+        shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
         if design.singleunit == "missing":
             notes.append(
                 f"{len(single)} stratum(s) with a single PSU ({shown}): standard errors are missing, as "
                 f"Stata's singleunit(missing); choose survey.singleunit certainty, scaled or centered."
             )
             total = np.full((k, k), np.nan)
-        elif design.singleunit == "scaled":
-            strata_here = len(z_sum.index)
-            total = total * strata_here / (strata_here - len(single))
-        if design.singleunit != "missing":
+        else:
+            if design.singleunit == "scaled":
+                total = total * len(present) / (len(present) - len(single))
             notes.append(
                 f"{len(single)} stratum(s) with a single PSU ({shown}), handled as singleunit({design.singleunit})."
             )
     return total, notes
+
+
+def _sum_rows(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+    """out[index] += values by sorting once (np.add.at is slow on many rows)."""
+    order = np.argsort(index, kind="stable")
+    sorted_index = index[order]
+    starts = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1]])
+    out[sorted_index[starts]] += np.add.reduceat(values[order], starts, axis=0)

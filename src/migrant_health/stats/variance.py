@@ -135,14 +135,14 @@ def joint_covariance(fits: list) -> np.ndarray:
     index = pd.Index(rows[0].index)
     for r in rows[1:]:
         index = index.union(pd.Index(r.index), sort=False)
-    strata = pd.Series(index=index, dtype=object)
-    psu = pd.Series(index=index, dtype=object)
+    strata = np.zeros(len(index), dtype=int)
+    psu = np.empty(len(index), dtype=object)
     blocks = []
     for v, r in zip(variances, rows):
         at = index.get_indexer(r.index)
         stacked = np.zeros((len(index), v.influence.shape[1]))
         stacked[at] = v.influence
         blocks.append(stacked)
-        strata.iloc[at], psu.iloc[at] = r.strata, r.psu
-    joint = DesignRows(rows[0].design, strata.to_numpy(), psu.to_numpy(), np.asarray(index))
+        strata[at], psu[at] = r.strata, r.psu
+    joint = DesignRows(rows[0].design, strata, psu, np.asarray(index))
     return linearised_variance(np.hstack(blocks), joint)[0]
