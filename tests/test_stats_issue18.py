@@ -504,3 +504,45 @@ def test_config_accepts_a_survey_study_with_margins_requests():
     }
     config = validate_config(_config_with(request), ROOT / "schemas" / "config.schema.yaml")
     assert yaml.safe_dump(config["datasets"]["cmds2014"]["survey"])  # the synthetic CMDS carries its design
+
+
+# --- the study pipeline -------------------------------------------------------------------------
+
+
+def test_a_study_subsample_is_a_subpopulation_of_the_whole_file(clus1):
+    """estimation.fit_unit with vce survey: the subsample `elementary` is fitted within the whole
+    file's design (R: svyglm on subset(dclus1, stype == "E"), as in the API test above), and the
+    equation's margins requests come out with their estimands."""
+    from migrant_health.estimation import fit_unit
+
+    models = {
+        "covariates": ["ell", "meals"],
+        "vce": "survey",
+        "samples": {"elementary": "stype == 'E'"},
+        "equations": {
+            "award": {
+                "outcome": "yes",
+                "kind": "logit",
+                "report": ["coef"],
+                "margins": [{"dydx": ["ell"], "at": {"meals": "mean"}}],
+            }
+        },
+    }
+    design = SurveyDesign.from_data(clus1, CLUSTERED)
+    result = fit_unit(clus1, models, "demo", "award", CLUSTERED, design).estimates
+    coefs = result[result["estimand"] == "coef"]
+    np.testing.assert_allclose(
+        coefs["std_error"], [0.01149899272916690, 0.00727333248760118, 0.57893841483204822], rtol=R
+    )
+    assert list(result["estimand"][3:]) == ["ame at(meals=mean)"]
+
+
+def test_effect_tables_print_interaction_rows_with_their_stata_labels(m1):
+    from migrant_health.tables.effects import effect_table
+
+    table = effect_table(
+        m1.tidy("demo", "total").assign(model="m1"),
+        {"models": {"m1": "Model"}, "samples": ["total"], "estimand": "coef"},
+        {},
+    )
+    assert {"H.stype#c.meals", "M.stype#c.meals"} <= set(table["Variables"])

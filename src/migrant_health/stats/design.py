@@ -122,7 +122,7 @@ class Interaction:
     def _part_column(self, part, level, values: dict) -> np.ndarray:
         x = values[part.variable]
         if isinstance(part, Factor):
-            return (np.asarray(x, dtype=object) == level).astype(float)
+            return _indicator(x, level)
         return np.asarray(x, dtype=float)
 
     def columns(self, values: dict, skip: int | None = None) -> np.ndarray:
@@ -144,6 +144,25 @@ class Interaction:
             if isinstance(p, Continuous) and p.variable == variable:
                 out = out + self.columns(values, skip=j)
         return out
+
+
+_INDICATORS: dict = {}
+
+
+def _indicator(x, level) -> np.ndarray:
+    """x == level as 0/1, remembered for the last arrays seen (margins ask for the same indicator
+    of the observed values at every level of every other variable)."""
+    if np.ndim(x) == 0:
+        return np.asarray(float(x == level))
+    key = id(x)
+    if key not in _INDICATORS or _INDICATORS[key][0] is not x:
+        if len(_INDICATORS) > 32:
+            _INDICATORS.clear()
+        _INDICATORS[key] = (x, {})
+    known = _INDICATORS[key][1]
+    if level not in known:
+        known[level] = (np.asarray(x, dtype=object) == level).astype(float)
+    return known[level]
 
 
 def _interaction_part(item, where: str):
@@ -286,7 +305,19 @@ class Design:
                 blocks.append(np.broadcast_to(t.columns(changed), (n, s.stop - s.start)))
         if not columns:
             return np.empty(0, int), np.empty((n, 0))
+        if len(blocks) == 1:  # kept as broadcast when one row serves every row
+            return columns[0], blocks[0]
         return np.concatenate(columns), np.column_stack(blocks)
+
+    def patch_terms(self, values: dict, changes: dict, n: int) -> list[tuple[slice, np.ndarray]]:
+        """As `patch`, term by term: [(columns, block)], a block broadcast from one row where the
+        term is set to one level for every row (no n x c copy of it)."""
+        changed = {**values, **changes}
+        return [
+            (s, np.broadcast_to(t.columns(changed), (n, s.stop - s.start)))
+            for t, s in self.term_slices()
+            if set(t.variables) & set(changes)
+        ]
 
     def derivative(self, values: dict, variable: str, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(columns, block): d(columns)/d variable, for the columns the variable enters."""
@@ -295,6 +326,8 @@ class Design:
             if variable in t.variables:
                 columns.append(np.arange(s.start, s.stop))
                 blocks.append(np.broadcast_to(t.derivative(values, variable), (n, s.stop - s.start)))
+        if len(blocks) == 1:
+            return columns[0], blocks[0]
         return np.concatenate(columns), np.column_stack(blocks)
 
     def means_row(self, data: pd.DataFrame) -> np.ndarray:

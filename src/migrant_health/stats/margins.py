@@ -91,19 +91,33 @@ class Part:
         return Part(self.fit, X, values, self.scale)
 
     def patched(self, variable: str, value):
-        """(eta, columns, block) with `variable` set to `value` for every row; X unchanged."""
+        """(eta, [(columns, block)]) with `variable` set to `value` for every row; X unchanged."""
         if variable not in self.values:
-            return self.eta, np.empty(0, int), np.empty((len(self.X), 0))
-        cols, block = self.design.patch(self.values, {variable: value}, len(self.X))
-        b = self.fit.params[cols]
-        return self._without(variable, cols) + block @ b, cols, block
+            return self.eta, []
+        pieces = self.design.patch_terms(self.values, {variable: value}, len(self.X))
+        eta = self._without(variable)
+        for cols, block in pieces:
+            b = self.fit.params[cols]
+            eta = eta + (block[0] @ b if _constant_rows(block) else block @ b)
+        return eta, pieces
 
-    def _without(self, variable: str, cols) -> np.ndarray:
+    def _without(self, variable: str) -> np.ndarray:
         """eta less the columns `variable` enters (kept for the variable's other levels)."""
         cache = self.__dict__.setdefault("_eta_without", {})
         if variable not in cache:
+            cols = self.design.columns_of(variable)
             cache[variable] = self.eta - self.X[:, cols] @ self.fit.params[cols]
         return cache[variable]
+
+
+def _constant_rows(block: np.ndarray) -> bool:
+    """A block broadcast from one row (a factor set to one level for every row)."""
+    return block.ndim == 2 and block.strides[0] == 0
+
+
+def _times_block(v: np.ndarray, block: np.ndarray) -> np.ndarray:
+    """v' block, without touching every row of a block broadcast from one row."""
+    return v.sum() * block[0] if _constant_rows(block) else v @ block
 
 
 def evaluation_part(fit, data: pd.DataFrame, scale: str = "response", at: str | None = None) -> Part:
@@ -166,7 +180,7 @@ class _Gradient:
     the values at some columns replaced (a patched design: `replaced` = coef' block) or added to
     (`added` = v' dX). Rows are multiplied out together, one matrix product per part."""
 
-    terms: list  # (sign, [per part: (coef, cols, replaced, added)])
+    terms: list  # (sign, [per part: (coef, cols, replaced, added)]); replaced: [(cols, values)]
 
     def __sub__(self, other: _Gradient) -> _Gradient:
         return _Gradient(self.terms + [(-sign, pieces) for sign, pieces in other.terms])
@@ -177,17 +191,20 @@ def _multiply_out(gradients: list[_Gradient], parts: list[Part]) -> np.ndarray:
     rows = []
     per_part = []
     for k, p in enumerate(parts):
-        coefs = [pieces[k][0] for g in gradients for _, pieces in g.terms]
+        coefs = [pieces[k][0] for g in gradients for _, pieces in g.terms if pieces[k][0] is not None]
         per_part.append(np.array(coefs) @ p.X if coefs else np.empty((0, p.X.shape[1])))
     for k in range(len(parts)):
         out, t = [], 0
         for g in gradients:
             total = np.zeros(parts[k].X.shape[1])
             for sign, pieces in g.terms:
-                _, cols, replaced, added = pieces[k]
+                coef, cols, replaced, added = pieces[k]
+                if coef is None:  # a row already multiplied out (`added` holds it)
+                    total += sign * added
+                    continue
                 row = per_part[k][t].copy()
-                if replaced is not None:
-                    row[cols] = replaced
+                for where, values in replaced or []:
+                    row[where] = values
                 if added is not None:
                     row[cols] += added
                 total += sign * row
@@ -251,16 +268,16 @@ def _multiplier(parts: list[Part], variable: str, a: list, elasticity: str | Non
 
 def _level_prediction(parts: list[Part], w: np.ndarray, variable: str | None, value, log: bool = False):
     """Average of mu (or of ln mu) with `variable` at `value` for every row, and its gradient."""
-    at = [p.patched(variable, value) if variable else (p.eta, None, None) for p in parts]
-    hs = [p.h(eta) for p, (eta, _, _) in zip(parts, at)]
+    at = [p.patched(variable, value) if variable else (p.eta, []) for p in parts]
+    hs = [p.h(eta) for p, (eta, _) in zip(parts, at)]
     a = [h for h, _, _ in hs]
-    mu = _others_product(a, set())
+    mu = a[0] if len(a) == 1 else _others_product(a, set())
     pieces = []
-    for k, (_, cols, block) in enumerate(at):
+    for k, (_, patches) in enumerate(at):
         coef = w * hs[k][1] if len(a) == 1 else w * hs[k][1] * _others_product(a, {k})
         coef = coef / mu if log else coef
-        replaced = coef @ block if cols is not None and len(cols) else None
-        pieces.append((coef, cols, replaced, None))
+        replaced = [(cols, _times_block(coef, block)) for cols, block in patches]
+        pieces.append((coef, None, replaced, None))
     value_ = float(w @ (np.log(mu) if log else mu))
     return value_, _Gradient([(1.0, pieces)])
 
@@ -292,8 +309,13 @@ def _factor(parts: list[Part], variable: str):
 def _effects(parts: list[Part], w: np.ndarray, variables: list[str], elasticity: str | None):
     """(labels, estimates, gradients) of dydx (or an elasticity) of each variable."""
     labels, estimates, grads, shared = [], [], [], {}
+    plain = _plain_slopes(parts, w, variables) if len(parts) == 1 and elasticity is None else {}
     for v in variables:
-        if _kind(parts, v) == "factor":
+        if v in plain:
+            labels.append((v, "", ""))
+            estimates.append(plain[v][0])
+            grads.append(plain[v][1])
+        elif _kind(parts, v) == "factor":
             if elasticity in ("eyex", "dyex"):
                 raise InputError(f"margins: {elasticity} is for continuous variables; '{v}' is a factor.")
             term = _factor(parts, v)
@@ -308,6 +330,31 @@ def _effects(parts: list[Part], w: np.ndarray, variables: list[str], elasticity:
             estimates.append(effect)
             grads.append(grad)
     return labels, estimates, grads
+
+
+def _plain_slopes(parts: list[Part], w: np.ndarray, variables: list[str]) -> dict:
+    """dydx of the variables that enter one linear column and nothing else, in one pass: with
+    slope h'(eta) b_j, the AME is b_j sum(w h') and its gradient b_j X'(w h'') + sum(w h') e_j."""
+    (p,) = parts
+    columns = {}
+    for t, s in p.design.term_slices():
+        if len(t.variables) == 1 and t.variables[0] in variables and p.design.kind(t.variables[0]) == "continuous":
+            if getattr(t, "degree", 1) == 1 and not any(
+                t.variables[0] in other.variables for other in p.design.terms if other is not t
+            ):
+                columns[t.variables[0]] = s.start
+    if not columns:
+        return {}
+    _, _, h1, h2 = p.at_observed
+    total = float(w @ h1)
+    curvature = (w * h2) @ p.X
+    out = {}
+    for v, j in columns.items():
+        b = p.fit.params[j]
+        row = b * curvature
+        row[j] += total
+        out[v] = (b * total, _Gradient([(1.0, [(None, None, None, row)])]))
+    return out
 
 
 def _predictions(parts: list[Part], w: np.ndarray, predict):

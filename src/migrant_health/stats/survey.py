@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from ..errors import InputError
 
@@ -158,8 +159,8 @@ class DesignRows:
 
 
 def linearised_variance(influence: np.ndarray, rows: DesignRows) -> tuple[np.ndarray, list[str]]:
-    """sum_h (1 - f_h) n_h/(n_h - 1) sum_i (z_hi - zbar_h)(...)' of the influence rows (scores
-    times the bread), and notes (single-PSU strata)."""
+    """sum_h (1 - f_h) n_h/(n_h - 1) sum_i (z_hi - zbar_h)(...)' of the rows' estimating functions
+    (scores, or influence rows: scores times the bread), and notes (single-PSU strata)."""
     design = rows.design
     k = influence.shape[1]
     psu_index = pd.factorize(_combined(rows.strata, pd.factorize(rows.psu)[0]))[0]
@@ -206,8 +207,6 @@ def linearised_variance(influence: np.ndarray, rows: DesignRows) -> tuple[np.nda
 
 
 def _sum_rows(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
-    """out[index] += values by sorting once (np.add.at is slow on many rows)."""
-    order = np.argsort(index, kind="stable")
-    sorted_index = index[order]
-    starts = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1]])
-    out[sorted_index[starts]] += np.add.reduceat(values[order], starts, axis=0)
+    """out[index] += values, as a sparse indicator product (np.add.at is slow on many rows)."""
+    n = len(index)
+    out += sparse.csr_matrix((np.ones(n), (index, np.arange(n))), shape=(len(out), n)) @ values

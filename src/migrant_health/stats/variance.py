@@ -44,13 +44,19 @@ class Variance:
     vce: str
     df: float | None = None  # None: normal inference; else Student t with df
     n_clusters: int | None = None
-    influence: np.ndarray | None = None  # survey: scores x bread, one row per observation
+    scores: np.ndarray | None = None  # survey: the estimating functions, one row per observation
+    bread: np.ndarray | None = None  # survey: the inverse information they are multiplied by
     design_rows: DesignRows | None = None  # survey: the rows' strata and PSUs
     notes: list = field(default_factory=list)
 
     @property
     def std_errors(self) -> np.ndarray:
         return np.sqrt(np.diag(self.cov))
+
+    @property
+    def influence(self) -> np.ndarray:
+        """Each observation's influence on the estimate, scores x bread (survey)."""
+        return self.scores @ self.bread
 
 
 def cluster_index(clusters) -> tuple[np.ndarray, int]:
@@ -102,13 +108,14 @@ def sandwich(
     if vce == "survey":
         if design_rows is None:
             raise InputError(f"{where}: vce survey needs `survey:` (strata, psu, weights, fpc of the design).")
-        influence = scores @ bread
-        meat, notes = linearised_variance(influence, design_rows)
+        # Linearised on the scores, then sandwiched: the same as on the influence rows scores x bread.
+        meat, notes = linearised_variance(scores, design_rows)
         return Variance(
-            meat,
+            bread @ meat @ bread,
             vce,
             design_rows.df,
-            influence=influence,
+            scores=scores,
+            bread=bread,
             design_rows=design_rows,
             notes=[f"{where}: {note}" for note in notes],
         )
