@@ -466,6 +466,8 @@ def _config_with(equation: dict, survey: dict | None = None, models: dict | None
     study["models"].update(models or {})
     if survey == "none":
         del config["datasets"]["cmds2014"]["survey"]
+    elif survey == "eim models":
+        study["models"]["vce"] = "eim"
     elif survey is not None:
         study["survey"] = survey
     return config
@@ -475,7 +477,8 @@ def _config_with(equation: dict, survey: dict | None = None, models: dict | None
     "equation, survey, message",
     [
         ({"vce": "survey"}, "none", "vce survey needs the sampling design"),
-        ({"kind": "ols", "vce": "eim"}, None, "kind ols supports vce oim, robust, cluster, survey"),
+        ({"kind": "ols", "vce": "eim"}, None, "vce: .eim. is not allowed; choose one of oim, robust, cluster, survey"),
+        ({"kind": "ols"}, "eim models", "kind ols supports vce oim, robust, cluster, survey"),
         ({"margins": [{"over": "female", "contrast": True, "at": "means"}]}, None, "atmeans.*not combined"),
         ({"margins": [{"contrast": True}]}, None, "contrast: contrasts compare the groups of `over`"),
         ({"margins": [{"at": {"age": {"expr": "x"}}}]}, None, "is not a literal"),
@@ -546,3 +549,14 @@ def test_effect_tables_print_interaction_rows_with_their_stata_labels(m1):
         {},
     )
     assert {"H.stype#c.meals", "M.stype#c.meals"} <= set(table["Variables"])
+
+
+def test_interaction_mistakes_are_named(strat):
+    stype_continuous = {"interaction": ["stype", "meals"]}
+    with pytest.raises(InputError, match=r"\['stype'\] enter both as a factor and as a continuous variable"):
+        fit(ModelSpec("yes", ["meals", STYPE, stype_continuous], kind="logit"), strat)
+    with pytest.raises(InputError, match="needs a list of at least two parts"):
+        fit(ModelSpec("yes", ["meals", {"interaction": ["meals"]}], kind="logit"), strat)
+    with pytest.raises(InputError, match="declared twice"):
+        fit(ModelSpec("yes", ["ell", "meals", {"interaction": ["ell", "meals"]}, {"interaction": ["ell", "meals"]}],
+                      kind="logit"), strat)  # fmt: skip

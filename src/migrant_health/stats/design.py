@@ -76,7 +76,10 @@ class Factor:
         others = self.others()
         if values.ndim == 0 or len(values) == 1:  # one value for every row (a scenario)
             return np.array([[float(values.reshape(-1)[0] == level) for level in others]])
-        return np.column_stack([values == level for level in others]).astype(float)
+        out = np.empty((len(values), len(others)))
+        for j, level in enumerate(others):
+            out[:, j] = _indicator(x, level)
+        return out
 
     def columns(self, values: dict) -> np.ndarray:
         return self.indicators(values[self.variable])
@@ -126,16 +129,28 @@ class Interaction:
         return np.asarray(x, dtype=float)
 
     def columns(self, values: dict, skip: int | None = None) -> np.ndarray:
-        """The product columns; with `skip`, the product of every part but that one."""
-        n = max(np.size(values[v]) for v in self.variables)
-        cols = []
+        """The product columns; with `skip`, the product of every part but that one. A part fixed
+        to one value for every row (a scenario) enters as a number: a cell it zeroes is never
+        multiplied out, and when every part is fixed the result is one row."""
+        cells = []
         for cell in self._cells():
-            column = np.ones(n)
+            column = 1.0
             for j, (p, level) in enumerate(zip(self.parts, cell)):
-                if j != skip:
-                    column = column * self._part_column(p, level, values)
-            cols.append(column)
-        return np.column_stack(cols)
+                if j == skip:
+                    continue
+                factor = self._part_column(p, level, values)
+                if np.ndim(factor) == 0 and float(factor) == 0.0:
+                    column = 0.0
+                    break
+                column = column * factor
+            cells.append(column)
+        if all(np.ndim(c) == 0 for c in cells):
+            return np.array([[float(c) for c in cells]])
+        n = max(np.size(c) for c in cells)
+        out = np.empty((n, len(cells)))
+        for j, column in enumerate(cells):
+            out[:, j] = column
+        return out
 
     def derivative(self, values: dict, variable: str) -> np.ndarray:
         """d(columns)/d variable by the product rule over the parts that are that variable."""
@@ -158,10 +173,12 @@ def _indicator(x, level) -> np.ndarray:
     if key not in _INDICATORS or _INDICATORS[key][0] is not x:
         if len(_INDICATORS) > 32:
             _INDICATORS.clear()
-        _INDICATORS[key] = (x, {})
-    known = _INDICATORS[key][1]
+        codes, uniques = pd.factorize(np.asarray(x, dtype=object))  # one pass over the objects
+        _INDICATORS[key] = (x, {}, codes, list(uniques))
+    _, known, codes, uniques = _INDICATORS[key]
     if level not in known:
-        known[level] = (np.asarray(x, dtype=object) == level).astype(float)
+        position = next((i for i, u in enumerate(uniques) if u == level), -1)
+        known[level] = (codes == position).astype(float) if position >= 0 else np.zeros(len(codes))
     return known[level]
 
 
@@ -233,6 +250,16 @@ class Design:
                 f"polynomial as one term, {{polynomial: x, degree: 2}}."
             )
         names = [n for t in terms for n in t.names()]
+        kinds = {}
+        for t in terms:
+            for part in t.parts if isinstance(t, Interaction) else (t,):
+                kinds.setdefault(part.variable, set()).add(type(part).__name__)
+        mixed = sorted(v for v, k in kinds.items() if len(k) > 1)
+        if mixed:
+            raise InputError(
+                f"{where}: {mixed} enter both as a factor and as a continuous variable; write each "
+                f"variable one way in every term (an interaction's part as {{factor: x, reference: r}})."
+            )
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise InputError(f"{where}: the columns {twice} are declared twice; list each term once.")
@@ -289,10 +316,12 @@ class Design:
     def matrix(self, data: pd.DataFrame | dict) -> np.ndarray:
         values = data if isinstance(data, dict) else self.values(data)
         n = max((np.size(v) for v in values.values()), default=len(data))
-        blocks = [np.broadcast_to(t.columns(values), (n, len(t.names()))) for t in self.terms]
+        X = np.empty((n, len(self.column_names())))
+        for t, s in self.term_slices():
+            X[:, s] = t.columns(values)
         if self.intercept:
-            blocks.append(np.ones((n, 1)))
-        return np.column_stack(blocks) if blocks else np.empty((n, 0))
+            X[:, -1] = 1.0
+        return X
 
     def patch(self, values: dict, changes: dict, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(columns, block): the columns that the variables in `changes` enter, recomputed with
