@@ -313,9 +313,10 @@ class Design:
         """Each variable's values as the terms read them (floats, or levels as objects)."""
         return {v: _values(data[v], self.kind(v)) for v in self.variables}
 
-    def matrix(self, data: pd.DataFrame | dict) -> np.ndarray:
+    def matrix(self, data: pd.DataFrame | dict, n: int | None = None) -> np.ndarray:
+        """The design's columns for a frame, or for its variables' values (`n` rows)."""
         values = data if isinstance(data, dict) else self.values(data)
-        n = max((np.size(v) for v in values.values()), default=len(data))
+        n = n if n is not None else max((np.size(v) for v in values.values()), default=len(data))
         X = np.empty((n, len(self.column_names())))
         for t, s in self.term_slices():
             X[:, s] = t.columns(values)

@@ -122,11 +122,12 @@ def _times_block(v: np.ndarray, block: np.ndarray) -> np.ndarray:
 
 def evaluation_part(fit, data: pd.DataFrame, scale: str = "response", at: str | None = None) -> Part:
     design = fit.design
-    values = design.values(data)
+    own = data is fit.data and getattr(fit, "values", None) is not None
+    values = fit.values if own else design.values(data)
     if at == "means":
         means = {v: (np.array([x.mean()]) if design.kind(v) == "continuous" else x[:1]) for v, x in values.items()}
         return Part(fit, design.means_row(data), means, scale)
-    X = fit.X if data is fit.data else design.matrix(values)
+    X = fit.X if data is fit.data else design.matrix(values, len(data))
     return Part(fit, X, values, scale)
 
 

@@ -60,6 +60,7 @@ class FittedModel:
     converged: bool
     messages: list = field(default_factory=list)
     not_identified: list = field(default_factory=list)  # design columns perfect separation leaves unidentified
+    values: dict | None = None  # each design variable's values in the estimation sample (margins reuse them)
 
     @property
     def cov(self) -> np.ndarray:
@@ -119,7 +120,8 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | 
     require_observed(spec, data)
     design_rows = _design_rows(spec, data, design)
     design = Design.from_data(spec.covariates, data, where=spec.name)
-    X = design.matrix(data)
+    values = design.values(data)
+    X = design.matrix(values, len(data))
     check_identified(X, design.column_names(), spec.name)
     y = data[spec.outcome].astype("float64").to_numpy()
     weights = spec.survey_weights
@@ -168,6 +170,7 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | 
         converged,
         messages=messages,
         not_identified=separated,
+        values=values,
     )
 
 
