@@ -134,10 +134,10 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | 
         if spec.kind == "ols":
             result = sm.WLS(y, X, weights=w).fit()
             params, converged = result.params, True
-        elif spec.kind in ("probit", "logit") and not weights:
+        elif spec.kind in ("probit", "logit"):
             # Same MLE as the binomial GLM; Newton on the analytic Hessian is several times
             # faster than IRLS (and than statsmodels' Probit, which takes an SVD of X first).
-            result = binary_choice_newton(X, y, spec.kind)
+            result = binary_choice_newton(X, y, spec.kind, w if weights else None)
             params, converged = result.params, result.converged
         else:
             model = sm.GLM(y, X, family=FAMILIES[family](link=link), freq_weights=w)
@@ -187,12 +187,20 @@ class BinaryChoiceFit:
     perfect_prediction: bool
 
 
-def _binary_choice_terms(X: np.ndarray, y: np.ndarray, beta: np.ndarray, kind: str):
-    """(log-likelihood, d logL / d eta per row, -d2 logL / d eta2 per row, expected weight per row)."""
+def _binary_choice_terms(X: np.ndarray, y: np.ndarray, beta: np.ndarray, kind: str, w=None):
+    """(log-likelihood, d logL / d eta per row, -d2 logL / d eta2 per row, expected weight per row,
+    probabilities), each row's terms times its probability weight when `w` is given."""
+    loglik, d1, d2, expected, p = _unweighted_terms(X, y, beta, kind)
+    if w is None:
+        return float(loglik.sum()), d1, d2, expected, p
+    return float(w @ loglik), w * d1, w * d2, w * expected, p
+
+
+def _unweighted_terms(X: np.ndarray, y: np.ndarray, beta: np.ndarray, kind: str):
     eta = X @ beta
     if kind == "logit":
         p = expit(eta)
-        loglik = float(np.sum(y * eta - np.logaddexp(0, eta)))
+        loglik = y * eta - np.logaddexp(0, eta)
         v = p * (1 - p)
         return loglik, y - p, v, v, p
     q = 2 * y - 1  # probit: lambda = q phi(q eta) / Phi(q eta), from log_ndtr (no underflow)
@@ -202,7 +210,7 @@ def _binary_choice_terms(X: np.ndarray, y: np.ndarray, beta: np.ndarray, kind: s
     density = np.exp(-0.5 * eta**2) / np.sqrt(2 * np.pi)
     with np.errstate(divide="ignore", invalid="ignore"):
         expected = np.where((p > 0) & (p < 1), density**2 / (p * (1 - p)), 0.0)
-    return float(log_cdf.sum()), lam, lam * (lam + eta), expected, p
+    return log_cdf, lam, lam * (lam + eta), expected, p
 
 
 def _information(X: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -212,13 +220,13 @@ def _information(X: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return root.T @ root
 
 
-def binary_choice_newton(X: np.ndarray, y: np.ndarray, kind: str, tol: float = 1e-10, max_iter: int = 200):
+def binary_choice_newton(X: np.ndarray, y: np.ndarray, kind: str, w=None, tol: float = 1e-10, max_iter: int = 200):
     """Probit or logit by Newton's method from zero (the log-likelihood is concave), halving a
     step that lowers it; converged when no coefficient moves by more than `tol`. Near the
     optimum (steps below 1e-4) the last information matrix is kept (the chord method: each step
     costs a gradient, not an n x k^2 product); the returned Hessian is the one at the estimate."""
     beta = np.zeros(X.shape[1])
-    loglik, d1, d2, _, _ = _binary_choice_terms(X, y, beta, kind)
+    loglik, d1, d2, _, _ = _binary_choice_terms(X, y, beta, kind, w)
     converged, information, last_step = False, None, np.inf
     for _ in range(max_iter):
         if information is None or last_step > 1e-4:
@@ -229,7 +237,7 @@ def binary_choice_newton(X: np.ndarray, y: np.ndarray, kind: str, tol: float = 1
             step = np.linalg.lstsq(information, X.T @ d1, rcond=None)[0]
         for halving in range(40):
             trial = beta + step / 2**halving
-            trial_terms = _binary_choice_terms(X, y, trial, kind)
+            trial_terms = _binary_choice_terms(X, y, trial, kind, w)
             if trial_terms[0] >= loglik - 1e-10 * abs(loglik):
                 break
         beta, (loglik, d1, d2, _, _) = trial, trial_terms
@@ -237,7 +245,7 @@ def binary_choice_newton(X: np.ndarray, y: np.ndarray, kind: str, tol: float = 1
         if last_step < tol:
             converged = True
             break
-    loglik, d1, d2, expected, p = _binary_choice_terms(X, y, beta, kind)
+    loglik, d1, d2, expected, p = _binary_choice_terms(X, y, beta, kind, w)
     return BinaryChoiceFit(
         beta,
         converged,
