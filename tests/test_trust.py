@@ -273,9 +273,10 @@ CASES = [
         ["studies.benefit.figures.figure2", "no_reimbursment_reason", "closest: no_reimbursement_reason"],
     ),
     Case(
+        # Model 1, not Model 3: the synthetic MEFC generator solves Model 3 and would stop first.
         "covariate_absent",
-        study("mefc", lambda s: s["models"]["equations"]["model3"]["covariates"].append("incme")),
-        ["studies.mefc.models.equations.model3", "'incme' is not a variable of the sample; closest:"],
+        study("mefc", lambda s: s["models"]["equations"]["model1"]["covariates"].append("incme")),
+        ["studies.mefc.models.equations.model1", "'incme' is not a variable of the sample; closest:"],
     ),
     Case(
         "two_part_unknown_equation",
@@ -295,9 +296,14 @@ CASES = [
         then=separated_term_is_not_estimable,
     ),
     Case(
+        # The inequality study: the synthetic CMDS generator solves the benefit models, and refuses a
+        # covariate it has no published effect for before any fit could name the collinearity.
         "collinear_covariate",
-        study("benefit", lambda s: s["models"]["covariates"].insert(2, "birth_year")),
-        ["studies.benefit.models.equations.", "age and birth_year are collinear", "Remove one of them"],
+        study(
+            "inequality",
+            lambda s: s["models"]["covariates"].insert(s["models"]["covariates"].index("age") + 1, "birth_year"),
+        ),
+        ["studies.inequality.models.equations.", "age and birth_year are collinear", "Remove one of them"],
     ),
     Case(
         "subsample_too_small",
@@ -346,9 +352,9 @@ CASES = [
                 "  age: {",
                 "  age_unknown: {source: a2, type: numeric, range: {above: 1000}, invalid: missing}\n  age: {",
             )(w),
-            study("mefc", lambda s: s["models"]["equations"]["model3"]["covariates"].append("age_unknown"))(w),
+            study("mefc", lambda s: s["models"]["equations"]["model1"]["covariates"].append("age_unknown"))(w),
         ),
-        ["model3: age_unknown missing for all 627 rows"],
+        ["model1: age_unknown missing for all 627 rows"],
     ),
     Case(
         "fractional_identifier",

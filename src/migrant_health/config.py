@@ -216,7 +216,7 @@ def _check_margins_request(request: dict, at: str) -> None:
             raise InputError(f"{at}.at: each scenario is {{variable: value}}, not {scenario!r}.")
         for variable, setting in scenario.items():
             for literal in setting if isinstance(setting, list) else [setting]:
-                if not isinstance(literal, (int, float, str, bool)) or isinstance(literal, dict):
+                if not isinstance(literal, (int, float, str, bool)):
                     raise InputError(
                         f"{at}.at.{variable}: {literal!r} is not a literal; write a number, a level, "
                         f"{' or '.join(AT_STATISTICS)}."

@@ -188,30 +188,32 @@ class _Gradient:
 
 
 def _multiply_out(gradients: list[_Gradient], parts: list[Part]) -> np.ndarray:
-    """The Jacobian: each part's coefficient vectors stacked and multiplied by its X once."""
+    """The Jacobian: each part's distinct coefficient vectors (a factor's reference evaluation is
+    shared by its levels) stacked and multiplied by its X once."""
     rows = []
-    per_part = []
     for k, p in enumerate(parts):
-        coefs = [pieces[k][0] for g in gradients for _, pieces in g.terms if pieces[k][0] is not None]
-        per_part.append(np.array(coefs) @ p.X if coefs else np.empty((0, p.X.shape[1])))
-    for k in range(len(parts)):
-        out, t = [], 0
+        position, coefs = {}, []
         for g in gradients:
-            total = np.zeros(parts[k].X.shape[1])
+            for _, pieces in g.terms:
+                coef = pieces[k][0]
+                if coef is not None and id(coef) not in position:
+                    position[id(coef)] = len(coefs)
+                    coefs.append(coef)
+        products = np.array(coefs) @ p.X if coefs else np.empty((0, p.X.shape[1]))
+        out = np.zeros((len(gradients), p.X.shape[1]))
+        for i, g in enumerate(gradients):
             for sign, pieces in g.terms:
                 coef, cols, replaced, added = pieces[k]
                 if coef is None:  # a row already multiplied out (`added` holds it)
-                    total += sign * added
+                    out[i] += sign * added
                     continue
-                row = per_part[k][t].copy()
+                row = products[position[id(coef)]].copy()
                 for where, values in replaced or []:
                     row[where] = values
                 if added is not None:
                     row[cols] += added
-                total += sign * row
-                t += 1
-            out.append(total)
-        rows.append(np.array(out).reshape(len(gradients), -1))
+                out[i] += sign * row
+        rows.append(out)
     return np.hstack(rows)
 
 
