@@ -9,7 +9,7 @@ from snakemake.exceptions import WorkflowError
 
 from migrant_health import outputs, requirements
 from migrant_health.code_closure import step_sources
-from migrant_health.config import validate_config
+from migrant_health.config import study_survey, validate_config
 from migrant_health.errors import InputError
 
 BASE = Path(workflow.basedir)
@@ -65,6 +65,16 @@ def code(step):
 def datasets_of(study):
     """The study's datasets: one, or several waves pooled."""
     return outputs.study_datasets(STUDIES[study])
+
+
+def survey_of(study):
+    """The study's sampling design (its own, or its dataset's), None when it declares none."""
+    return study_survey(STUDIES[study], config)
+
+
+def design_file(study, used):
+    """The whole file a survey design is read from, when `used` (a job with vce survey)."""
+    return [f"data/interim/{d}.parquet" for d in datasets_of(study)] if used and survey_of(study) else []
 
 
 def is_synthetic(dataset):

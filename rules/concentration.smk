@@ -6,6 +6,7 @@ rule concentration:
         analytic="data/analytic/{study}.parquet",
         estimates="results/{study}/estimates.csv",
         sources=lambda w: sources_of(w.study),
+        interim=lambda w: design_file(w.study, STUDIES[w.study]["concentration"]["vce"] == "survey"),
         code=code("concentration"),
     output:
         concentration="results/{study}/concentration.csv",
@@ -19,6 +20,7 @@ rule concentration:
         models=lambda w: STUDIES[w.study]["models"],
         labels=lambda w: STUDIES[w.study].get("labels", {}),
         synthetic=lambda w: study_synthetic(w.study),
+        survey=lambda w: survey_of(w.study) if STUDIES[w.study]["concentration"]["vce"] == "survey" else None,
     log:
         "logs/concentration_{study}.log",
     message:
@@ -26,4 +28,5 @@ rule concentration:
     run:
         run_step(rule, log[0], study=wildcards.study, spec=params.spec, models=params.models, labels=params.labels,
                  analytic=input.analytic, estimates=input.estimates, out_dir=f"results/{wildcards.study}",
-                 synthetic=params.synthetic, sources=list(input.sources))
+                 synthetic=params.synthetic, sources=list(input.sources), survey=params.survey,
+                 interim=list(input.interim))

@@ -15,6 +15,12 @@ def unit_models(study, unit):
             "equations": {name: models["equations"][name] for name in equations}}
 
 
+def unit_uses_survey(study, unit):
+    models = STUDIES[study]["models"]
+    return any(models["equations"][name].get("vce", models.get("vce", "oim")) == "survey"
+               for name in model_units(models)[unit])
+
+
 def unit_files(study, kind):
     return [f"results/{study}/fits/{unit}_{kind}.csv" for unit in units_of(study)]
 
@@ -22,6 +28,8 @@ def unit_files(study, kind):
 rule fit_models:
     input:
         analytic="data/analytic/{study}.parquet",
+        # With vce survey, the whole file's design (samples are subpopulations of it).
+        interim=lambda w: design_file(w.study, unit_uses_survey(w.study, w.unit)),
         code=code("fit_models"),
     output:
         estimates="results/{study}/fits/{unit}_estimates.csv",
@@ -29,13 +37,15 @@ rule fit_models:
         messages="results/{study}/fits/{unit}_messages.csv",
     params:
         models=lambda w: unit_models(w.study, w.unit),
+        survey=lambda w: survey_of(w.study) if unit_uses_survey(w.study, w.unit) else None,
     log:
         "logs/fit_models_{study}_{unit}.log",
     message:
         "Fitting {wildcards.study} {wildcards.unit}"
     run:
         run_step(rule, log[0], study=wildcards.study, unit=wildcards.unit, models=params.models,
-                 analytic=input.analytic, estimates=output.estimates, flow=output.flow, messages=output.messages)
+                 analytic=input.analytic, estimates=output.estimates, flow=output.flow, messages=output.messages,
+                 survey=params.survey, interim=list(input.interim))
 
 
 rule gather_estimates:

@@ -141,7 +141,7 @@ def test_polynomial_is_one_term_and_a_generated_square_is_its_own():
 
 def test_weighted_effects_are_weighted_averages_and_need_robust_variance():
     data = simulated(seed=4)
-    with pytest.raises(InputError, match="probability weights need vce robust or cluster"):
+    with pytest.raises(InputError, match="probability weights need vce robust, cluster or survey"):
         fit(spec("binomial", "logit", weights="w"), data)
     f = fit(spec("binomial", "logit", weights="w", vce="robust"), data)
     m = margins(f)

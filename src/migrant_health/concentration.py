@@ -4,7 +4,8 @@ Config (studies.<study>.concentration):
   rank        the living-standard variable respondents are ranked by (income per capita)
   outcomes    outcome -> {label, decomposition: the equation whose marginal effects decompose it}
   bounds      [min, max] of the outcomes (binary: [0, 1]), for Wagstaff and Erreygers
-  vce, cluster, weights   the convenient regression's variance and the sampling weights
+  vce, cluster, weights   the convenient regression's variance and the sampling weights (vce survey:
+              linearised over the study's design, its weights; compare_by's groups as subpopulations)
   compare_by  a binary variable: each group's index and conindex's test of their difference
   tables, figures   titles, notes and axis labels of what the stage prints
 The estimators are in stats/conindex.py; the printed tables in tables/concentration.py.
@@ -17,6 +18,7 @@ from .errors import InputError
 from .stats import conindex as ci
 from .stats.design import Design
 from .stats.inference import TIDY_COLUMNS
+from .stats.survey import DesignRows, SurveyDesign
 
 # Tidy estimand of each index (the standard one is what papers call "the" concentration index).
 ESTIMANDS = {
@@ -27,12 +29,22 @@ ESTIMANDS = {
 }
 
 
-def _weights(df: pd.DataFrame, spec: dict):
-    return df[spec["weights"]].to_numpy(float) if spec.get("weights") else None
+def _weights(df: pd.DataFrame, spec: dict, design: SurveyDesign | None = None):
+    name = design.weights if design is not None and design.weights else spec.get("weights")
+    return df[name].to_numpy(float) if name else None
 
 
 def _clusters(df: pd.DataFrame, spec: dict):
     return df[spec["cluster"]].to_numpy() if spec.get("vce") == "cluster" else None
+
+
+def _design_rows(df: pd.DataFrame, spec: dict, design: SurveyDesign | None):
+    """The rows within the whole file's design (vce survey), else None."""
+    if spec.get("vce") != "survey":
+        return None
+    if design is None:
+        raise InputError("concentration: vce survey needs the survey design of the whole file.")
+    return DesignRows.of(design, df, "concentration: survey")
 
 
 def _index_row(result: ci.IndexResult, study: str, sample: str, outcome: str, rank: str) -> dict:
@@ -58,9 +70,10 @@ def _index_row(result: ci.IndexResult, study: str, sample: str, outcome: str, ra
     }
 
 
-def indices(df: pd.DataFrame, spec: dict, study: str) -> pd.DataFrame:
+def indices(df: pd.DataFrame, spec: dict, study: str, design: SurveyDesign | None = None) -> pd.DataFrame:
     """Every index of every outcome (sample 'total'), and with `compare_by` each group's
-    standard index and the test of their difference (estimand 'difference')."""
+    standard index and the test of their difference (estimand 'difference'). With vce survey,
+    `design` is the whole file's."""
     rows = []
     rank = spec["rank"]
     for outcome in spec["outcomes"]:
@@ -68,11 +81,12 @@ def indices(df: pd.DataFrame, spec: dict, study: str) -> pd.DataFrame:
             result = ci.concentration_index(
                 df[outcome].astype(float),
                 df[rank],
-                _weights(df, spec),
+                _weights(df, spec, design),
                 index,
                 tuple(spec["bounds"]),
                 spec["vce"],
                 _clusters(df, spec),
+                _design_rows(df, spec, design),
             )
             rows.append(_index_row(result, study, "total", outcome, rank))
         if spec.get("compare_by"):
@@ -84,11 +98,12 @@ def indices(df: pd.DataFrame, spec: dict, study: str) -> pd.DataFrame:
                     ci.concentration_index(
                         sub[outcome].astype(float),
                         sub[rank],
-                        _weights(sub, spec),
+                        _weights(sub, spec, design),
                         "standard",
                         tuple(spec["bounds"]),
                         spec["vce"],
                         _clusters(sub, spec),
+                        _design_rows(sub, spec, design),
                     )
                 )
                 rows.append(_index_row(groups[-1], study, f"{by}={level}", outcome, rank))

@@ -45,16 +45,31 @@ def validate_config(config: dict, schema_path, config_name: str = "config.yaml")
         where = f"{config_name}: studies.{name}"
         for dataset in study_datasets(study):
             _one_of(dataset, config["datasets"], f"{where}.dataset", "a dataset")
+        survey = study_survey(study, config, where)
         if study.get("models"):
-            _check_models(study["models"], f"{where}.models")
+            _check_models(study["models"], f"{where}.models", survey)
         _check_effect_tables(study, where)
         _check_figures(study, where)
-        _check_concentration(study, where)
+        _check_concentration(study, where, survey)
         for at, text in study_expressions(study, where):
             expressions.parse(text, at)
     _check_table_names(config, config_name)
     _check_layouts(config, config_name)
     return config
+
+
+def study_survey(study: dict, config: dict, where: str = "studies") -> dict | None:
+    """A study's sampling design: its own `survey`, or its datasets' (pooled waves must declare the
+    same one, or the study its own)."""
+    if study.get("survey"):
+        return study["survey"]
+    designs = [config["datasets"].get(d, {}).get("survey") for d in study_datasets(study)]
+    if any(design != designs[0] for design in designs):
+        raise InputError(
+            f"{where}.dataset: the pooled datasets declare different survey designs; declare the pooled "
+            f"design as `survey:` on the study."
+        )
+    return designs[0]
 
 
 def study_expressions(study: dict, where: str):
@@ -121,7 +136,7 @@ def _one_of(name, allowed, where: str, what: str) -> None:
         )
 
 
-def _check_models(models: dict, where: str) -> None:
+def _check_models(models: dict, where: str, survey: dict | None = None) -> None:
     equations = models["equations"]
     if not equations:
         raise InputError(f"{where}.equations: no equations; declare at least one (outcome and kind).")
@@ -139,8 +154,18 @@ def _check_models(models: dict, where: str) -> None:
                 f"{at}: kind {eq['kind']} does not take probability weights ({where}.weights: "
                 f"{models['weights']}); fit it without weights or choose another kind."
             )
-        if models.get("weights") and vce == "oim":
-            raise InputError(f"{at}: probability weights need vce robust or cluster (as in Stata).")
+        if models.get("weights") and vce in ("oim", "eim"):
+            raise InputError(f"{at}: probability weights need vce robust, cluster or survey (as in Stata).")
+        if vce == "survey" and not survey:
+            raise InputError(
+                f"{at}: vce survey needs the sampling design: declare `survey:` (strata, psu, weights, fpc) "
+                f"on the study or its dataset."
+            )
+        if vce == "survey" and models.get("weights") and models["weights"] != survey.get("weights"):
+            raise InputError(
+                f"{at}: {where}.weights ({models['weights']}) differ from the survey design's weights "
+                f"({survey.get('weights')}); with vce survey the design's weights are used."
+            )
         if vce == "cluster" and not models.get("cluster"):
             raise InputError(f"{at}: vce cluster needs {where}.cluster (the variable identifying clusters).")
         if ("group" in eq or "nagq" in eq) and not kind_supports.group:
@@ -149,12 +174,50 @@ def _check_models(models: dict, where: str) -> None:
             raise InputError(f"{at}: kind glm needs `family` and `link`.")
         if "ame" in eq.get("report", []) and not kind_supports.margins:
             raise InputError(f"{at}.report: kind {eq['kind']} has no marginal effects; report coef or odds_ratio.")
+        if eq.get("approximation") and not kind_supports.group:
+            raise InputError(f"{at}.approximation: belongs to kind melogit; kind {eq['kind']} would ignore it.")
+        for i, request in enumerate(eq.get("margins") or []):
+            if not kind_supports.margins:
+                raise InputError(f"{at}.margins: kind {eq['kind']} has no margins.")
+            _check_margins_request(request, f"{at}.margins[{i}]")
     pair = models.get("two_part")
     if pair:
         for part in ("first", "second"):
             _one_of(pair[part], equations, f"{where}.two_part.{part}", "an equation")
         if TWO_PART in equations:
             raise InputError(f"{where}.equations: '{TWO_PART}' names the two-part combination; rename the equation.")
+
+
+AT_STATISTICS = ("mean", "median")
+
+
+def _check_margins_request(request: dict, at: str) -> None:
+    """A margins request is data: literals for `at`, and only combinations Stata's margins has."""
+    if request.get("predict") and (request.get("dydx") or request.get("elasticity")):
+        raise InputError(f"{at}: predict gives predictive margins; dydx and elasticity ask for effects. Choose one.")
+    if request.get("contrast") and not request.get("over"):
+        raise InputError(f"{at}.contrast: contrasts compare the groups of `over`; add over: <variable>.")
+    if "reference" in request and not request.get("contrast"):
+        raise InputError(f"{at}.reference: the reference group of a contrast; add contrast: true.")
+    value = request.get("at")
+    if value is None:
+        return
+    if isinstance(value, str):
+        if value != "means":
+            raise InputError(f"{at}.at: '{value}' is not a scenario; write means, or {{variable: value}}.")
+        if request.get("over") or request.get("predict") or request.get("contrast"):
+            raise InputError(f"{at}.at: means (atmeans) is not combined with over, predict or contrast.")
+        return
+    for scenario in value if isinstance(value, list) else [value]:
+        if not isinstance(scenario, dict) or not scenario:
+            raise InputError(f"{at}.at: each scenario is {{variable: value}}, not {scenario!r}.")
+        for variable, setting in scenario.items():
+            for literal in setting if isinstance(setting, list) else [setting]:
+                if not isinstance(literal, (int, float, str, bool)):
+                    raise InputError(
+                        f"{at}.at.{variable}: {literal!r} is not a literal; write a number, a level, "
+                        f"{' or '.join(AT_STATISTICS)}."
+                    )
 
 
 def _check_effect_tables(study: dict, where: str) -> None:
@@ -195,7 +258,7 @@ def _check_figures(study: dict, where: str) -> None:
                 )
 
 
-def _check_concentration(study: dict, where: str) -> None:
+def _check_concentration(study: dict, where: str, survey: dict | None = None) -> None:
     spec = study.get("concentration")
     if not spec:
         return
@@ -211,6 +274,11 @@ def _check_concentration(study: dict, where: str) -> None:
             )
     if spec["vce"] == "cluster" and not spec.get("cluster"):
         raise InputError(f"{where}.concentration: vce cluster needs `cluster:` (the variable identifying clusters).")
+    if spec["vce"] == "survey" and not survey:
+        raise InputError(
+            f"{where}.concentration: vce survey needs the sampling design: declare `survey:` on the study "
+            f"or its dataset."
+        )
 
 
 def _check_layouts(config: dict, config_name: str) -> None:

@@ -2,11 +2,14 @@
 
 Config (studies.<study>.models; schemas/config.schema.yaml documents each key):
   covariates   default right-hand side (see stats/design.py for the forms)
-  vce, cluster, weights   variance and weights (stats/variance.py: Stata's conventions)
+  vce, cluster, weights   variance and weights (stats/variance.py: Stata's conventions); vce survey
+               linearises over the study's (or dataset's) `survey` design, the whole file's, each
+               (sub)sample a subpopulation of it (Stata's svy, subpop())
   samples      name -> filter (expressions.py; null: the whole analytic sample)
   equations    name -> outcome, kind (stats/estimators.py), family, link, keep/reason (the
                equation's own sample), scale and estimand of its marginal effects, report
-               (coef, ame, odds_ratio); kind melogit: a random-intercept logit by `group`
+               (coef, ame, odds_ratio), `margins` (further margins requests: at, over, predict,
+               elasticity, contrast); kind melogit: a random-intercept logit by `group`
   two_part     {first, second}: combined effects on E[y] = P(y>0) x E[y|y>0]
 
 The work is cut into units that can run as separate jobs: each equation alone, except the
@@ -29,6 +32,7 @@ from .outputs import TWO_PART, model_units
 from .sample import evaluate
 from .stats import ModelSpec, fit, margins, odds_ratios
 from .stats.inference import TIDY_COLUMNS
+from .stats.survey import SurveyDesign
 from .stats.twopart import TwoPartFit
 
 FLOW_COLUMNS = ["sample", "model", "n_sample", "keep", "n_dropped", "n_obs", "reason"]
@@ -48,19 +52,34 @@ class UnitResult:
     messages: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MESSAGE_COLUMNS))
 
 
-def equation_spec(name: str, eq: dict, models: dict) -> ModelSpec:
+def whole_file_design(survey: dict | None, interim: list | None, where: str) -> SurveyDesign | None:
+    """The survey design of the whole file (the dataset's canonical rows, before any sample filter;
+    every wave's when waves are pooled), so that a study's samples are subpopulations of it, as
+    Stata's svy, subpop()."""
+    if not survey or not interim:
+        return None
+    columns = [survey[k] for k in ("strata", "psu", "weights", "fpc") if survey.get(k)]
+    whole = pd.concat([pd.read_parquet(path, columns=columns) for path in interim], ignore_index=True)
+    return SurveyDesign.from_data(whole, survey, where)
+
+
+def equation_spec(name: str, eq: dict, models: dict, survey: dict | None = None) -> ModelSpec:
+    """An equation's specification; the survey design is handed over only with vce survey."""
+    vce = eq.get("vce", models.get("vce", "oim"))
     return ModelSpec(
         outcome=eq["outcome"],
         covariates=eq.get("covariates", models["covariates"]),
         kind=eq["kind"],
         family=eq.get("family"),
         link=eq.get("link"),
-        vce=eq.get("vce", models.get("vce", "oim")),
+        vce=vce,
         cluster=models.get("cluster"),
         weights=models.get("weights"),
         name=name,
         group=eq.get("group"),
         nagq=eq.get("nagq", 1),
+        survey=survey if vce == "survey" else None,
+        approximation=eq.get("approximation", "glmer"),
     )
 
 
@@ -82,8 +101,12 @@ def _equation_rows(sub: pd.DataFrame, name: str, eq: dict, models: dict, study: 
     return sub, "", eq.get("reason", "")
 
 
-def fit_unit(df: pd.DataFrame, models: dict, study: str, unit: str) -> UnitResult:
-    """Fit one unit's equations in every subsample (and combine a two-part model's parts)."""
+def fit_unit(
+    df: pd.DataFrame, models: dict, study: str, unit: str, survey: dict | None = None, design=None
+) -> UnitResult:
+    """Fit one unit's equations in every subsample (and combine a two-part model's parts). With vce
+    survey, `design` is the whole file's stats.survey.SurveyDesign (of `survey`): every (sub)sample
+    is a subpopulation of it."""
     equations = model_units(models)[unit]
     estimates, flow, messages = [], [], []
     for sample_name, keep in (models.get("samples") or {"total": None}).items():
@@ -104,7 +127,7 @@ def fit_unit(df: pd.DataFrame, models: dict, study: str, unit: str) -> UnitResul
                 }
             )
             try:
-                fits[name], own, raised = _fit_with_notes(equation_spec(name, eq, models), rows)
+                fits[name], own, raised = _fit_with_notes(equation_spec(name, eq, models, survey), rows, design)
             except InputError as e:  # name the key and the subsample the fit belongs to
                 raise InputError(
                     f"{_where(study, 'equations', name)} (subsample {sample_name}, n = {len(rows)}): {e}"
@@ -139,17 +162,34 @@ def gather(units: list[UnitResult], models: dict) -> UnitResult:
     return UnitResult(ordered([u.estimates for u in units]), ordered([u.flow for u in units]), messages)
 
 
-def fit_models(df: pd.DataFrame, models: dict, study: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+def requested_margins(fitted, request: dict, eq: dict):
+    """One `margins:` entry of an equation (Stata's margins with its options)."""
+    return margins(
+        fitted,
+        scale=request.get("scale", eq.get("scale", "response")),
+        at=request.get("at"),
+        variables=request.get("dydx"),
+        over=request.get("over"),
+        predict=request.get("predict"),
+        elasticity=request.get("elasticity"),
+        contrast=request.get("contrast", False),
+        reference=request.get("reference"),
+    )
+
+
+def fit_models(
+    df: pd.DataFrame, models: dict, study: str, survey: dict | None = None, design=None
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """(estimates, model flow, messages) of every unit, in config order (one process)."""
-    result = gather([fit_unit(df, models, study, unit) for unit in model_units(models)], models)
+    result = gather([fit_unit(df, models, study, unit, survey, design) for unit in model_units(models)], models)
     return result.estimates, result.flow, list(result.messages["message"])
 
 
-def _fit_with_notes(spec: ModelSpec, rows: pd.DataFrame):
+def _fit_with_notes(spec: ModelSpec, rows: pd.DataFrame, design=None):
     """(fit, its own notes, the other warnings the numerical packages raised while fitting it)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fitted = fit(spec, rows)
+        fitted = fit(spec, rows, design if spec.vce == "survey" else None)
     raised = [str(c.message) for c in caught if _from_estimation(c) and str(c.message) not in fitted.messages]
     return fitted, list(fitted.messages), raised
 
@@ -175,6 +215,8 @@ def _report(fitted, eq: dict, study: str, sample: str) -> pd.DataFrame:
             )
         elif item == "odds_ratio":
             out.append(odds_ratios(fitted, study, sample))
+    for request in eq.get("margins") or []:
+        out.append(requested_margins(fitted, request, eq).tidy(study, sample))
     if hasattr(fitted, "group_statistics"):  # a mixed model's variance components, as melogit prints them
         out.append(fitted.group_statistics(study, sample))
     return pd.concat(out, ignore_index=True)

@@ -12,6 +12,13 @@ VCE_TYPES = {
     "oim": "model-based (observed information; after least squares, the conventional s2 (X'WX)^-1)",
     "robust": "heteroskedasticity-robust (Stata's vce(robust))",
     "cluster": "cluster-robust (Stata's vce(cluster))",
+    "eim": "model-based (expected information, as Stata's glm, irls and R's summary.glm)",
+    "survey": "Taylor-linearised over the survey design (strata, PSUs, weights; Stata's svy)",
+}
+# Approximations of the random-intercept logit's likelihood (stats/mixed.py).
+APPROXIMATIONS = {
+    "glmer": "lme4's glmer deviance (its PIRLS weights; the default)",
+    "exact_laplace": "the exact Laplace (or adaptive quadrature) approximation, as Stata's melogit",
 }
 
 
@@ -20,17 +27,18 @@ class Supports:
     """What an estimator honours (anything else is refused, never ignored). Kept here, free of
     numerical imports, so that config validation can read it before any job starts."""
 
-    vce: tuple = tuple(VCE_TYPES)
+    vce: tuple = ("oim", "eim", "robust", "cluster", "survey")
     weights: bool = True  # probability weights
     margins: bool = True  # average marginal effects (index models)
-    group: bool = False  # a random intercept by `group` (and `nagq`)
+    group: bool = False  # a random intercept by `group` (and `nagq`, `approximation`)
 
 
 SUPPORTS = {
     "probit": Supports(),
     "logit": Supports(),
     "glm": Supports(),
-    "ols": Supports(),
+    # regress has no expected-information variance (it is the model-based one, oim).
+    "ols": Supports(vce=("oim", "robust", "cluster", "survey")),
     "melogit": Supports(vce=("oim",), weights=False, margins=False, group=True),
 }
 
@@ -59,6 +67,8 @@ class ModelSpec:
     name: str = "model"
     group: str | None = None  # melogit: the variable identifying the groups
     nagq: int = 1  # melogit: 1 Laplace, more: adaptive Gauss-Hermite points
+    survey: dict | None = None  # vce survey: {strata, psu, weights, fpc, nest, singleunit} (stats/survey.py)
+    approximation: str = "glmer"  # melogit: a key of APPROXIMATIONS
 
     def family_and_link(self) -> tuple[str, str]:
         if self.kind not in KIND_FAMILY_LINK:
@@ -74,18 +84,29 @@ class ModelSpec:
     @property
     def variables(self) -> list[str]:
         """Every variable the equation reads: outcome, covariates, weights, clusters, groups."""
-        used = [self.outcome] + [covariate_variable(c) for c in self.covariates]
-        return used + [v for v in (self.weights, self.cluster if self.vce == "cluster" else None, self.group) if v]
+        used = [self.outcome] + [v for c in self.covariates for v in covariate_variables(c)]
+        design = [self.survey.get(k) for k in ("strata", "psu", "weights", "fpc")] if self.survey else []
+        extra = [self.weights, self.cluster if self.vce == "cluster" else None, self.group, *design]
+        return list(dict.fromkeys(used + [v for v in extra if v]))
+
+    @property
+    def survey_weights(self) -> str | None:
+        """The probability weights: the survey design's, or `weights`."""
+        return (self.survey or {}).get("weights") or self.weights
 
 
-def covariate_variable(item) -> str:
-    """The variable a covariate entry reads: `x`, {polynomial: x, ...} or {factor: x, ...}
-    (stats/design.py parses the forms and refuses any other)."""
+def covariate_variables(item) -> list[str]:
+    """The variables a covariate entry reads: `x`, {polynomial: x, ...}, {factor: x, ...} or
+    {interaction: [a, {factor: b, reference: r}]} (stats/design.py parses the forms and refuses
+    any other)."""
     if isinstance(item, str):
-        return item
+        return [item]
     for key in ("polynomial", "factor"):
         if isinstance(item, dict) and key in item:
-            return item[key]
+            return [item[key]]
+    if isinstance(item, dict) and isinstance(item.get("interaction"), list):
+        return [v for part in item["interaction"] for v in covariate_variables(part)]
     raise InputError(
-        f"covariate {item!r}: write a variable name, {{polynomial: x, degree: 2}} or {{factor: x, reference: level}}."
+        f"covariate {item!r}: write a variable name, {{polynomial: x, degree: 2}}, "
+        f"{{factor: x, reference: level}} or {{interaction: [a, b]}}."
     )

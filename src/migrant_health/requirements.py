@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from . import derive, expressions
 from .errors import InputError, closest
 from .io.codebook_file import check_header, read_document
-from .model_spec import covariate_variable
+from .model_spec import covariate_variables
 from .outputs import study_datasets
 
 # Filled by the pipeline itself (the codebook's `wave:`), never needed from a codebook.
@@ -41,7 +41,8 @@ def study_needs(name: str, study: dict) -> dict[str, list[str]]:
 
     def covariate(item, place):
         try:
-            add(covariate_variable(item), place)
+            for variable in covariate_variables(item):
+                add(variable, place)
         except InputError as e:
             raise InputError(f"config.yaml: {place}: {e}") from None
 

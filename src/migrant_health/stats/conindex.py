@@ -8,7 +8,8 @@ Watanabe 2003).
 * Standard index: C = 2 cov_w(h, r) / mean_w(h).
 * Its standard error from the "convenient regression": 2 var_w(r) h / mu = a + C r + e,
   estimated by weighted least squares (conindex scales every term by sqrt(w) and runs
-  `regress ..., noconstant`), with the conventional (vce oim), robust (HC1) or cluster-robust
+  `regress ..., noconstant`), with the conventional (vce oim), robust (HC1), cluster-robust or
+  survey (Taylor-linearised over the design, t on its degrees of freedom, as `svy: regress`)
   variance of stats/variance.py and t inference, as after `regress`. As in conindex, mu is
   taken as known.
 * For an outcome bounded in [a, b] (a binary one: [0, 1]), on h* = (h - a) / (b - a) with mean m:
@@ -75,7 +76,14 @@ def _scale(index: str, bounded_mean: float) -> float:
 
 
 def concentration_index(
-    h, rank_by, weights=None, index: str = "standard", bounds=(0.0, 1.0), vce: str = "oim", clusters=None
+    h,
+    rank_by,
+    weights=None,
+    index: str = "standard",
+    bounds=(0.0, 1.0),
+    vce: str = "oim",
+    clusters=None,
+    design_rows=None,
 ) -> IndexResult:
     """One index with its standard error (see the module docstring for the formulas).
 
@@ -97,11 +105,11 @@ def concentration_index(
     if bounded_mean == 0:
         raise ValueError("the outcome's mean is 0: a concentration index is not defined")
     lhs = 2 * var_r * star * _scale(index, bounded_mean)
-    slope, se, df = _weighted_slope(lhs, r, w, vce, clusters)
+    slope, se, df = _weighted_slope(lhs, r, w, vce, clusters, design_rows)
     return IndexResult(index, slope, se, df, len(h), mean)
 
 
-def _weighted_slope(y, x, w, vce: str, clusters):
+def _weighted_slope(y, x, w, vce: str, clusters, design_rows=None):
     """Slope of y on x (with intercept) by weighted least squares on sqrt(w)-scaled data, and
     its SE and degrees of freedom as Stata's `regress` reports them (stats/variance.py)."""
     s = np.sqrt(w)
@@ -119,6 +127,7 @@ def _weighted_slope(y, x, w, vce: str, clusters):
         clusters,
         residual_variance=(e @ e) / (n - k),
         where="concentration index",
+        design_rows=design_rows,
     )
     return float(beta[0]), float(np.sqrt(variance.cov[0, 0])), float(variance.df)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..errors import InputError
-from ..model_spec import SUPPORTS, ModelSpec, Supports
+from ..model_spec import APPROXIMATIONS, SUPPORTS, ModelSpec, Supports
 from . import mixed, models
 
 
@@ -49,8 +49,26 @@ def check_supported(spec: ModelSpec) -> None:
         raise InputError(f"{spec.name}: kind {spec.kind} supports vce {', '.join(estimator.vce)}, not '{spec.vce}'.")
     if spec.weights and not estimator.weights:
         raise InputError(f"{spec.name}: kind {spec.kind} does not take probability weights ({spec.weights}).")
-    if spec.weights and spec.vce == "oim":
-        raise InputError(f"{spec.name}: probability weights need vce robust or cluster (as in Stata).")
+    if spec.weights and spec.vce in ("oim", "eim"):
+        raise InputError(f"{spec.name}: probability weights need vce robust, cluster or survey (as in Stata).")
+    if spec.vce == "survey" and not spec.survey:
+        raise InputError(
+            f"{spec.name}: vce survey needs `survey:` (its strata, psu, weights, fpc; declared on the "
+            f"dataset or the study)."
+        )
+    if spec.survey and spec.vce != "survey":
+        raise InputError(f"{spec.name}: a survey design is used by vce survey only; the vce is '{spec.vce}'.")
+    if spec.survey and spec.weights and spec.weights != spec.survey.get("weights"):
+        raise InputError(
+            f"{spec.name}: weights '{spec.weights}' differ from the survey design's weights "
+            f"'{spec.survey.get('weights')}'; the design's weights are the probability weights."
+        )
+    if spec.approximation != "glmer" and not estimator.group:
+        raise InputError(f"{spec.name}: `approximation` belongs to kind melogit; kind {spec.kind} would ignore it.")
+    if spec.approximation not in APPROXIMATIONS:
+        raise InputError(
+            f"{spec.name}: approximation '{spec.approximation}' is not one of {', '.join(APPROXIMATIONS)}."
+        )
     if spec.vce == "cluster" and not spec.cluster:
         raise InputError(f"{spec.name}: vce cluster needs `cluster:` (the variable identifying clusters).")
     if estimator.group and not spec.group:
@@ -63,7 +81,11 @@ def check_supported(spec: ModelSpec) -> None:
     spec.family_and_link()
 
 
-def fit(spec: ModelSpec, data: pd.DataFrame):
-    """Fit one equation with the estimator of its kind."""
+def fit(spec: ModelSpec, data: pd.DataFrame, design=None):
+    """Fit one equation with the estimator of its kind. With vce survey, `design` is the whole
+    file's stats.survey.SurveyDesign and `data` a subpopulation of it (Stata's svy, subpop());
+    by default the design is that of `data` itself."""
     check_supported(spec)
+    if design is not None:
+        return ESTIMATORS[spec.kind].fit(spec, data, design)
     return ESTIMATORS[spec.kind].fit(spec, data)

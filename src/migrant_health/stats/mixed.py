@@ -690,6 +690,17 @@ def _central_gradient(f, x, step: float = 1e-5):
     return np.array([(f(x + e) - f(x - e)) / (2 * step) for e in np.eye(len(x)) * step])
 
 
+def _numerical_hessian(gradient, theta, step: float = 1e-5):
+    """Central differences of an analytic gradient, symmetrised."""
+    k = len(theta)
+    H = np.empty((k, k))
+    for j in range(k):
+        e = np.zeros(k)
+        e[j] = step * max(1.0, abs(theta[j]))
+        H[:, j] = (gradient(theta + e) - gradient(theta - e)) / (2 * e[j])
+    return (H + H.T) / 2
+
+
 def deriv12_hessian(f, x, delta: float = DERIV12_STEP):
     """lme4's deriv12: central second differences, four points for each off-diagonal."""
     k, fx = len(x), f(x)
@@ -813,6 +824,58 @@ def fit_random_intercept_logit(X, y, groups, names=None, nagq: int = 1) -> Mixed
     )
 
 
+# --- approximation: exact_laplace (Stata's melogit) ---------------------------------------------
+# Kept apart from glmer's algorithm above: it only evaluates _ExactApproximation.
+
+
+def fit_exact_laplace(X, y, groups, names=None, nagq: int = 1) -> MixedLogitFit:
+    """The random-intercept logit as Stata's melogit fits it (nagq 1: intmethod(laplace); more:
+    mode-curvature adaptive Gauss-Hermite): the exact approximation's log-likelihood maximised
+    over (b, log s) by Newton's method on its analytic gradient, and standard errors from the
+    inverse of its observed information (the Hessian, central differences of that gradient),
+    the variance's by the delta method. Starts from glmer's first stage."""
+    X, y = np.asarray(X, float), np.asarray(y, float)
+    scale = X.std(axis=0)
+    scale[scale == 0] = 1.0
+    Xs = X / scale
+    s, b = _GlmerDeviance(Xs, y, groups, nagq).first_stage()
+    exact = _ExactApproximation(Xs, y, groups, nagq)
+    theta = np.concatenate([b, [np.log(max(s, 1e-3))]])
+    converged = False
+    for _ in range(100):
+        information = -_numerical_hessian(lambda t: exact.value_and_gradient(t)[1], theta)
+        step = np.linalg.solve(information, exact.value_and_gradient(theta)[1])
+        value = exact.value_and_gradient(theta)[0]
+        for halving in range(30):  # a step that lowers the log-likelihood is halved
+            trial = theta + step / 2**halving
+            if exact.value_and_gradient(trial)[0] >= value - 1e-12:
+                break
+        theta = trial
+        if np.max(np.abs(step)) < 1e-9:
+            converged = True
+            break
+    information = -_numerical_hessian(lambda t: exact.value_and_gradient(t)[1], theta)
+    inverse = np.linalg.inv(information)
+    sigma = float(np.exp(theta[-1]))
+    cov = inverse[:-1, :-1] / np.outer(scale, scale)
+    return MixedLogitFit(
+        list(names) if names is not None else [f"x{j}" for j in range(X.shape[1])],
+        theta[:-1] / scale,
+        sigma,
+        (cov + cov.T) / 2,
+        float(exact.value_and_gradient(theta)[0]),
+        len(X),
+        exact.G,
+        nagq,
+        converged,
+        sigma_se=float(sigma * np.sqrt(inverse[-1, -1])),  # delta method from log s
+        loglik_logit=_logit_loglik(Xs, y, b),
+    )
+
+
+APPROXIMATION_FITS = {"glmer": fit_random_intercept_logit, "exact_laplace": fit_exact_laplace}
+
+
 def fit_mixed_logit(spec: ModelSpec, data: pd.DataFrame) -> MixedLogitFit:
     """A config equation (kind melogit): its covariates as fixed effects, a random intercept
     for each level of `spec.group`, `spec.nagq` quadrature points."""
@@ -828,7 +891,7 @@ def fit_mixed_logit(spec: ModelSpec, data: pd.DataFrame) -> MixedLogitFit:
     design = Design.from_data(spec.covariates, data, where=spec.name)
     check_identified(design.matrix(data), design.column_names(), spec.name)
     try:
-        fitted = fit_random_intercept_logit(
+        fitted = APPROXIMATION_FITS[spec.approximation](
             design.matrix(data), outcome, data[group].to_numpy(), design.column_names(), spec.nagq
         )
     except PirlsFailure as failure:

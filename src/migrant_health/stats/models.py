@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy.special import expit
+from scipy.special import expit, log_ndtr, ndtr
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from ..errors import InputError, closest
 from ..model_spec import ModelSpec
-from .design import INTERCEPT, Design, Factor
+from .design import INTERCEPT, Design, Factor, Interaction
 from .inference import wald_rows
+from .survey import DesignRows, SurveyDesign
 from .variance import Variance, sandwich
 
 FAMILIES = {
@@ -59,6 +60,7 @@ class FittedModel:
     converged: bool
     messages: list = field(default_factory=list)
     not_identified: list = field(default_factory=list)  # design columns perfect separation leaves unidentified
+    values: dict | None = None  # each design variable's values in the estimation sample (margins reuse them)
 
     @property
     def cov(self) -> np.ndarray:
@@ -103,20 +105,27 @@ def coefficient_labels(design: Design) -> list[tuple[str, str, str]]:
     for t in design.terms:
         if isinstance(t, Factor):
             out += [(t.variable, str(level), str(t.reference)) for level in t.others()]
+        elif isinstance(t, Interaction):  # Stata's labels (hp#wt, 1.urban#c.age), the factors' bases
+            out += [(name, "", t.reference()) for name in t.names()]
         else:
             out += [(name, "", "") for name in t.names()]
     return out + ([(INTERCEPT, "", "")] if design.intercept else [])
 
 
-def fit_index_model(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
-    """Fit one equation; missing values in its variables are an error, not a silent drop."""
+def fit_index_model(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | None = None) -> FittedModel:
+    """Fit one equation; missing values in its variables are an error, not a silent drop.
+    With vce survey, `design` is the whole file's (the rows of `data` a subpopulation of it;
+    by default `data` is the whole file)."""
     family, link_name = spec.family_and_link()
     require_observed(spec, data)
+    design_rows = _design_rows(spec, data, design)
     design = Design.from_data(spec.covariates, data, where=spec.name)
-    X = design.matrix(data)
+    values = design.values(data)
+    X = design.matrix(values, len(data))
     check_identified(X, design.column_names(), spec.name)
     y = data[spec.outcome].astype("float64").to_numpy()
-    w = np.ones(len(y)) if not spec.weights else data[spec.weights].astype("float64").to_numpy()
+    weights = spec.survey_weights
+    w = np.ones(len(y)) if not weights else data[weights].astype("float64").to_numpy()
     w = w / w.mean()
     link = LINKS[link_name]()
     messages = list(design.notes)
@@ -125,18 +134,18 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
         if spec.kind == "ols":
             result = sm.WLS(y, X, weights=w).fit()
             params, converged = result.params, True
-        elif spec.kind in ("probit", "logit") and not spec.weights:
+        elif spec.kind in ("probit", "logit"):
             # Same MLE as the binomial GLM; Newton on the analytic Hessian is several times
-            # faster than IRLS on large samples.
-            model = (sm.Probit if spec.kind == "probit" else sm.Logit)(y, X)
-            result = model.fit(method="newton", maxiter=200, tol=1e-10, disp=0)
-            params, converged = result.params, bool(result.mle_retvals["converged"])
+            # faster than IRLS (and than statsmodels' Probit, which takes an SVD of X first).
+            result = binary_choice_newton(X, y, spec.kind, w if weights else None)
+            params, converged = result.params, result.converged
         else:
             model = sm.GLM(y, X, family=FAMILIES[family](link=link), freq_weights=w)
             result = model.fit(maxiter=200, tol=1e-10)
             params, converged = result.params, bool(result.converged)
     separated = _separated_terms(design, X, y) if family == "binomial" else []
-    if separated or any(issubclass(c.category, PerfectSeparationWarning) for c in caught):
+    perfect = isinstance(result, BinaryChoiceFit) and result.perfect_prediction
+    if separated or perfect or any(issubclass(c.category, PerfectSeparationWarning) for c in caught):
         converged = False
         messages.append(
             f"{spec.name}: perfect separation by {', '.join(separated) or 'the covariates'}; "
@@ -146,7 +155,8 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
         messages.append(f"{spec.name}: the fit did not converge.")
     for m in messages[len(design.notes) :]:
         warnings.warn(m, stacklevel=2)
-    variance = _variance(spec, result, X, w, data)
+    variance = _variance(spec, result, X, w, data, design_rows)
+    messages += variance.notes
     return FittedModel(
         spec,
         design,
@@ -160,6 +170,89 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
         converged,
         messages=messages,
         not_identified=separated,
+        values=values,
+    )
+
+
+@dataclass
+class BinaryChoiceFit:
+    """Newton's method for an unweighted probit or logit: the estimate, and the Hessian, scores
+    and expected information at it (what the variance needs)."""
+
+    params: np.ndarray
+    converged: bool
+    hessian: np.ndarray
+    scores: np.ndarray
+    expected_weights: np.ndarray  # the expected information is X' diag(these) X
+    perfect_prediction: bool
+
+
+def _binary_choice_terms(X: np.ndarray, y: np.ndarray, beta: np.ndarray, kind: str, w=None):
+    """(log-likelihood, d logL / d eta per row, -d2 logL / d eta2 per row, expected weight per row,
+    probabilities), each row's terms times its probability weight when `w` is given."""
+    loglik, d1, d2, expected, p = _unweighted_terms(X, y, beta, kind)
+    if w is None:
+        return float(loglik.sum()), d1, d2, expected, p
+    return float(w @ loglik), w * d1, w * d2, w * expected, p
+
+
+def _unweighted_terms(X: np.ndarray, y: np.ndarray, beta: np.ndarray, kind: str):
+    eta = X @ beta
+    if kind == "logit":
+        p = expit(eta)
+        loglik = y * eta - np.logaddexp(0, eta)
+        v = p * (1 - p)
+        return loglik, y - p, v, v, p
+    q = 2 * y - 1  # probit: lambda = q phi(q eta) / Phi(q eta), from log_ndtr (no underflow)
+    log_cdf = log_ndtr(q * eta)
+    lam = q * np.exp(-0.5 * eta**2 - 0.5 * np.log(2 * np.pi) - log_cdf)
+    p = ndtr(eta)
+    density = np.exp(-0.5 * eta**2) / np.sqrt(2 * np.pi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.where((p > 0) & (p < 1), density**2 / (p * (1 - p)), 0.0)
+    return log_cdf, lam, lam * (lam + eta), expected, p
+
+
+def _information(X: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """X' diag(weights) X for nonnegative weights, as (sqrt(w) X)'(sqrt(w) X): a symmetric rank-k
+    update, half the work of a general product."""
+    root = X * np.sqrt(weights)[:, None]
+    return root.T @ root
+
+
+def binary_choice_newton(X: np.ndarray, y: np.ndarray, kind: str, w=None, tol: float = 1e-10, max_iter: int = 200):
+    """Probit or logit by Newton's method from zero (the log-likelihood is concave), halving a
+    step that lowers it; converged when no coefficient moves by more than `tol`. Near the
+    optimum (steps below 1e-4) the last information matrix is kept (the chord method: each step
+    costs a gradient, not an n x k^2 product); the returned Hessian is the one at the estimate."""
+    beta = np.zeros(X.shape[1])
+    loglik, d1, d2, _, _ = _binary_choice_terms(X, y, beta, kind, w)
+    converged, information, last_step = False, None, np.inf
+    for _ in range(max_iter):
+        if information is None or last_step > 1e-4:
+            information = _information(X, d2)
+        try:
+            step = np.linalg.solve(information, X.T @ d1)
+        except np.linalg.LinAlgError:  # separation: the information degenerates as a coefficient diverges
+            step = np.linalg.lstsq(information, X.T @ d1, rcond=None)[0]
+        for halving in range(40):
+            trial = beta + step / 2**halving
+            trial_terms = _binary_choice_terms(X, y, trial, kind, w)
+            if trial_terms[0] >= loglik - 1e-10 * abs(loglik):
+                break
+        beta, (loglik, d1, d2, _, _) = trial, trial_terms
+        last_step = np.max(np.abs(step))
+        if last_step < tol:
+            converged = True
+            break
+    loglik, d1, d2, expected, p = _binary_choice_terms(X, y, beta, kind, w)
+    return BinaryChoiceFit(
+        beta,
+        converged,
+        -_information(X, d2),
+        X * d1[:, None],
+        expected,
+        bool(np.allclose(p, y)),  # statsmodels' perfect-prediction check
     )
 
 
@@ -172,10 +265,15 @@ def check_identified(X: np.ndarray, names: list[str], where: str) -> None:
             f"{where}: {n} rows for {k} parameters; the (sub)sample is too small to fit this "
             f"equation. Use fewer covariates or a larger sample."
         )
-    scale = np.linalg.norm(X, axis=0)
+    # A quick screen on the Gram matrix of the unit-norm columns: clearly well conditioned, nothing
+    # more to check. Otherwise the singular values (and directions) of X from X = QR, as before.
+    gram = X.T @ X
+    scale = np.sqrt(np.diag(gram))
     scale[scale == 0] = 1.0
-    Xs = X / scale
-    _, singular, vt = np.linalg.svd(Xs, full_matrices=False)
+    eigen = np.linalg.eigvalsh(gram / np.outer(scale, scale))
+    if eigen[0] > 1e-9 * eigen[-1]:
+        return
+    _, singular, vt = np.linalg.svd(np.linalg.qr(X / scale, mode="r"))
     if singular[-1] > singular[0] * k * np.finfo(float).eps * 1e3:
         return
     # The direction X cannot tell apart: the columns it involves are the dependent ones.
@@ -231,10 +329,11 @@ def require_observed(spec: ModelSpec, data: pd.DataFrame) -> None:
 def _separated_terms(design: Design, X: np.ndarray, y: np.ndarray) -> list[str]:
     """Indicator columns within which the outcome never varies (quasi-complete separation)."""
     names = design.column_names()
+    head = X[:1000]  # most continuous columns show a value other than 0 and 1 in their first rows
     out = []
-    for j, name in enumerate(names):
-        column = X[:, j]
-        if name == INTERCEPT or not np.isin(column, [0.0, 1.0]).all():
+    for j in np.flatnonzero(((head == 0.0) | (head == 1.0)).all(axis=0)):
+        name, column = names[j], X[:, j]
+        if name == INTERCEPT or not ((column == 0.0) | (column == 1.0)).all():
             continue
         for side in (column == 1, column == 0):
             if side.any() and np.ptp(y[side]) == 0:
@@ -243,7 +342,31 @@ def _separated_terms(design: Design, X: np.ndarray, y: np.ndarray) -> list[str]:
     return out
 
 
-def _variance(spec: ModelSpec, result, X: np.ndarray, w: np.ndarray, data: pd.DataFrame) -> Variance:
+def _design_rows(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | None) -> DesignRows | None:
+    if spec.vce != "survey":
+        return None
+    where = f"{spec.name}: survey"
+    return DesignRows.of(design or SurveyDesign.from_data(data, spec.survey or {}, where), data, where)
+
+
+def _inverse(information: np.ndarray) -> np.ndarray:
+    """The inverse of an information matrix; its pseudo-inverse where separation made it singular
+    (the terms concerned are then reported as not estimable)."""
+    try:
+        return np.linalg.inv(information)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(information)
+
+
+def _expected_bread(result) -> np.ndarray:
+    """The inverse of the expected information of a GLM, X' diag(w h'(eta)^2 / V(mu)) X / scale:
+    what IRLS and R's summary.glm report (the dispersion is the Pearson chi-square over n - k)."""
+    return np.linalg.inv(-result.model.hessian(np.asarray(result.params), scale=result.scale, observed=False))
+
+
+def _variance(
+    spec: ModelSpec, result, X: np.ndarray, w: np.ndarray, data: pd.DataFrame, design_rows: DesignRows | None = None
+) -> Variance:
     """The bread and scores of the fit, handed to stats/variance.py."""
     clusters = data[spec.cluster].to_numpy() if spec.vce == "cluster" and spec.cluster else None
     if spec.kind == "ols":
@@ -258,6 +381,19 @@ def _variance(spec: ModelSpec, result, X: np.ndarray, w: np.ndarray, data: pd.Da
             clusters,
             residual_variance=float(result.scale),
             where=spec.name,
+            design_rows=design_rows,
+        )
+    if isinstance(result, BinaryChoiceFit):
+        expected = _inverse(_information(X, result.expected_weights)) if spec.vce == "eim" else None
+        return sandwich(
+            _inverse(-result.hessian),
+            result.scores,
+            spec.vce,
+            "ml",
+            clusters,
+            where=spec.name,
+            expected_bread=expected,
+            design_rows=design_rows,
         )
     model, params = result.model, result.params
     if isinstance(model, sm.GLM):
@@ -265,4 +401,14 @@ def _variance(spec: ModelSpec, result, X: np.ndarray, w: np.ndarray, data: pd.Da
         scores = model.score_obs(params, scale=result.scale)
     else:
         hessian, scores = model.hessian(params), model.score_obs(params)
-    return sandwich(np.linalg.inv(-hessian), scores, spec.vce, "ml", clusters, where=spec.name)
+    expected = _expected_bread(result) if spec.vce == "eim" else None
+    return sandwich(
+        np.linalg.inv(-hessian),
+        scores,
+        spec.vce,
+        "ml",
+        clusters,
+        where=spec.name,
+        expected_bread=expected,
+        design_rows=design_rows,
+    )

@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import concentration as stage
+from ..estimation import whole_file_design
 from ..figures import plots
 from ..io.files import read_provenance, read_tidy, write_csv
 from ..outputs import CONCENTRATION_FIGURES, CONCENTRATION_TABLES
@@ -22,15 +23,19 @@ def concentration(
     out_dir: str,
     synthetic: bool,
     sources: list,
+    survey: dict | None = None,
+    interim: list | None = None,
 ) -> None:
     """`spec`: studies.<study>.concentration; `models`: the study's models (for the decomposition);
-    `sources`: the provenance records of the study's real datasets (none when synthetic)."""
+    `sources`: the provenance records of the study's real datasets (none when synthetic); with vce
+    survey, `survey` the design and `interim` the whole files (every wave) it is read from."""
     provenance = read_provenance(sources)
     df = pd.read_parquet(analytic)
+    design = whole_file_design(survey, interim, f"config.yaml: studies.{study}.survey")
     out = Path(out_dir)
     index_stem, decomposition_stem = (out / "tables" / name for name in CONCENTRATION_TABLES)
     curves_stem, chart_stem = (out / "figures" / name for name in CONCENTRATION_FIGURES)
-    tidy = stage.indices(df, spec, study)
+    tidy = stage.indices(df, spec, study, design)
     write_csv(tidy, out / "concentration.csv")
     dec = stage.decompositions(df, spec, models, read_tidy(estimates))
     write_csv(dec, out / "decomposition.csv")

@@ -170,7 +170,9 @@ def tune_model(
     targets = model3_targets(doc)
     frame = frame.copy()
     y = returned.astype(float)
-    design = Design.from_data(covariates, frame, where="synthetic MEFC Model 3")
+    design = Design.from_data(
+        covariates, frame, where=f"config.yaml: studies.{STUDY}.models.equations.{MODEL} (the synthetic MEFC generator)"
+    )
     X = design.matrix(frame)
     names = [(term, level) for term, level, _ in coefficient_labels(design)[:-1]]
     goal = np.array([targets[n][0] for n in names])
