@@ -59,6 +59,7 @@ class FittedModel:
     converged: bool
     messages: list = field(default_factory=list)
     not_identified: list = field(default_factory=list)  # design columns perfect separation leaves unidentified
+    iterations: int | None = None  # Newton or IRLS iterations (None: closed form)
 
     @property
     def cov(self) -> np.ndarray:
@@ -124,17 +125,19 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
         warnings.simplefilter("always")
         if spec.kind == "ols":
             result = sm.WLS(y, X, weights=w).fit()
-            params, converged = result.params, True
+            params, converged, iterations = result.params, True, None
         elif spec.kind in ("probit", "logit") and not spec.weights:
             # Same MLE as the binomial GLM; Newton on the analytic Hessian is several times
             # faster than IRLS on large samples.
             model = (sm.Probit if spec.kind == "probit" else sm.Logit)(y, X)
             result = model.fit(method="newton", maxiter=200, tol=1e-10, disp=0)
             params, converged = result.params, bool(result.mle_retvals["converged"])
+            iterations = int(result.mle_retvals["iterations"])
         else:
             model = sm.GLM(y, X, family=FAMILIES[family](link=link), freq_weights=w)
             result = model.fit(maxiter=200, tol=1e-10)
             params, converged = result.params, bool(result.converged)
+            iterations = int(result.fit_history["iteration"])
     separated = _separated_terms(design, X, y) if family == "binomial" else []
     if separated or any(issubclass(c.category, PerfectSeparationWarning) for c in caught):
         converged = False
@@ -160,6 +163,7 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame) -> FittedModel:
         converged,
         messages=messages,
         not_identified=separated,
+        iterations=iterations,
     )
 
 
