@@ -11,6 +11,7 @@ from migrant_health import outputs
 from migrant_health.code_closure import step_sources
 from migrant_health.config import validate_config
 from migrant_health.errors import InputError
+from migrant_health.provenance import code_version
 
 BASE = Path(workflow.basedir)
 
@@ -37,6 +38,8 @@ except InputError as e:
     stop(e)
 
 STUDIES, DATASETS = config["studies"], config["datasets"]
+# The code's version (git describe of this checkout), printed in the report's provenance.
+CODE_VERSION = code_version(BASE)
 
 for _name in sorted({s["dataset"] for s in STUDIES.values()}):
     _dataset = DATASETS[_name]

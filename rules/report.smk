@@ -13,7 +13,8 @@ rule compare:
         analytic="data/analytic/{study}.parquet",
         code=code("compare"),
     output:
-        comparison="results/{study}/comparison.csv",
+        comparison=report("results/{study}/comparison.csv", caption="captions/comparison.rst", category="{study}",
+                          subcategory="Comparison", labels={"table": "published vs reproduced"}),
     log:
         "logs/compare_{study}.log",
     message:
@@ -24,18 +25,30 @@ rule compare:
                  comparison=output.comparison)
 
 
+def used_datasets():
+    return sorted({s["dataset"] for s in STUDIES.values()})
+
+
 rule report:
     input:
         study_outputs=[f for f in all_targets() if f != "results/report.html"],
+        config="config.yaml",
+        # Provenance: each dataset's file (its sha256) and canonical data (its rows).
+        data=[path for name in used_datasets() for path in (DATASETS[name]["path"], f"data/interim/{name}.parquet")],
         code=code("report"),
     output:
-        report="results/report.html",
+        report=report("results/report.html", caption="captions/report.rst", category="Report"),
     params:
         studies=STUDIES,
-        synthetic={name: d["synthetic"] for name, d in DATASETS.items()},
+        datasets=DATASETS,
+        # A rule parameter: a new commit (or an edit of a tracked file) rewrites the report's provenance.
+        code_version=CODE_VERSION,
     log:
         "logs/report.log",
     message:
         "Writing results/report.html"
     run:
-        run_step(rule, log[0], studies=params.studies, synthetic=params.synthetic, report=output.report)
+        run_step(rule, log[0], studies=params.studies, datasets=params.datasets, code_version=params.code_version,
+                 config=input.config,
+                 data={name: [DATASETS[name]["path"], f"data/interim/{name}.parquet"] for name in used_datasets()},
+                 report=output.report)

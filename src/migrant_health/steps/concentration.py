@@ -29,7 +29,7 @@ def concentration(
         tables.index_table(tidy, spec),
         index_stem,
         index_spec["title"],
-        " ".join(n for n in (tables.variance_sentence(spec), index_spec.get("note", "")) if n),
+        [tables.variance_sentence(spec), index_spec.get("note", "")],
         synthetic,
     )
     render.write_table(
@@ -43,3 +43,5 @@ def concentration(
     curves_spec, chart_spec = (spec["figures"][name] for name in CONCENTRATION_FIGURES)
     plots.concentration_curves(stage.curves(df, spec), outcome_labels, curves_spec, curves_stem, synthetic)
     plots.decomposition_chart(dec, labels, outcome_labels, chart_spec, chart_stem, synthetic)
+    for figure_spec, stem in ((curves_spec, curves_stem), (chart_spec, chart_stem)):
+        plots.write_caption(stem, figure_spec["title"], figure_spec.get("note", ""), synthetic)

@@ -6,5 +6,5 @@ from ..tables import effects, render
 
 def effect_table(spec: dict, labels: dict, estimates: str, stem: str, synthetic: bool) -> None:
     numbers = read_tidy(estimates)
-    note = " ".join(n for n in [spec.get("note", "")] + effects.table_notes(numbers, spec) if n)
-    render.write_table(effects.effect_table(numbers, spec, labels), stem, spec["title"], note, synthetic)
+    notes = [spec.get("note", "")] + effects.table_notes(numbers, spec)
+    render.write_table(effects.effect_display(numbers, spec, labels), stem, spec["title"], notes, synthetic)
