@@ -256,7 +256,9 @@ def forest(data: pd.DataFrame, stem, synthetic: bool) -> list[Path]:
             lines.append((r.group, None))
         previous = r.group
         lines.append((("  " if r.group else "") + r.label, r))
-    fig, ax = plt.subplots(figsize=(FOREST_WIDTH_IN * 0.55, FOREST_ROW_IN * len(lines) + 0.6))
+    height = FOREST_ROW_IN * len(lines) + 0.55  # the rows, and room for the axis below them
+    fig, ax = plt.subplots(figsize=(FOREST_WIDTH_IN * 0.55, height))
+    fig.subplots_adjust(bottom=0.45 / height, top=1 - 0.1 / height)
     y = np.arange(len(lines))[::-1]
     for yi, (_, r) in zip(y, lines):
         if r is None:

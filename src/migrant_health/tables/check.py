@@ -40,16 +40,21 @@ class LatexResult:
         return self.returncode == 0 and not (self.overfull or self.too_large or self.errors)
 
 
-def pdflatex(tex: Path, timeout: float = 120) -> LatexResult:
-    """Compile `tex` in its folder (nonstop, halting on the first error); read the log."""
+def pdflatex(tex: Path, timeout: float = 120, runs: int = 3) -> LatexResult:
+    """Compile `tex` in its folder (nonstop, halting on the first error), again while LaTeX asks
+    for a rerun (a longtable settles its column widths, a label its page, on a later run, as
+    latexmk would), at most `runs` times; read the last log."""
     tex = Path(tex)
-    done = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
-        cwd=tex.parent,
-        capture_output=True,
-        timeout=timeout,
-    )
-    log = tex.with_suffix(".log").read_text(errors="replace")
+    for _ in range(runs):
+        done = subprocess.run(
+            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+            cwd=tex.parent,
+            capture_output=True,
+            timeout=timeout,
+        )
+        log = tex.with_suffix(".log").read_text(errors="replace")
+        if done.returncode != 0 or "Rerun" not in log:
+            break
     lines = log.splitlines()
     pdf = tex.with_suffix(".pdf")
     return LatexResult(
