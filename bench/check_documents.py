@@ -42,7 +42,8 @@ def main() -> int:
             bad = result.overfull + result.too_large + result.errors
             failures += (not result.clean) + bool(broken)
             print(
-                f"| {study.name}/tables/{table.stem} | {'ok' if result.returncode == 0 else 'FAILED'} | {result.pages} "
+                f"| {study.name}/tables/{table.stem} | {'ok' if result.returncode == 0 else 'FAILED'} "
+                f"| {result.pages} "
                 f"| {'; '.join(bad) or 'none'} | {check.pdf_pages(pdf)} | {', '.join(broken) or 'none'} |"
             )
         whole = OUT / study.name / "tables_tex"
@@ -52,7 +53,8 @@ def main() -> int:
         failures += not result.clean
         bad = result.overfull + result.too_large + result.errors
         print(
-            f"| {study.name}/tables.tex + tables.docx | {'ok' if result.returncode == 0 else 'FAILED'} | {result.pages} "
+            f"| {study.name}/tables.tex + tables.docx | {'ok' if result.returncode == 0 else 'FAILED'} "
+            f"| {result.pages} "
             f"| {'; '.join(bad) or 'none'} | {check.pdf_pages(pdfs[-1])} | (LibreOffice: {seconds:.0f} s) |"
         )
     print(f"\n{failures} problem(s); PDFs in {OUT.relative_to(ROOT)}/")

@@ -131,25 +131,31 @@ def test_snakemakes_own_report_shows_every_table_and_figure_by_study(finished_pr
         text=True,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    import json
     import zipfile
 
-    names = zipfile.ZipFile(out).namelist()
+    with zipfile.ZipFile(out) as z:
+        page = z.read(next(n for n in z.namelist() if n.endswith("/report.html"))).decode()
+    categories = json.loads(re.search(r"var categories = (\{.*?\});\n", page).group(1))
     for study in ("benefit", "medical_return", "inequality", "mefc"):
-        for kind, suffix in (("tables", ".csv"), ("figures", ".png")):
-            expected = {p.name for p in (finished_project / "results" / study / kind).glob(f"*{suffix}")}
-            if kind == "figures":
-                expected = {f"{p.stem}.png" for p in (finished_project / "results" / study / kind).glob("*.json")}
-            else:
-                expected = {f"{p.stem}.csv" for p in (finished_project / "results" / study / kind).glob("*.json")}
-            found = {n.rsplit("/", 1)[-1] for n in names if f"results/{study}/{kind}/" in n}
-            assert expected <= found, (study, kind, expected - found)
+        base = finished_project / "results" / study
+        shown = categories[study]
+        assert sorted(shown["Tables"]) == [
+            f"results/{study}/tables/{p.stem}.csv" for p in sorted((base / "tables").glob("*.json"))
+        ]
+        assert sorted(shown["Figures"]) == [
+            f"results/{study}/figures/{p.stem}.png" for p in sorted((base / "figures").glob("*.json"))
+        ]
+        assert set(shown["Documents"]) == {f"results/{study}/tables.docx", f"results/{study}/figures.docx"}
+    assert "Report" in categories
 
 
 def test_license_citation_and_changelog():
     """LICENSE matches pyproject's licence; CITATION.cff follows the Citation File Format 1.2.0
     schema (its required keys, its top-level keys, date and licence forms, persons or entities
     as authors); CHANGELOG.md keeps an Unreleased section."""
-    assert "MIT License" in (ROOT / "LICENSE").read_text() and 'license = "MIT"' in (ROOT / "pyproject.toml").read_text()
+    assert "MIT License" in (ROOT / "LICENSE").read_text()
+    assert 'license = "MIT"' in (ROOT / "pyproject.toml").read_text()
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     allowed = {
         "abstract", "authors", "cff-version", "commit", "contact", "date-released", "doi", "identifiers",

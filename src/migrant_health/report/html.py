@@ -23,7 +23,8 @@ from ..outputs import SYNTHETIC_NOTE
 from ..tables.render import Document
 
 WORST = 5  # comparisons shown in the summary, by |z|
-CSS_PX_PER_INCH = 125  # a figure at 1.3 times its printed size (96 px an inch; a 300 dpi PNG), narrower on a small screen
+# A figure at 1.3 times its printed size (96 px an inch; a 300 dpi PNG), narrower on a small screen.
+CSS_PX_PER_INCH = 125
 
 
 @dataclass
