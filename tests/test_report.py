@@ -135,7 +135,8 @@ def test_snakemakes_own_report_shows_every_table_and_figure_by_study(finished_pr
     import zipfile
 
     with zipfile.ZipFile(out) as z:
-        page = z.read(next(n for n in z.namelist() if n.endswith("/report.html"))).decode()
+        # Snakemake's page (the zip also holds our own report.html as a result, under data/).
+        page = z.read(next(n for n in z.namelist() if n.endswith("/report.html") and n.count("/") == 1)).decode()
     categories = json.loads(re.search(r"var categories = (\{.*?\});\n", page).group(1))
     for study in ("benefit", "medical_return", "inequality", "mefc"):
         base = finished_project / "results" / study

@@ -88,6 +88,9 @@ class StudyView:
     comparison: Comparison | None
     notes: list
     sections: list = field(default_factory=list)  # (anchor, label) for the contents bar
+    # Lines about the study's data printed under its heading, after the synthetic-data banner: the
+    # place where a line naming a real data file (its provenance) joins.
+    lines: list = field(default_factory=list)
 
 
 def _slug(text: str) -> str:
@@ -334,6 +337,9 @@ figures and the comparison with its published numbers. Aggregates only.</p>
 <p class="banner">{{ synthetic_note }} It is calibrated to the published tables: the numbers
 reproduce what was calibrated and are not evidence about migrants.</p>
 {%- endif %}
+{%- for line in s.lines %}
+<p class="note">{{ line }}</p>
+{%- endfor %}
 <h3 id="{{ s.flow.anchor }}">Sample flow</h3>
 {{ table(s.flow) }}
 <h3>Tables</h3>

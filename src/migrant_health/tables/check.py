@@ -74,7 +74,7 @@ def compile_table(table_tex: Path, workdir: Path) -> LatexResult:
     (workdir / "main.tex").write_text(
         "\\documentclass[a4paper]{article}\n" + PREAMBLE + "\\begin{document}\n\\input{table}\n\\end{document}\n"
     )
-    return pdflatex(workdir / "main.tex")
+    return pdflatex(workdir / "main.tex", runs=2)
 
 
 def pdf_pages(pdf: Path) -> int:
