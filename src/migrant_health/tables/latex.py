@@ -12,7 +12,8 @@ one caption (the config title without its "Table N": LaTeX numbers it) and
 Widths and heights are estimated from Computer Modern's metrics (tables/measure.py) against
 the standard article class on A4 paper (10pt: text block 345 x 598 pt), the narrowest a
 journal's class is likely to be; tests/test_documents.py compiles every table and checks that
-pdflatex reports no overfull box and no float too large for its page.
+pdflatex reports no overfull box and no float too large for its page (after a second run, which a
+longtable needs to settle its column widths, as latexmk would run it).
 """
 
 from __future__ import annotations

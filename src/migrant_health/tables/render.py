@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..outputs import output_notes
+from . import latex, word
 
 # A table's files, by suffix (outputs.TABLE_FORMATS lists the same, for the rules).
 SUFFIXES = (".csv", ".md", ".tex", ".docx", ".json")
@@ -89,8 +90,6 @@ def write_table(table, stem, title: str, note="", synthetic: bool = False) -> li
     plain frame; `note`: the table's own note (text, or a list of lines). The notes printed are
     outputs.output_notes(): the table's own, then the lines every output carries (the synthetic-data
     note); that is the one place where such lines join."""
-    from . import latex, word
-
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     display = table if isinstance(table, Display) else Display(table)

@@ -13,8 +13,17 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
+
+import docx
+from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt
 
 from . import measure
 
@@ -77,8 +86,6 @@ def column_layout(doc, size: float = SIZE, face: str = "times", pad: float = CEL
 
 
 def _set(element, tag: str, **attributes):
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
 
     child = OxmlElement(tag)
     for key, value in attributes.items():
@@ -89,13 +96,10 @@ def _set(element, tag: str, **attributes):
 
 def _borders(cell, **sides) -> None:
     """Cell borders, e.g. top=RULE (eighths of a point), after the cell's width and span in its properties."""
-    from docx.oxml.ns import qn
 
     tcPr = cell._tc.get_or_add_tcPr()
     borders = tcPr.find(qn("w:tcBorders"))
     if borders is None:
-        from docx.oxml import OxmlElement
-
         borders = OxmlElement("w:tcBorders")
         successors = ("w:shd", "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark")
         tcPr.insert_element_before(borders, *successors)
@@ -122,7 +126,6 @@ MINUS = re.compile(r"(^|(?<=[\s(\[]))-(?=\.?\d)")
 
 def _write_cell(cell, text: str, align, bold: bool = False, size: float = SIZE) -> None:
     """A cell's text; a hyphen before a number printed as a true minus sign (U+2212)."""
-    from docx.shared import Pt
 
     text = MINUS.sub("\u2212", text)
     paragraph = cell.paragraphs[0]
@@ -137,8 +140,6 @@ def _write_cell(cell, text: str, align, bold: bool = False, size: float = SIZE) 
 
 
 def _setup(document) -> None:
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
 
     normal = document.styles["Normal"]
     normal.font.name, normal.font.size = FONT, Pt(SIZE)
@@ -151,8 +152,6 @@ def _setup(document) -> None:
 
 
 def _page(section, landscape: bool) -> None:
-    from docx.enum.section import WD_ORIENT
-    from docx.shared import Pt
 
     width, height = A4 if not landscape else A4[::-1]
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
@@ -162,7 +161,6 @@ def _page(section, landscape: bool) -> None:
 
 
 def _caption(document, text: str, bold_label: bool = True, keep_with_next: bool = True):
-    from docx.shared import Pt
 
     paragraph = document.add_paragraph()
     paragraph.paragraph_format.space_after = Pt(6)
@@ -173,7 +171,6 @@ def _caption(document, text: str, bold_label: bool = True, keep_with_next: bool 
 
 
 def _notes(document, notes: list) -> None:
-    from docx.shared import Pt
 
     for i, note in enumerate(notes):
         paragraph = document.add_paragraph()
@@ -182,10 +179,6 @@ def _notes(document, notes: list) -> None:
 
 
 def _table(document, doc, layout: Layout) -> None:
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
 
     display = doc.display
     ncol = len(display.headers)
@@ -195,8 +188,6 @@ def _table(document, doc, layout: Layout) -> None:
     tblPr = table._tbl.tblPr
     layout_element = tblPr.find(qn("w:tblLayout"))
     if layout_element is None:
-        from docx.oxml import OxmlElement
-
         layout_element = OxmlElement("w:tblLayout")
         tblPr.insert_element_before(layout_element, "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription")
     layout_element.set(qn("w:type"), "fixed")
@@ -256,8 +247,6 @@ def _distinct(cells):
 def document(docs: list, heading: str = "") -> bytes:
     """One Word document: each table (render.Document) with its title above and notes below, each
     after the first on a new page, in a landscape section when it is wide."""
-    import docx
-    from docx.enum.section import WD_SECTION
 
     document = docx.Document()
     _setup(document)
@@ -278,9 +267,6 @@ def document(docs: list, heading: str = "") -> bytes:
 def figures_document(figures: list, heading: str = "") -> bytes:
     """One Word document: each figure (png path, title, notes) at its own size (at most the text
     width), with its title and notes as the caption below it."""
-    import docx
-    from docx.enum.section import WD_SECTION
-    from docx.shared import Pt
 
     document = docx.Document()
     _setup(document)
@@ -302,8 +288,6 @@ def figures_document(figures: list, heading: str = "") -> bytes:
 
 def _png_width_points(png) -> float:
     """The image's printed width (pixels / its dpi, in points)."""
-    import struct
-
     data = open(png, "rb").read()
     width = struct.unpack(">I", data[16:20])[0]
     dpi = 300.0
