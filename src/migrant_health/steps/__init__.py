@@ -71,6 +71,8 @@ def run(step: str, log: str, kwargs: dict) -> None:
 def _paths(value, directories: bool) -> list[Path]:
     """Files an argument names: a path, a list of paths, a stem (its files by suffix), and with
     `directories` the files under a directory (an output directory: what changed there is written)."""
+    if isinstance(value, dict):  # a rule parameter: the files it names (a dataset's codebook, ...)
+        return [p for v in value.values() for p in _paths(v, directories)]
     if isinstance(value, list | tuple):
         return [p for v in value for p in _paths(v, directories)]
     if not isinstance(value, str) or "/" not in value or "\n" in value or len(value) > 300:
@@ -88,7 +90,7 @@ def _files(kwargs: dict, directories: bool) -> dict[Path, tuple]:
     out = {}
     for value in kwargs.values():
         for path in _paths(value, directories):
-            if path.is_file():
+            if path.is_file() and path.suffix != ".py":
                 stat = path.stat()
                 out[path] = (stat.st_size, stat.st_mtime_ns)
     return out
