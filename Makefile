@@ -2,7 +2,10 @@
 #   make        create .venv from requirements.lock and run the whole workflow (synthetic default)
 #   make test   run the whole test suite, linter included (what CI runs, via .ci/run)
 # Also: make test-fast (the edit-test loop: tests not marked slow), make lint, make bench,
-# make unlock (after a killed run), make clean-results.
+# make unlock (after a killed run), make clean-results; after `make`: make check-documents (every
+# table through pdflatex and LibreOffice: pages, overfull boxes, broken words), make screenshots
+# (the report in headless Chromium at 1400 and 400 px), make report-snakemake (Snakemake's own
+# report), make archive (a replication package: code at this commit and the results).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -13,7 +16,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: all workflow test test-fast lint bench unlock clean-results
+.PHONY: all workflow test test-fast lint bench unlock clean-results check-documents screenshots report-snakemake archive
 
 all: workflow
 
@@ -52,3 +55,22 @@ bench: $(STAMP)
 
 clean-results:
 	rm -rf results data/interim data/analytic
+
+check-documents: $(STAMP)
+	$(BIN)/python bench/check_documents.py
+
+screenshots: $(STAMP)
+	$(BIN)/python bench/screenshots.py
+
+# Snakemake's own report: every table and figure by study, with its caption (rules/captions/).
+report-snakemake: $(STAMP)
+	$(BIN)/snakemake --report build/snakemake-report.html
+
+# A replication package: the code at HEAD (git archive writes the commit into
+# src/migrant_health/COMMIT) and the results of this checkout's last run (aggregates only).
+archive:
+	mkdir -p build
+	git archive --format=tar --prefix=migrant_health/ -o build/migrant_health-code.tar HEAD
+	tar -rf build/migrant_health-code.tar --transform 's,^,migrant_health/,' results
+	gzip -nf build/migrant_health-code.tar
+	@echo "build/migrant_health-code.tar.gz: code at $$(git describe --always --dirty) and results/"

@@ -11,6 +11,7 @@ from migrant_health import outputs, requirements
 from migrant_health.code_closure import step_sources
 from migrant_health.config import study_survey, validate_config
 from migrant_health.errors import InputError
+from migrant_health.provenance import code_version
 
 BASE = Path(workflow.basedir)
 
@@ -38,6 +39,8 @@ except InputError as e:
 
 STUDIES, DATASETS = config["studies"], config["datasets"]
 USED_DATASETS = sorted({d for s in STUDIES.values() for d in outputs.study_datasets(s)})
+# The code's version (git describe of this checkout), printed in the report's provenance.
+CODE_VERSION = code_version(BASE)
 
 for _name in USED_DATASETS:
     _dataset = DATASETS[_name]

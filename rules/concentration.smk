@@ -11,10 +11,16 @@ rule concentration:
     output:
         concentration="results/{study}/concentration.csv",
         decomposition="results/{study}/decomposition.csv",
-        tables=[f"results/{{study}}/tables/{t}.{ext}" for t in outputs.CONCENTRATION_TABLES
-                for ext in outputs.TABLE_FORMATS],
-        figures=[f"results/{{study}}/figures/{f}.{ext}" for f in outputs.CONCENTRATION_FIGURES
-                 for ext in outputs.FIGURE_FORMATS],
+        tables=[report(f"results/{{study}}/tables/{t}.csv", caption=f"captions/concentration_table_{t}.rst",
+                       category="{study}", subcategory="Tables", labels={"table": t})
+                for t in outputs.CONCENTRATION_TABLES],
+        table_formats=[f"results/{{study}}/tables/{t}.{ext}" for t in outputs.CONCENTRATION_TABLES
+                       for ext in outputs.TABLE_FORMATS if ext != "csv"],
+        figures=[report(f"results/{{study}}/figures/{f}.png", caption=f"captions/concentration_figure_{f}.rst",
+                        category="{study}", subcategory="Figures", labels={"figure": f})
+                 for f in outputs.CONCENTRATION_FIGURES],
+        figure_formats=[f"results/{{study}}/figures/{f}.{ext}" for f in outputs.CONCENTRATION_FIGURES
+                        for ext in outputs.FIGURE_FORMATS if ext != "png"],
     params:
         spec=lambda w: STUDIES[w.study]["concentration"],
         models=lambda w: STUDIES[w.study]["models"],

@@ -1,4 +1,5 @@
-# Analytic sample (or flow, or estimates) -> figures as PNG and PDF.
+# Analytic sample (or flow, or estimates) -> figures as PNG and PDF, with their captions (JSON).
+# Each PNG is marked for Snakemake's own report, by study.
 
 
 rule figure:
@@ -13,7 +14,9 @@ rule figure:
         sources=lambda w: sources_of(w.study),
         code=code("figure"),
     output:
-        figures=multiext("results/{study}/figures/{figure}", ".png", ".pdf"),
+        image=report("results/{study}/figures/{figure}.png", caption="captions/figure.rst", category="{study}",
+                     subcategory="Figures", labels={"figure": "{figure}"}),
+        formats=[f"results/{{study}}/figures/{{figure}}.{ext}" for ext in outputs.FIGURE_FORMATS if ext != "png"],
     params:
         spec=lambda w: STUDIES[w.study]["figures"][w.figure],
         labels=lambda w: STUDIES[w.study].get("labels", {}),

@@ -14,7 +14,8 @@ rule compare:
         analytic="data/analytic/{study}.parquet",
         code=code("compare"),
     output:
-        comparison="results/{study}/comparison.csv",
+        comparison=report("results/{study}/comparison.csv", caption="captions/comparison.rst", category="{study}",
+                          subcategory="Comparison", labels={"table": "published vs reproduced"}),
     log:
         "logs/compare_{study}.log",
     message:
@@ -28,16 +29,23 @@ rule compare:
 rule report:
     input:
         study_outputs=[f for f in all_targets() if f != "results/report.html"],
-        sources=sorted({f for study in STUDIES for f in sources_of(study)}),
+        config="config.yaml",
+        # Provenance: each dataset's record written by ingestion (its file, sha256 and rows).
+        sources=[outputs.source_file(name) for name in USED_DATASETS],
         code=code("report"),
     output:
-        report="results/report.html",
+        report=report("results/report.html", caption="captions/report.rst", category="Report"),
     params:
         studies=STUDIES,
-        synthetic={name: d["synthetic"] for name, d in DATASETS.items()},
+        datasets=DATASETS,
+        # A rule parameter: a new commit (or an edit of a tracked file) rewrites the report's provenance.
+        code_version=CODE_VERSION,
     log:
         "logs/report.log",
     message:
         "Writing results/report.html"
     run:
-        run_step(rule, log[0], studies=params.studies, synthetic=params.synthetic, report=output.report)
+        run_step(rule, log[0], studies=params.studies, datasets=params.datasets, code_version=params.code_version,
+                 config=input.config,
+                 sources=dict(zip(USED_DATASETS, input.sources)),
+                 report=output.report)

@@ -107,8 +107,18 @@ def test_subsample_models_omit_what_does_not_vary(default_estimates):
 
 def test_two_part_combination_is_reported_for_every_sample(default_estimates):
     combined = default_estimates[default_estimates["equation"] == "combined"]
-    assert set(combined["sample"]) == {"total", "ncms", "urban"}
-    assert (combined["estimand"] == "ame").all() and combined["std_error"].gt(0).all()
+    effects, statistics = combined[combined["term"] != "_model"], combined[combined["term"] == "_model"]
+    assert set(effects["sample"]) == {"total", "ncms", "urban"}
+    assert (effects["estimand"] == "ame").all() and effects["std_error"].gt(0).all()
+    # The combination's own statistics (fit_statistics.two_part_statistics): the parts' summed log likelihood.
+    parts = default_estimates[
+        (default_estimates["sample"] == "total")
+        & default_estimates["model"].isin(["participation", "amount"])
+        & (default_estimates["estimand"] == "log_likelihood")
+    ]
+    total = statistics[(statistics["sample"] == "total")].set_index("estimand")["estimate"]
+    assert total["log_likelihood"] == pytest.approx(parts["estimate"].sum())
+    assert total["n_obs"] == 1165
 
 
 def test_printed_zero_standard_error_uses_the_rounding_floor():

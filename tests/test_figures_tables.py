@@ -217,8 +217,15 @@ def test_forest_plot_rows_are_the_models_odds_ratios(tmp_path):
     assert rows["label"].tolist() == ["NCMS", "Intends to settle"]
     assert rows["group"].tolist() == ["Insurance (referred to local)", ""]
     assert rows["odds_ratio"].tolist() == [2.5, 0.7]
-    written = forest(rows, "Odds ratios", tmp_path / "forest", synthetic=True)
+    written = forest(rows, tmp_path / "forest", synthetic=True)
     assert all(p.stat().st_size > 1000 for p in written)
+    # Sized to its rows: a plot of twice the rows is taller by FOREST_ROW_IN for each added row.
+    from migrant_health.figures.plots import FOREST_ROW_IN
+
+    more = pd.concat([rows, rows.assign(group="Other", label=rows["label"] + " again")], ignore_index=True)
+    forest(more, tmp_path / "more", synthetic=True)
+    heights = [_png_size(tmp_path / f"{name}.png")[1] / 300 for name in ("forest", "more")]
+    assert heights[1] - heights[0] == pytest.approx(3 * FOREST_ROW_IN, abs=0.15)
     with pytest.raises(InputError, match="no odds ratios of model 'other'"):
         odds_ratio_rows(odds_ratio_estimates(), {"model": "other"}, LABELS)
 
@@ -233,5 +240,190 @@ def test_flowchart_is_drawn_from_any_flow_table(tmp_path):
             {"step": "insured", "n_after": 60, "n_dropped": 20, "reason": "uninsured"},
         ]
     )
-    written = flowchart(flow, "Flow", tmp_path / "flow", synthetic=False)
+    written = flowchart(flow, tmp_path / "flow", synthetic=False)
     assert [p.suffix for p in written] == [".png", ".pdf"] and all(p.stat().st_size > 1000 for p in written)
+
+
+def _png_size(path) -> tuple[int, int]:
+    data = path.read_bytes()
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_flowchart_draws_plain_words_and_no_empty_exclusion(tmp_path):
+    """Boxes from each step's reason, not its config name; a filter that excluded no one is not
+    drawn, and the caption says so."""
+    from migrant_health.figures import plots
+
+    flow = pd.DataFrame(
+        [
+            {
+                "step": "start",
+                "n_after": 100,
+                "n_dropped": 0,
+                "n_dropped_missing": 0,
+                "reason": "respondents in the file",
+            },
+            {
+                "step": "one_year",
+                "n_after": 80,
+                "n_dropped": 20,
+                "n_dropped_missing": 5,
+                "reason": "in the city < 1 year",
+            },
+            {
+                "step": "place_known",
+                "n_after": 80,
+                "n_dropped": 0,
+                "n_dropped_missing": 0,
+                "reason": "place not recorded",
+            },
+        ]
+    )
+    shown, silent = plots.flowchart_steps(flow)
+    assert [s["step"] for s in shown] == ["start", "one_year"] and silent == ["place not recorded"]
+    assert plots.flowchart_note(flow) == "No one was excluded for: place not recorded."
+    texts = []
+    original = plots._save
+    plots._save = lambda fig, stem: (
+        texts.extend(t.get_text() for t in fig.axes[0].texts if t.get_text()) or original(fig, stem)
+    )
+    try:
+        plots.flowchart(flow, tmp_path / "flow", synthetic=False)
+    finally:
+        plots._save = original
+    assert texts == [
+        "Respondents in the file\nn = 100",
+        "Excluded, n = 20\nIn the city < 1 year (5 of them for a value\nnot recorded)",
+        "Analytic sample\nn = 80",
+    ]
+    assert not any("one year" in t or "place known" in t or "n = 0" in t for t in texts)
+
+
+def test_figures_hold_no_title_and_their_caption_is_written(tmp_path):
+    from migrant_health.figures import plots
+
+    data = pd.DataFrame([{"label": "A", "percent": 40.0}, {"label": "B", "percent": 60.0}])
+    seen = []
+    original = plots._save
+    plots._save = lambda fig, stem: (
+        seen.append((fig.axes[0].get_title(), [t.get_text() for t in fig.texts])) or original(fig, stem)
+    )
+    try:
+        plots.bar_chart(data, tmp_path / "bars", synthetic=True)
+    finally:
+        plots._save = original
+    title, figure_texts = seen[0]
+    assert title == "" and figure_texts == [plots.SYNTHETIC_NOTE]
+    path = plots.write_caption(tmp_path / "bars", "Figure 1 Shares", "A note.", synthetic=True)
+    import json
+
+    assert json.loads(path.read_text()) == {"title": "Figure 1 Shares", "notes": ["A note.", plots.SYNTHETIC_NOTE]}
+
+
+def test_decomposition_legend_runs_as_its_bars(tmp_path):
+    """The first outcome's bar is the upper one in each group, as the legend lists it first."""
+    from migrant_health.figures import plots
+
+    dec = pd.DataFrame(
+        [
+            {"term": t, "outcome": o, "determinant": t, "percent": v}
+            for t, values in (("income", (70.0, 85.0)), ("ill", (25.0, 9.0)))
+            for o, v in zip(("out", "in"), values)
+        ]
+    )
+    bars = []
+    original = plots._save
+    plots._save = lambda fig, stem: bars.append(fig.axes[0]) or original(fig, stem)
+    try:
+        plots.decomposition_chart(
+            dec,
+            {},
+            {"out": "Outpatient", "inp": "x"} and {"out": "Outpatient", "in": "Inpatient"},
+            {"x_label": "%"},
+            tmp_path / "dec",
+            synthetic=False,
+        )
+    finally:
+        plots._save = original
+    ax = bars[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    first, second = ax.containers[0], ax.containers[1]
+    assert legend == ["Outpatient", "Inpatient"]
+    assert all(a.get_y() > b.get_y() for a, b in zip(first, second))  # the first outcome above
+
+
+def test_effect_display_has_spanning_headers_and_statistics_rows():
+    from migrant_health.tables.effects import effect_display
+
+    rows = pd.concat([odds_ratio_estimates(), _fit_rows("m", 50)], ignore_index=True)
+    display = effect_display(rows, {"samples": ["total"], "models": {"m": "Return"}, "estimand": "odds_ratio"}, LABELS)
+    assert display.spans == [("", 1), ("Return", 3)] and display.headers == ["Variables", "OR", "95% CI", "p"]
+    labels = display.frame["Variables"].tolist()
+    assert labels[-display.statistics :] == ["Observations", "Log likelihood", "Pseudo R²", "AIC", "BIC"]
+    assert display.frame["Return"].tolist()[-5:] == ["50", "−20.50".replace("−", "-"), "0.125", "49.00", "56.65"]
+
+
+def _fit_rows(model: str, n: int) -> pd.DataFrame:
+    values = {"n_obs": n, "log_likelihood": -20.5, "pseudo_r2": 0.125, "aic": 49.0, "bic": 56.654}
+    return pd.DataFrame(
+        [
+            {
+                "model": model,
+                "sample": "total",
+                "term": "_model",
+                "level": "",
+                "reference": "",
+                "estimand": k,
+                "estimate": v,
+                "n_obs": n,
+                "estimable": True,
+            }
+            for k, v in values.items()
+        ]
+    )
+
+
+def test_stacked_layout_puts_the_se_under_the_estimate():
+    """esttab's layout (`layout: stacked`): one column per model; "(SE)" under each estimate, an
+    odds ratio's CI in brackets; statistics at the foot."""
+    from migrant_health.tables.effects import effect_display
+
+    rows = pd.DataFrame(
+        [
+            {
+                "model": "m",
+                "sample": "total",
+                "term": "female",
+                "level": "True",
+                "reference": "False",
+                "estimand": "ame",
+                "estimate": 0.024,
+                "std_error": 0.031,
+                "p_value": 0.4,
+                "n_obs": 100,
+                "estimable": True,
+            },
+            {
+                "model": "m",
+                "sample": "total",
+                "term": "age",
+                "level": "",
+                "reference": "",
+                "estimand": "ame",
+                "estimate": -0.26,
+                "std_error": 0.038,
+                "p_value": 1e-6,
+                "n_obs": 100,
+                "estimable": True,
+            },
+        ]
+    )
+    display = effect_display(
+        pd.concat([rows, _fit_rows("m", 100)], ignore_index=True),
+        {"samples": ["total"], "models": {"m": "Probit"}, "layout": "stacked"},
+        {"female": {"label": "Female"}, "age": {"label": "Age"}},
+    )
+    assert list(display.frame.columns) == ["Variables", "Probit"] and not display.spans
+    assert display.frame["Variables"].tolist()[:4] == ["Female", "", "Age", ""]
+    assert display.frame["Probit"].tolist()[:4] == ["0.024", "(0.031)", "-0.260**", "(0.038)"]
+    assert display.frame["Variables"].tolist()[-5:] == ["Observations", "Log likelihood", "Pseudo R²", "AIC", "BIC"]

@@ -537,7 +537,8 @@ def test_a_study_subsample_is_a_subpopulation_of_the_whole_file(clus1):
     np.testing.assert_allclose(
         coefs["std_error"], [0.01149899272916690, 0.00727333248760118, 0.57893841483204822], rtol=R
     )
-    assert list(result["estimand"][3:]) == ["ame at(meals=mean)"]
+    # Then the fit's statistics: under svy only the subpopulation's N (Stata's svy stores no ll).
+    assert list(result["estimand"][3:]) == ["ame at(meals=mean)", "n_obs"]
 
 
 def test_effect_tables_print_interaction_rows_with_their_stata_labels(m1):

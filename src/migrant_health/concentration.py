@@ -11,6 +11,8 @@ Config (studies.<study>.concentration):
 The estimators are in stats/conindex.py; the printed tables in tables/concentration.py.
 """
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -19,6 +21,9 @@ from .stats import conindex as ci
 from .stats.design import Design
 from .stats.inference import TIDY_COLUMNS
 from .stats.survey import DesignRows, SurveyDesign
+
+# Progress, for the job's log (steps/__init__.py).
+log = logging.getLogger(__name__)
 
 # Tidy estimand of each index (the standard one is what papers call "the" concentration index).
 ESTIMANDS = {
@@ -77,6 +82,7 @@ def indices(df: pd.DataFrame, spec: dict, study: str, design: SurveyDesign | Non
     rows = []
     rank = spec["rank"]
     for outcome in spec["outcomes"]:
+        log.info("concentration indices of %s by %s (%s rows, vce %s)", outcome, rank, f"{len(df):,}", spec["vce"])
         for index in ci.INDICES:
             result = ci.concentration_index(
                 df[outcome].astype(float),
@@ -135,6 +141,7 @@ def decompositions(df: pd.DataFrame, spec: dict, models: dict, estimates: pd.Dat
     frames = []
     for outcome, info in spec["outcomes"].items():
         equation = info["decomposition"]
+        log.info("decomposition of the index of %s (marginal effects of %s)", outcome, equation)
         eq = models["equations"][equation]
         effects = estimates[
             (estimates["model"] == equation) & (estimates["sample"] == "total") & (estimates["estimand"] == "ame")

@@ -21,12 +21,15 @@ model_flow.csv.
 
 from __future__ import annotations
 
+import logging
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from . import fit_statistics
 from .errors import InputError
 from .outputs import TWO_PART, model_units
 from .sample import evaluate
@@ -40,6 +43,8 @@ MESSAGE_COLUMNS = ["sample", "model", "message"]
 # What an equation reports when config does not say (a random-intercept logit has no margins).
 DEFAULT_REPORT = {"melogit": ["coef", "odds_ratio"]}
 STANDARD_REPORT = ["coef", "ame"]
+# What a job's log shows of each fit (steps/__init__.py writes the records of this package's loggers).
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -111,7 +116,7 @@ def fit_unit(
     estimates, flow, messages = [], [], []
     for sample_name, keep in (models.get("samples") or {"total": None}).items():
         sub = df[evaluate(df, keep, _where(study, "samples", sample_name))[0]] if keep else df
-        fits = {}
+        fits, statistics = {}, {}
         for name in equations:
             eq = models["equations"][name]
             rows, rows_keep, reason = _equation_rows(sub, name, eq, models, study)
@@ -126,20 +131,48 @@ def fit_unit(
                     "reason": reason,
                 }
             )
+            spec = equation_spec(name, eq, models, survey)
+            family = ", ".join(f"{k} {v}" for k, v in (("family", spec.family), ("link", spec.link)) if v)
+            log.info(
+                "%s, subsample %s: fitting %s%s of %s on %s rows%s",
+                name,
+                sample_name,
+                spec.kind,
+                f" ({family})" if family else "",
+                spec.outcome,
+                f"{len(rows):,}",
+                f" ({len(sub) - len(rows):,} dropped: {reason})" if len(sub) != len(rows) else "",
+            )
+            started = time.perf_counter()
             try:
-                fits[name], own, raised = _fit_with_notes(equation_spec(name, eq, models, survey), rows, design)
+                fits[name], own, raised = _fit_with_notes(spec, rows, design)
             except InputError as e:  # name the key and the subsample the fit belongs to
+                log.info("%s, subsample %s: stopped: %s", name, sample_name, e)
                 raise InputError(
                     f"{_where(study, 'equations', name)} (subsample {sample_name}, n = {len(rows)}): {e}"
                 ) from None
             messages += [(sample_name, name, f"{sample_name}: {note}") for note in own]
             messages += [(sample_name, name, warning) for warning in raised]
+            statistics[name] = fit_statistics.statistics(fits[name])
+            _log_fit(fits[name], statistics[name], own + raised, time.perf_counter() - started, sample_name)
             estimates.append(_report(fits[name], eq, study, sample_name))
+            estimates.append(
+                fit_statistics.tidy_rows(statistics[name], name, study, sample_name, spec.outcome, fits[name].converged)
+            )
         if unit == TWO_PART:
             pair = models["two_part"]
-            combined = TwoPartFit(fits[pair["first"]], fits[pair["second"]], sub).combined_margins()
+            first, second = fits[pair["first"]], fits[pair["second"]]
+            combined = TwoPartFit(first, second, sub).combined_margins()
             estimates.append(
                 combined.tidy(study, sample_name, equation="combined").assign(model=TWO_PART, estimand="ame")
+            )
+            both = fit_statistics.two_part_statistics(
+                statistics[pair["first"]], statistics[pair["second"]], len(first.params), len(second.params)
+            )
+            estimates.append(
+                fit_statistics.tidy_rows(
+                    both, TWO_PART, study, sample_name, "combined", first.converged and second.converged
+                )
             )
     return UnitResult(
         pd.concat(estimates, ignore_index=True)[TIDY_COLUMNS],
@@ -183,6 +216,40 @@ def fit_models(
     """(estimates, model flow, messages) of every unit, in config order (one process)."""
     result = gather([fit_unit(df, models, study, unit, survey, design) for unit in model_units(models)], models)
     return result.estimates, result.flow, list(result.messages["message"])
+
+
+def _log_fit(fitted, statistics: dict, notes: list, seconds: float, sample: str) -> None:
+    """What Stata's log shows of a fit: sample size, iterations, convergence, log likelihood, warnings."""
+    iterations = getattr(fitted, "iterations", None)
+    shown = ", ".join(
+        f"{label} {_number(statistics[key])}"
+        for key, label in (
+            ("log_likelihood", "log likelihood"),
+            ("pseudo_r2", "pseudo-R2"),
+            ("aic", "AIC"),
+            ("bic", "BIC"),
+            ("n_groups", "groups"),
+            ("n_clusters", "clusters"),
+            ("dispersion", "dispersion"),
+        )
+        if key in statistics
+    )
+    log.info(
+        "%s, subsample %s: n = %s, %s, %s; %s (%.1f s)",
+        fitted.spec.name,
+        sample,
+        f"{fitted.n_obs:,}",
+        f"{iterations} iterations" if iterations is not None else "iterations not counted",
+        "converged" if fitted.converged else "NOT CONVERGED",
+        shown,
+        seconds,
+    )
+    for note in notes:
+        log.warning("%s, subsample %s: warning: %s", fitted.spec.name, sample, note)
+
+
+def _number(value) -> str:
+    return f"{int(value):,}" if float(value).is_integer() and abs(value) < 1e15 else f"{value:.4f}"
 
 
 def _fit_with_notes(spec: ModelSpec, rows: pd.DataFrame, design=None):

@@ -20,8 +20,25 @@ def source_file(dataset: str) -> str:
     return f"data/interim/{dataset}.source.json"
 
 
-TABLE_FORMATS = ("csv", "md", "tex", "docx")
-FIGURE_FORMATS = ("png", "pdf")
+# A table's files: its cells (csv), Markdown, a LaTeX float, a Word document, and everything
+# printed (json: title, notes, headers; the combined documents and the report read it).
+TABLE_FORMATS = ("csv", "md", "tex", "docx", "json")
+# A figure's files: the image (png, pdf) and its caption (json: title and notes; the report and
+# the study's figures.docx print it under the image, which holds no title).
+FIGURE_FORMATS = ("png", "pdf", "json")
+# A study's documents: every table in order (Word, and a LaTeX document that inputs each table's
+# .tex), and every figure with its caption (Word).
+STUDY_DOCUMENTS = ("tables.docx", "tables.tex", "figures.docx")
+
+
+def output_notes(note, synthetic: bool, provenance=()) -> list[str]:
+    """The notes under a table or a figure's caption: its own (text, or a list of lines), then
+    the lines every output of the study carries. This is the one place where such lines join:
+    the synthetic-data note, and a line naming each real data file read (provenance_note)."""
+    own = [note] if isinstance(note, str) else list(note or [])
+    return [n for n in own + [SYNTHETIC_NOTE if synthetic else "", *provenance] if n]
+
+
 # The concentration stage's own tables and figures (their titles come from config).
 CONCENTRATION_TABLES = ("concentration_indices", "decomposition")
 CONCENTRATION_FIGURES = ("concentration_curves", "decomposition")
@@ -79,6 +96,7 @@ def study_files(name: str, study: dict, has_published: bool) -> list[str]:
     files = [f"{base}/flow.csv"]
     files += [f"{base}/tables/{t}.{ext}" for t in table_names(study) for ext in TABLE_FORMATS]
     files += [f"{base}/figures/{f}.{ext}" for f in figure_names(study) for ext in FIGURE_FORMATS]
+    files += [f"{base}/{name}" for name in STUDY_DOCUMENTS]
     if study.get("models"):
         files += [f"{base}/estimates.csv", f"{base}/model_flow.csv", f"{base}/model_messages.txt"]
         files += [

@@ -1,7 +1,11 @@
-"""Bar charts of shares, shares by group with 95% CIs, and sample flowcharts.
+"""Bar charts of shares, shares by group with 95% CIs, sample flowcharts, forest plots,
+concentration curves and decomposition charts.
 
-Sized for a journal column (8.5 cm wide at 300 dpi); metadata without dates so that
-reruns give identical files.
+Sized for a journal column (8.5 cm wide at 300 dpi; a forest plot 15 cm, its height from its
+rows); metadata without dates so that reruns give identical files. An image holds no title:
+the title and notes are its caption (stem.json, written by `write_caption`), which the report
+and the study's figures.docx print under it. An image made from synthetic data says so in a
+line at its foot, so that it cannot be taken for the survey's even when it travels alone.
 """
 
 from pathlib import Path
@@ -17,7 +21,7 @@ from scipy import stats  # noqa: E402
 
 from ..errors import InputError  # noqa: E402
 from ..evaluation import indicator  # noqa: E402
-from ..outputs import SYNTHETIC_NOTE  # noqa: E402
+from ..outputs import SYNTHETIC_NOTE, output_notes  # noqa: E402
 from ..sample import evaluate  # noqa: E402
 from ..tables.descriptive import check_levels, check_terms, check_variable  # noqa: E402
 
@@ -97,17 +101,23 @@ def _wrap(text: str, width: int = 22) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
-def _title(ax, title: str, synthetic: bool, width: int, provenance=()) -> None:
-    """The title, wrapped to the figure's width, and beneath it the synthetic-data note or the
-    data files' provenance (file, sha256, rows)."""
-    notes = ([SYNTHETIC_NOTE] if synthetic else []) + list(provenance)
-    lines = "\n".join([_wrap(title, width)] + [_wrap(note, width) for note in notes])
-    ax.set_title(lines, fontsize=7, loc="left")
+def _mark_synthetic(fig, synthetic: bool) -> None:
+    """A line at the figure's foot (inside the saved image) when the data are synthetic."""
+    if synthetic:
+        fig.text(0.0, -0.02, SYNTHETIC_NOTE, fontsize=5.5, ha="left", va="top", color="0.25")
 
 
-def bar_chart(
-    data: pd.DataFrame, title: str, stem, synthetic: bool, with_ci: bool = False, provenance=()
-) -> list[Path]:
+def write_caption(stem, title: str, notes, synthetic: bool, provenance=()) -> Path:
+    """stem.json: the figure's caption (its title and notes, outputs.output_notes)."""
+    import json
+
+    path = Path(stem).with_suffix(".json")
+    caption = {"title": title, "notes": output_notes(notes, synthetic, provenance)}
+    path.write_text(json.dumps(caption, ensure_ascii=False, indent=1) + "\n")
+    return path
+
+
+def bar_chart(data: pd.DataFrame, stem, synthetic: bool, with_ci: bool = False) -> list[Path]:
     """Horizontal bars (long category labels stay readable at column width), value labels,
     and 95% CIs when given."""
     plt.rcParams.update({"font.size": 7, "font.family": "DejaVu Sans"})
@@ -134,15 +144,36 @@ def bar_chart(
     ax.set_xlabel("%")
     ax.set_xlim(0, float(right.max()) * 1.18)
     ax.spines[["top", "right"]].set_visible(False)
-    _title(ax, title, synthetic, 58, provenance)
+    _mark_synthetic(fig, synthetic)
     return _save(fig, stem)
 
 
-def flowchart(flow: pd.DataFrame, title: str, stem, synthetic: bool, provenance=()) -> list[Path]:
-    """Boxes with n down the middle, exclusions with their reasons to the right."""
-    plt.rcParams.update({"font.size": 6.5, "font.family": "DejaVu Sans"})
+def flowchart_steps(flow: pd.DataFrame) -> tuple[list[dict], list[str]]:
+    """The boxes a flowchart draws (each step that excluded someone) and the reasons of the
+    steps that excluded no one (for the caption)."""
     steps = flow.to_dict("records")
-    height = 0.9 * len(steps) + 0.4
+    shown = [steps[0]] + [s for s in steps[1:] if s["n_dropped"] > 0]
+    silent = [s["reason"] for s in steps[1:] if s["n_dropped"] == 0]
+    return shown, silent
+
+
+def flowchart_note(flow: pd.DataFrame) -> str:
+    """The caption's line for the filters that excluded no one ('' if every filter did)."""
+    _, silent = flowchart_steps(flow)
+    return f"No one was excluded for: {'; '.join(silent)}." if silent else ""
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def flowchart(flow: pd.DataFrame, stem, synthetic: bool) -> list[Path]:
+    """Boxes with n down the middle (the file, what remains after each exclusion, the analytic
+    sample), and to the right each exclusion in plain words: its count and reason (and how many
+    of them for a value not recorded). Filters that excluded no one are not drawn."""
+    plt.rcParams.update({"font.size": 6.5, "font.family": "DejaVu Sans"})
+    steps, _ = flowchart_steps(flow)
+    height = 0.9 * len(steps) + 0.2
     fig, ax = plt.subplots(figsize=(WIDTH_IN * 1.6, height))
     ax.set_xlim(0, 10)
     ax.set_ylim(0, len(steps))
@@ -150,22 +181,27 @@ def flowchart(flow: pd.DataFrame, title: str, stem, synthetic: bool, provenance=
     box = {"boxstyle": "round,pad=0.35", "facecolor": "white", "edgecolor": "black", "linewidth": 0.6}
     for i, step in enumerate(steps):
         y = len(steps) - i - 0.5
-        label = "Respondents in the file" if step["step"] == "start" else step["step"].replace("_", " ")
+        if i == 0:
+            label = _sentence(str(step["reason"])) if step["step"] == "start" else "Respondents"
+        else:
+            label = "Analytic sample" if i == len(steps) - 1 else "Remaining"
         ax.text(3, y, f"{label}\nn = {step['n_after']:,}", ha="center", va="center", bbox=box)
         if i + 1 < len(steps):
             ax.annotate("", xy=(3, y - 0.72), xytext=(3, y - 0.28), arrowprops={"arrowstyle": "->", "linewidth": 0.6})
             nxt = steps[i + 1]
+            missing = int(nxt.get("n_dropped_missing", 0) or 0)
+            detail = f" ({missing:,} of them for a value not recorded)" if missing else ""
             ax.annotate("", xy=(5.6, y - 0.5), xytext=(3, y - 0.5), arrowprops={"arrowstyle": "->", "linewidth": 0.6})
             ax.text(
                 5.7,
                 y - 0.5,
-                _wrap(f"Excluded n = {nxt['n_dropped']:,}: {nxt['reason']}", 44),
+                f"Excluded, n = {nxt['n_dropped']:,}\n" + _wrap(_sentence(str(nxt["reason"])) + detail, 44),
                 ha="left",
                 va="center",
                 fontsize=5.8,
                 bbox={**box, "boxstyle": "square,pad=0.3"},
             )
-    _title(ax, title, synthetic, 90, provenance)
+    _mark_synthetic(fig, synthetic)
     return _save(fig, stem)
 
 
@@ -206,9 +242,13 @@ def odds_ratio_rows(estimates: pd.DataFrame, spec: dict, labels: dict, where: st
     return pd.DataFrame(out)
 
 
-def forest(data: pd.DataFrame, title: str, stem, synthetic: bool, provenance=()) -> list[Path]:
-    """Odds ratios with 95% CIs on a log axis, a line at 1, grouped under their term's label."""
-    plt.rcParams.update({"font.size": 6.5, "font.family": "DejaVu Sans"})
+FOREST_WIDTH_IN, FOREST_ROW_IN = 5.9, 0.24  # 15 cm; a row's height
+
+
+def forest(data: pd.DataFrame, stem, synthetic: bool) -> list[Path]:
+    """Odds ratios with 95% CIs on a log axis, a line at 1, grouped under their term's label; the
+    height from the rows (FOREST_ROW_IN each), the estimates and CIs printed on the right."""
+    plt.rcParams.update({"font.size": 8, "font.family": "DejaVu Sans"})
     lines = []  # (label, row or None for a group heading)
     previous = None
     for r in data.itertuples():
@@ -216,23 +256,25 @@ def forest(data: pd.DataFrame, title: str, stem, synthetic: bool, provenance=())
             lines.append((r.group, None))
         previous = r.group
         lines.append((("  " if r.group else "") + r.label, r))
-    fig, ax = plt.subplots(figsize=(WIDTH_IN * 1.6, 0.22 * len(lines) + 0.9))
+    height = FOREST_ROW_IN * len(lines) + 0.55  # the rows, and room for the axis below them
+    fig, ax = plt.subplots(figsize=(FOREST_WIDTH_IN * 0.55, height))
+    fig.subplots_adjust(bottom=0.45 / height, top=1 - 0.1 / height)
     y = np.arange(len(lines))[::-1]
     for yi, (_, r) in zip(y, lines):
         if r is None:
             continue
         if pd.isna(r.odds_ratio):  # not estimable (perfect separation): labelled, not drawn
-            ax.text(1.02, yi, "not estimable", transform=ax.get_yaxis_transform(), va="center", fontsize=6)
+            ax.text(1.03, yi, "not estimable", transform=ax.get_yaxis_transform(), va="center", fontsize=7.5)
             continue
         ax.plot([r.conf_low, r.conf_high], [yi, yi], color="black", linewidth=0.7)
-        ax.plot(r.odds_ratio, yi, "s", color="black", markersize=3)
+        ax.plot(r.odds_ratio, yi, "s", color="black", markersize=3.5)
         ax.text(
-            1.02,
+            1.03,
             yi,
             f"{r.odds_ratio:.2f} ({r.conf_low:.2f}–{r.conf_high:.2f})",
             transform=ax.get_yaxis_transform(),
             va="center",
-            fontsize=6,
+            fontsize=7.5,
         )
     ax.axvline(1, color="0.5", linewidth=0.6, linestyle="--")
     ax.set_xscale("log")
@@ -240,19 +282,17 @@ def forest(data: pd.DataFrame, title: str, stem, synthetic: bool, provenance=())
     ticks = [t for t in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20) if low / 1.5 <= t <= high * 1.5]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax.set_yticks(y, [_wrap(label, 40) for label, _ in lines])
+    ax.set_yticks(y, [_wrap(label, 44) for label, _ in lines])
     for tick, (_, r) in zip(ax.get_yticklabels(), lines):
         tick.set_fontweight("bold" if r is None else "normal")
     ax.set_ylim(-0.7, len(lines) - 0.3)
-    ax.set_xlabel("Odds ratio (log scale)")
+    ax.set_xlabel("Odds ratio (95% CI), log scale")
     ax.spines[["top", "right"]].set_visible(False)
-    _title(ax, title, synthetic, 70, provenance)
+    _mark_synthetic(fig, synthetic)
     return _save(fig, stem)
 
 
-def concentration_curves(
-    curves: pd.DataFrame, labels: dict, spec: dict, stem, synthetic: bool, provenance=()
-) -> list[Path]:
+def concentration_curves(curves: pd.DataFrame, labels: dict, spec: dict, stem, synthetic: bool) -> list[Path]:
     """Each outcome's concentration curve against the line of equality (above it: pro-poor);
     `spec`: title and axis labels (config)."""
     plt.rcParams.update({"font.size": 7, "font.family": "DejaVu Sans"})
@@ -273,12 +313,12 @@ def concentration_curves(
     ax.set_ylabel(spec.get("y_label", ""))
     ax.legend(frameon=False, fontsize=6, loc="upper left")
     ax.spines[["top", "right"]].set_visible(False)
-    _title(ax, spec["title"], synthetic, 50, provenance)
+    _mark_synthetic(fig, synthetic)
     return _save(fig, stem)
 
 
 def decomposition_chart(
-    dec: pd.DataFrame, term_labels: dict, outcome_labels: dict, spec: dict, stem, synthetic: bool, provenance=()
+    dec: pd.DataFrame, term_labels: dict, outcome_labels: dict, spec: dict, stem, synthetic: bool
 ) -> list[Path]:
     """Percentage contributions to each outcome's index, summed over a term's levels; `spec`:
     title and axis label (config)."""
@@ -289,9 +329,10 @@ def decomposition_chart(
     fig, ax = plt.subplots(figsize=(WIDTH_IN * 1.5, 0.2 * len(by_term) * len(outcome_labels) + 1.0))
     height = 0.8 / len(outcome_labels)
     y = np.arange(len(by_term))[::-1]
+    # The first outcome's bar on top within each group, as the legend lists it first.
     for i, (outcome, shade) in enumerate(zip(outcome_labels, ["0.35", "0.75", "0.55"])):
         ax.barh(
-            y + (i - (len(outcome_labels) - 1) / 2) * height,
+            y - (i - (len(outcome_labels) - 1) / 2) * height,
             by_term[outcome],
             height=height,
             color=shade,
@@ -305,5 +346,5 @@ def decomposition_chart(
     ax.set_xlabel(spec["x_label"])
     ax.legend(frameon=False, fontsize=6)
     ax.spines[["top", "right"]].set_visible(False)
-    _title(ax, spec["title"], synthetic, 70, provenance)
+    _mark_synthetic(fig, synthetic)
     return _save(fig, stem)

@@ -3,8 +3,13 @@
 A check on delta-method standard errors (Stata: `bootstrap, reps(#) cluster(): ...`).
 """
 
+import logging
+
 import numpy as np
 import pandas as pd
+
+# Progress (every tenth of the replicates), for the job's log (steps/__init__.py).
+log = logging.getLogger(__name__)
 
 
 def bootstrap(estimate, data: pd.DataFrame, reps: int, seed: int, cluster: str | None = None) -> np.ndarray:
@@ -14,7 +19,9 @@ def bootstrap(estimate, data: pd.DataFrame, reps: int, seed: int, cluster: str |
         groups = {g: idx for g, idx in data.groupby(cluster, sort=True).indices.items()}
         keys = np.array(list(groups))
     out = []
-    for _ in range(reps):
+    for rep in range(reps):
+        if reps >= 10 and rep and rep % (reps // 10) == 0:
+            log.info("bootstrap: %d of %d replicates", rep, reps)
         if cluster:
             rows = np.concatenate([groups[g] for g in rng.choice(keys, len(keys), replace=True)])
         else:

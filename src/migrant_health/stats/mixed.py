@@ -45,6 +45,7 @@ two fits run in parallel on two cores). bench/bench_mixed.py times it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,6 +69,8 @@ LARGEST_SD = 20.0  # upper end of the first-stage search over s (logit scale)
 ROW_BLOCK = 1024  # rows per BLAS call in products over rows (see _sum_over_rows)
 CHUNK_ROWS = 8192  # rows of the chunks in which X'WX is made (see weighted_products)
 SMALLEST_EXACT_SD = 1e-4  # the exact approximation's gradient over s is taken at s >= this
+# Progress of a fit (each Newton step's deviance), for the job's log (steps/__init__.py).
+log = logging.getLogger(__name__)
 
 
 class PirlsFailure(ArithmeticError):
@@ -91,6 +94,7 @@ class MixedLogitFit:
     notes: list = field(default_factory=list)
     spec: ModelSpec | None = None
     group: str = "group"
+    iterations: int | None = None  # Newton steps on glmer's deviance
 
     @property
     def variance(self) -> float:
@@ -718,12 +722,12 @@ def deriv12_hessian(f, x, delta: float = DERIV12_STEP):
     return H
 
 
-def _newton_minimise(f, x, metric, tol: float = 1e-8, max_iter: int = 100, resolution: float = 1e-5):
+def _newton_minimise(f, x, metric, tol: float = 1e-8, max_iter: int = 100, resolution: float = 1e-5, trace=None):
     """Newton steps x - metric^-1 grad f (central differences), halved until f does not
     increase. Returns (x, converged): converged once a full step is shorter than tol, or
     once a step shorter than `resolution` does not lower f (the minimum within the deviance's
     rounding: at a fit on the boundary, s ~ 0, the deviance is flat in s to its last digits,
-    and halvings would only follow its rounding)."""
+    and halvings would only follow its rounding). `trace`: a list that receives each step's f."""
     fx = f(x)
     for _ in range(max_iter):
         step = np.linalg.solve(metric, _central_gradient(f, x))
@@ -739,6 +743,9 @@ def _newton_minimise(f, x, metric, tol: float = 1e-8, max_iter: int = 100, resol
         else:
             return x, False
         x, fx = trial, f_trial
+        if trace is not None:
+            trace.append(fx)
+            log.info("Newton step %d: deviance %.6f", len(trace), fx)
     return x, False
 
 
@@ -803,10 +810,14 @@ def fit_random_intercept_logit(X, y, groups, names=None, nagq: int = 1) -> Mixed
     rows = _GroupedRows(X, y, groups)
     scale = rows.scale_columns()
     deviance = _GlmerDeviance.on(rows, nagq)
+    log.info("random-intercept logit: %d rows in %d groups, %d fixed effects", len(rows.y), rows.G, len(scale))
     s, b = deviance.first_stage()
+    log.info("first stage (nAGQ = 0): group SD %.6f", abs(s))
     start = np.concatenate([[s], b])
     metric = _newton_metric(deviance, _ExactApproximation.on(rows, nagq), start)
-    par, converged = _newton_minimise(deviance, start, metric)
+    trace = []
+    par, converged = _newton_minimise(deviance, start, metric, trace=trace)
+    log.info("standard errors from the finite-difference Hessian (%d deviance evaluations)", 2 * len(par) ** 2 + 1)
     cov, sigma_variance, notes = _glmer_covariance(deviance, par)
     return MixedLogitFit(
         list(names) if names is not None else [f"x{j}" for j in range(len(scale))],
@@ -821,6 +832,7 @@ def fit_random_intercept_logit(X, y, groups, names=None, nagq: int = 1) -> Mixed
         sigma_se=float(np.sqrt(sigma_variance)),
         loglik_logit=_logit_loglik(rows.XT.T, rows.y, b),
         notes=notes,
+        iterations=len(trace),
     )
 
 

@@ -61,6 +61,7 @@ class FittedModel:
     messages: list = field(default_factory=list)
     not_identified: list = field(default_factory=list)  # design columns perfect separation leaves unidentified
     values: dict | None = None  # each design variable's values in the estimation sample (margins reuse them)
+    iterations: int | None = None  # Newton or IRLS iterations (None: closed form)
 
     @property
     def cov(self) -> np.ndarray:
@@ -133,16 +134,17 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | 
         warnings.simplefilter("always")
         if spec.kind == "ols":
             result = sm.WLS(y, X, weights=w).fit()
-            params, converged = result.params, True
+            params, converged, iterations = result.params, True, None
         elif spec.kind in ("probit", "logit"):
             # Same MLE as the binomial GLM; Newton on the analytic Hessian is several times
             # faster than IRLS (and than statsmodels' Probit, which takes an SVD of X first).
             result = binary_choice_newton(X, y, spec.kind, w if weights else None)
-            params, converged = result.params, result.converged
+            params, converged, iterations = result.params, result.converged, result.iterations
         else:
             model = sm.GLM(y, X, family=FAMILIES[family](link=link), freq_weights=w)
             result = model.fit(maxiter=200, tol=1e-10)
             params, converged = result.params, bool(result.converged)
+            iterations = int(result.fit_history["iteration"])
     separated = _separated_terms(design, X, y) if family == "binomial" else []
     perfect = isinstance(result, BinaryChoiceFit) and result.perfect_prediction
     if separated or perfect or any(issubclass(c.category, PerfectSeparationWarning) for c in caught):
@@ -171,6 +173,7 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | 
         messages=messages,
         not_identified=separated,
         values=values,
+        iterations=iterations,
     )
 
 
@@ -185,6 +188,7 @@ class BinaryChoiceFit:
     scores: np.ndarray
     expected_weights: np.ndarray  # the expected information is X' diag(these) X
     perfect_prediction: bool
+    iterations: int = 0  # Newton steps taken
 
 
 def _binary_choice_terms(X: np.ndarray, y: np.ndarray, beta: np.ndarray, kind: str, w=None):
@@ -228,7 +232,8 @@ def binary_choice_newton(X: np.ndarray, y: np.ndarray, kind: str, w=None, tol: f
     beta = np.zeros(X.shape[1])
     loglik, d1, d2, _, _ = _binary_choice_terms(X, y, beta, kind, w)
     converged, information, last_step = False, None, np.inf
-    for _ in range(max_iter):
+    iterations = 0
+    for iterations in range(1, max_iter + 1):  # noqa: B007 (the count is returned)
         if information is None or last_step > 1e-4:
             information = _information(X, d2)
         try:
@@ -253,6 +258,7 @@ def binary_choice_newton(X: np.ndarray, y: np.ndarray, kind: str, w=None, tol: f
         X * d1[:, None],
         expected,
         bool(np.allclose(p, y)),  # statsmodels' perfect-prediction check
+        iterations,
     )
 
 

@@ -44,7 +44,7 @@ def concentration(
         tables.index_table(tidy, spec),
         index_stem,
         index_spec["title"],
-        " ".join(n for n in (tables.variance_sentence(spec), index_spec.get("note", "")) if n),
+        [tables.variance_sentence(spec), index_spec.get("note", "")],
         synthetic,
         provenance,
     )
@@ -58,5 +58,7 @@ def concentration(
     )
     outcome_labels = {o: info["label"] for o, info in spec["outcomes"].items()}
     curves_spec, chart_spec = (spec["figures"][name] for name in CONCENTRATION_FIGURES)
-    plots.concentration_curves(stage.curves(df, spec), outcome_labels, curves_spec, curves_stem, synthetic, provenance)
-    plots.decomposition_chart(dec, labels, outcome_labels, chart_spec, chart_stem, synthetic, provenance)
+    plots.concentration_curves(stage.curves(df, spec), outcome_labels, curves_spec, curves_stem, synthetic)
+    plots.decomposition_chart(dec, labels, outcome_labels, chart_spec, chart_stem, synthetic)
+    for figure_spec, stem in ((curves_spec, curves_stem), (chart_spec, chart_stem)):
+        plots.write_caption(stem, figure_spec["title"], figure_spec.get("note", ""), synthetic, provenance)

@@ -7,7 +7,7 @@ from ..tables import effects, render
 def effect_table(spec: dict, labels: dict, estimates: str, stem: str, synthetic: bool, sources: list) -> None:
     """`sources`: the provenance records of the study's real datasets (none when synthetic)."""
     numbers = read_tidy(estimates)
-    note = " ".join(n for n in [spec.get("note", "")] + effects.table_notes(numbers, spec) if n)
+    notes = [spec.get("note", "")] + effects.table_notes(numbers, spec)
     render.write_table(
-        effects.effect_table(numbers, spec, labels), stem, spec["title"], note, synthetic, read_provenance(sources)
+        effects.effect_display(numbers, spec, labels), stem, spec["title"], notes, synthetic, read_provenance(sources)
     )

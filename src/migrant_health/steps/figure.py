@@ -1,4 +1,5 @@
-"""Rule figure: one of a study's figures (PNG and PDF) and the numbers it draws (CSV)."""
+"""Rule figure: one of a study's figures (PNG and PDF), its caption (JSON) and the numbers it
+draws (CSV)."""
 
 from pathlib import Path
 
@@ -25,13 +26,17 @@ def figure(
     where = f"config.yaml: studies.{study}.figures.{name}"
     provenance = read_provenance(sources)
     if spec["kind"] == "flowchart":
-        plots.flowchart(pd.read_csv(flow), spec["title"], stem, synthetic, provenance)
+        steps = pd.read_csv(flow)
+        plots.flowchart(steps, stem, synthetic)
+        note = plots.flowchart_note(steps)
+        plots.write_caption(stem, spec["title"], [n for n in (spec.get("note", ""), note) if n], synthetic, provenance)
         return
     if spec["kind"] == "forest":
         data = plots.odds_ratio_rows(read_tidy(estimates[0]), spec, labels, where)
-        plots.forest(data, spec["title"], stem, synthetic, provenance)
+        plots.forest(data, stem, synthetic)
     else:
         df = pd.read_parquet(analytic)
         data = plots.shares(df, spec, where) if spec["kind"] == "shares" else plots.share_by_group(df, spec, where)
-        plots.bar_chart(data, spec["title"], stem, synthetic, spec["kind"] == "share_by_group", provenance)
+        plots.bar_chart(data, stem, synthetic, with_ci=spec["kind"] == "share_by_group")
+    plots.write_caption(stem, spec["title"], spec.get("note", ""), synthetic, provenance)
     write_csv(data, Path(stem).with_suffix(".csv"), float_format="%.6g")

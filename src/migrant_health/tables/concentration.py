@@ -3,6 +3,9 @@
 import pandas as pd
 
 from ..model_spec import VCE_TYPES
+from .render import Display
+
+INDICES = (("concentration_index", "Standard CI"), ("wagstaff", "Wagstaff"), ("erreygers", "Erreygers"))
 
 
 def variance_sentence(spec: dict) -> str:
@@ -16,28 +19,26 @@ def variance_sentence(spec: dict) -> str:
     )
 
 
-def index_table(tidy: pd.DataFrame, spec: dict) -> pd.DataFrame:
-    """Rows: outcomes; columns: each index with its SE and 95% CI."""
+def index_table(tidy: pd.DataFrame, spec: dict) -> Display:
+    """Rows: outcomes; columns: each index with its SE and 95% CI (under the index's name), and n."""
     lines = []
     for outcome, info in spec["outcomes"].items():
         line = {"Outcome": info["label"]}
-        for index, header in (
-            ("concentration_index", "Standard CI"),
-            ("wagstaff", "Wagstaff"),
-            ("erreygers", "Erreygers"),
-        ):
+        for index, header in INDICES:
             r = tidy[(tidy["equation"] == outcome) & (tidy["sample"] == "total") & (tidy["estimand"] == index)].iloc[0]
             line[header] = f"{r['estimate']:.3f}"
             line[f"{header} SE"] = f"{r['std_error']:.3f}"
             line[f"{header} 95% CI"] = f"{r['conf_low']:.3f} to {r['conf_high']:.3f}"
-        line["n"] = str(int(r["n_obs"]))
+        line["n"] = f"{int(r['n_obs']):,}"
         lines.append(line)
-    return pd.DataFrame(lines)
+    spans = [("", 1)] + [(header, 3) for _, header in INDICES] + [("", 1)]
+    headers = ["Outcome"] + ["Index", "SE", "95% CI"] * len(INDICES) + ["n"]
+    return Display(pd.DataFrame(lines), spans, headers)
 
 
-def decomposition_table(dec: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFrame:
-    """Rows: determinants (labelled), residual and total; per outcome, the contribution and
-    its percentage of the index."""
+def decomposition_table(dec: pd.DataFrame, spec: dict, labels: dict) -> Display:
+    """Rows: determinants (labelled), residual and total (below a rule); per outcome (a spanning
+    header), the contribution and its percentage of the index."""
     order = list(dict.fromkeys(dec["determinant"]))
     lines = []
     for determinant in order:
@@ -55,4 +56,6 @@ def decomposition_table(dec: pd.DataFrame, spec: dict, labels: dict) -> pd.DataF
             line[f"{out_info['label']}: contribution"] = f"{r['contribution'].iloc[0]:.4f}" if len(r) else ""
             line[f"{out_info['label']}: %"] = f"{r['percent'].iloc[0]:.1f}" if len(r) else ""
         lines.append(line)
-    return pd.DataFrame(lines)
+    spans = [("", 1)] + [(info["label"], 2) for info in spec["outcomes"].values()]
+    headers = ["Determinant"] + ["Contribution", "%"] * len(spec["outcomes"])
+    return Display(pd.DataFrame(lines), spans, headers, statistics=1 if "total" in order else 0)

@@ -3,7 +3,9 @@ a label column, then estimate and SE (or 95% CI and p) per model, stars from the
 
 import pandas as pd
 
+from ..fit_statistics import MODEL_TERM, STATISTICS
 from .descriptive import check_terms, format_p
+from .render import Display
 
 EFFECT_ESTIMANDS = ("ame", "log_effect", "ame_linear", "odds_ratio")
 NOT_ESTIMABLE = "not estimable†"
@@ -13,6 +15,18 @@ NOT_ESTIMABLE_NOTE = (
 )
 # A mixed model's group variance, ICC and LR test against the single-level model, printed below its effects.
 MODEL_STATISTICS = ("variance", "icc", "lr_test")
+# How the models' fit statistics (fit_statistics.STATISTICS) are labelled at the foot of a table.
+STATISTIC_LABELS = {
+    "n_obs": "Observations",
+    "log_likelihood": "Log likelihood",
+    "pseudo_r2": "Pseudo R²",
+    "r2": "R²",
+    "aic": "AIC",
+    "bic": "BIC",
+    "n_clusters": "Clusters",
+    "n_groups": "Groups",
+    "dispersion": "Dispersion (Pearson χ²/df)",
+}
 
 
 def stars(p: float) -> str:
@@ -72,9 +86,18 @@ def table_notes(estimates: pd.DataFrame, spec: dict) -> list[str]:
 
 
 def effect_table(estimates: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFrame:
-    """Rows: terms (grouped under their label) per sample block; columns: models x (estimate, SE).
-    With a single model and several samples, the samples are the columns instead."""
+    """The table's cells (see effect_display)."""
+    return effect_display(estimates, spec, labels).frame
+
+
+def effect_display(estimates: pd.DataFrame, spec: dict, labels: dict) -> Display:
+    """Rows: terms (grouped under their label) per sample block, then the models' statistics
+    (N, log likelihood, pseudo-R2, AIC, BIC, ...: as esttab prints them); columns: models x
+    (estimate, SE) or, for odds ratios, (OR, 95% CI, p), under a spanning header per model. With
+    a single model and several samples, the samples are the columns instead. `layout: stacked`
+    (esttab's): one column per model, the SE in parentheses (a CI in brackets) under the estimate."""
     rows = _effects(estimates, spec)
+    stacked = spec.get("layout", "side") == "stacked"
     by_sample_columns = len(spec["models"]) == 1 and len(spec["samples"]) > 1
     sample_labels = spec.get("sample_labels", {})
     columns = (
@@ -86,7 +109,8 @@ def effect_table(estimates: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFr
     references = rows.assign(reference=rows["reference"].fillna("").astype(str))
     usual = references.groupby("term")["reference"].agg(lambda r: r.mode().iloc[0]).to_dict()
     blocks = [None] if by_sample_columns else spec["samples"]
-    extra = ["95% CI", "p"] if rows["estimand"].eq("odds_ratio").any() else ["SE"]
+    odds = rows["estimand"].eq("odds_ratio").any()
+    extra = [] if stacked else ["95% CI", "p"] if odds else ["SE"]
     lines = []
     for block in blocks:
         if block is not None and len(blocks) > 1:
@@ -105,7 +129,7 @@ def effect_table(estimates: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFr
             name = (
                 _level_label(term, level, reference, usual, info) if level and not binary else info.get("label", term)
             )
-            line = {"Variables": name}
+            line, below = {"Variables": name}, {"Variables": ""}
             for sample, model, header in columns:
                 match = sub[
                     (sub["term"] == term)
@@ -114,15 +138,83 @@ def effect_table(estimates: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFr
                     & (sub["model"] == model)
                     & ((sub["sample"] == sample) if sample else True)
                 ]
+                if stacked:
+                    line[header], below[header] = _stacked_cells(match.iloc[0], digits) if len(match) else ("", "")
+                    continue
                 cells = _cells(match.iloc[0], digits, extra) if len(match) else ("",)
                 cells = cells + ("",) * (1 + len(extra) - len(cells))
                 line[header] = cells[0]
                 line.update({f"{header} {name}": cell for name, cell in zip(extra, cells[1:])})
             lines.append(line)
-    n_line = {"Variables": "Observations"}
-    for sample, model, header in columns:
-        match = rows[(rows["model"] == model) & ((rows["sample"] == sample) if sample else True)]
-        n_line[header] = " / ".join(str(int(n)) for n in dict.fromkeys(match["n_obs"]))
-        n_line.update({f"{header} {name}": "" for name in extra})
-    lines.append(n_line)
-    return pd.DataFrame(lines).fillna("")
+            if stacked and any(below[h] for _, _, h in columns):
+                lines.append(below)
+    statistics = _statistic_lines(estimates, rows, spec, columns, blocks, sample_labels, extra)
+    frame = pd.DataFrame(lines + statistics).fillna("")
+    if stacked:
+        return Display(frame, statistics=len(statistics))
+    estimate_header = "OR" if odds else "Estimate"
+    spans = [("", 1)] + [(header, 1 + len(extra)) for _, _, header in columns]
+    headers = ["Variables"] + [h for _ in columns for h in [estimate_header, *extra]]
+    return Display(frame, spans, headers, len(statistics))
+
+
+def _stacked_cells(row: pd.Series, digits: int) -> tuple[str, str]:
+    """esttab's layout: the estimate with its stars, and below it the SE in parentheses (an odds
+    ratio's 95% CI in brackets; a model statistic's p-value in brackets)."""
+    if row["estimand"] in MODEL_STATISTICS:
+        estimate = f"{row['estimate']:.{digits}f}" if pd.notna(row["estimate"]) else ""
+        if pd.notna(row.get("conf_low")) and row["estimand"] == "variance":
+            return estimate, f"[{row['conf_low']:.{digits}f}, {row['conf_high']:.{digits}f}]"
+        if pd.notna(row.get("p_value")):
+            return estimate, f"[p {format_p(row['p_value'])}]"
+        return estimate, ""
+    if not row["estimable"]:
+        return NOT_ESTIMABLE, ""
+    estimate = f"{row['estimate']:.{digits}f}{stars(row['p_value'])}"
+    if row["estimand"] == "odds_ratio":
+        return estimate, f"[{row['conf_low']:.{digits}f}, {row['conf_high']:.{digits}f}]"
+    return estimate, f"({row['std_error']:.{digits}f})"
+
+
+def _statistic_lines(estimates, rows, spec, columns, blocks, sample_labels, extra) -> list[dict]:
+    """The models' statistics under the effects, as esttab prints them (N, ll, pseudo-R2, AIC,
+    BIC; clusters, groups, dispersion where the models have them), from estimates.csv's `_model`
+    rows; one line per statistic (and per sample block when samples are row blocks). Without
+    such rows, the observations of the effects' own rows."""
+    fitted = estimates[
+        (estimates["term"] == MODEL_TERM)
+        & estimates["model"].isin(list(spec["models"]))
+        & estimates["sample"].isin(spec["samples"])
+    ]
+    lines = []
+    if fitted.empty:
+        line = {"Variables": "Observations"}
+        for sample, model, header in columns:
+            match = rows[(rows["model"] == model) & ((rows["sample"] == sample) if sample else True)]
+            line[header] = " / ".join(f"{int(n):,}" for n in dict.fromkeys(match["n_obs"]))
+            line.update({f"{header} {name}": "" for name in extra})
+        return [line]
+    for statistic in STATISTICS:
+        for block in blocks:
+            line = {"Variables": STATISTIC_LABELS[statistic]}
+            if block is not None and len(blocks) > 1:
+                line["Variables"] += f", {sample_labels.get(block, block)}"
+            for sample, model, header in columns:
+                match = fitted[
+                    (fitted["model"] == model)
+                    & (fitted["estimand"] == statistic)
+                    & (fitted["sample"] == (sample if sample else block))
+                ]
+                line[header] = _statistic(statistic, match["estimate"].iloc[0]) if len(match) else ""
+                line.update({f"{header} {name}": "" for name in extra})
+            if any(line[h] for _, _, h in columns):
+                lines.append(line)
+    return lines
+
+
+def _statistic(name: str, value: float) -> str:
+    if name in ("n_obs", "n_clusters", "n_groups"):
+        return f"{int(value):,}"
+    if name in ("log_likelihood", "aic", "bic"):
+        return f"{value:,.2f}"
+    return f"{value:.3f}"
