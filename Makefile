@@ -5,7 +5,8 @@
 # make unlock (after a killed run), make clean-results; after `make`: make check-documents (every
 # table through pdflatex and LibreOffice: pages, overfull boxes, broken words), make screenshots
 # (the report in headless Chromium at 1400 and 400 px), make report-snakemake (Snakemake's own
-# report), make archive (a replication package: code at this commit and the results).
+# report), make archive (a replication package: code at this commit and the results),
+# make results-digest (accept the default run's results as the ones tests compare with).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -16,7 +17,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: all workflow test test-fast lint bench unlock clean-results check-documents screenshots report-snakemake archive
+.PHONY: all workflow test test-fast lint bench unlock results-digest clean-results check-documents screenshots report-snakemake archive
 
 all: workflow
 
@@ -55,6 +56,11 @@ bench: $(STAMP)
 
 clean-results:
 	rm -rf results data/interim data/analytic
+
+# After a change that moves a result on purpose: rerun the default workflow and accept its results
+# (tests/test_results_digest.py compares every full run with them). Commit the digest with the change.
+results-digest: workflow
+	$(BIN)/python tests/results_digest.py results > tests/data/results.sha256
 
 check-documents: $(STAMP)
 	$(BIN)/python bench/check_documents.py
