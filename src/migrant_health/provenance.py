@@ -65,6 +65,7 @@ def source_digest() -> str:
 
 
 def file_sha256(path) -> str:
+    """The file's SHA-256 (hex), read in blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

@@ -198,14 +198,3 @@ def read_raw(path, columns: list[str], encoding: str | None = None, meta: Metada
             f"Copy it again from the release."
         )
     return df[list(columns)]
-
-
-def sha256(path) -> str:
-    """The file's SHA-256 (hex), read in blocks."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -390,31 +390,17 @@ def _variance(
             design_rows=design_rows,
         )
     if isinstance(result, BinaryChoiceFit):
+        bread, scores = _inverse(-result.hessian), result.scores
         expected = _inverse(_information(X, result.expected_weights)) if spec.vce == "eim" else None
-        return sandwich(
-            _inverse(-result.hessian),
-            result.scores,
-            spec.vce,
-            "ml",
-            clusters,
-            where=spec.name,
-            expected_bread=expected,
-            design_rows=design_rows,
-        )
-    model, params = result.model, result.params
-    if isinstance(model, sm.GLM):
-        hessian = model.hessian(params, scale=result.scale, observed=True)
-        scores = model.score_obs(params, scale=result.scale)
     else:
-        hessian, scores = model.hessian(params), model.score_obs(params)
-    expected = _expected_bread(result) if spec.vce == "eim" else None
+        model, params = result.model, result.params
+        if isinstance(model, sm.GLM):
+            hessian = model.hessian(params, scale=result.scale, observed=True)
+            scores = model.score_obs(params, scale=result.scale)
+        else:
+            hessian, scores = model.hessian(params), model.score_obs(params)
+        bread = np.linalg.inv(-hessian)
+        expected = _expected_bread(result) if spec.vce == "eim" else None
     return sandwich(
-        np.linalg.inv(-hessian),
-        scores,
-        spec.vce,
-        "ml",
-        clusters,
-        where=spec.name,
-        expected_bread=expected,
-        design_rows=design_rows,
+        bread, scores, spec.vce, "ml", clusters, where=spec.name, expected_bread=expected, design_rows=design_rows
     )

@@ -10,6 +10,7 @@ from ..errors import InputError
 from ..io import codebook as cb
 from ..io import read
 from ..io.files import write_csv, write_parquet
+from ..provenance import file_sha256
 
 # What a generator writes beside a synthetic release (results/data/<dataset>_synthetic_<kind>).
 SYNTHETIC_ARTEFACTS = ("truth.csv", "notes.txt", "page.md")
@@ -47,7 +48,7 @@ def ingest(
     write_csv(pd.concat([r for r in reports if len(r)], ignore_index=True), report, float_format=None)
     provenance = {
         "file": str(raw),
-        "sha256": read.sha256(raw),
+        "sha256": file_sha256(raw),
         "rows": len(derived),
         "survey": book.survey,
         "wave": book.wave_label,
