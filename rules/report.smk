@@ -37,7 +37,7 @@ rule report:
         report=report("results/report.html", caption="captions/report.rst", category="Report"),
     params:
         studies=STUDIES,
-        datasets=DATASETS,
+        synthetic={name: DATASETS[name]["synthetic"] for name in USED_DATASETS},
         # A rule parameter: a new commit (or an edit of a tracked file) rewrites the report's provenance.
         code_version=CODE_VERSION,
     log:
@@ -45,7 +45,7 @@ rule report:
     message:
         "Writing results/report.html"
     run:
-        run_step(rule, log[0], studies=params.studies, datasets=params.datasets, code_version=params.code_version,
+        run_step(rule, log[0], studies=params.studies, synthetic=params.synthetic, code_version=params.code_version,
                  config=input.config,
                  sources=dict(zip(USED_DATASETS, input.sources)),
                  report=output.report)

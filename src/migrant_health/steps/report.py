@@ -8,12 +8,11 @@ from ..io.files import read_provenance
 from ..report import html
 
 
-def report(studies: dict, datasets: dict, code_version: str, config: str, sources: dict, report: str) -> None:
-    """`studies`, `datasets`: the config's; `code_version`: the checkout's (provenance.code_version,
-    read when the workflow was parsed); `config`: the configuration file; `sources`: dataset name ->
-    its record written by ingestion (file, sha256, rows). A study on real data names each file it
-    read, as its tables and figures do."""
-    synthetic = {name: dataset["synthetic"] for name, dataset in datasets.items()}
+def report(studies: dict, synthetic: dict, code_version: str, config: str, sources: dict, report: str) -> None:
+    """`studies`: the config's; `synthetic`: each dataset used, generated or not; `code_version`:
+    the checkout's (provenance.code_version, read when the workflow was parsed); `config`: the
+    configuration file; `sources`: dataset name -> its record written by ingestion (file, sha256,
+    rows). A study on real data names each file it read, as its tables and figures do."""
     views = []
     for name, study in studies.items():
         base = Path("results") / name
