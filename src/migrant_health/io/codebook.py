@@ -1000,6 +1000,11 @@ def _number_column(values: pd.Series, var: Variable, path) -> pd.Series:
     return numbers.astype("Int64")
 
 
+def _summary_row(base: dict, meaning: str, status: str, mask) -> dict:
+    """A report row counting the rows of `mask` (no code: computed values, a skip, an answer despite it, a range)."""
+    return {**base, "code": "", "meaning": meaning, "status": status, "count": int(mask.sum())}
+
+
 def _report_rows(var, per_item, column, valid, skipped, answered, outside) -> list[dict]:
     n = len(valid)
     base = {
@@ -1038,37 +1043,13 @@ def _report_rows(var, per_item, column, valid, skipped, answered, outside) -> li
         for c, k in values[undeclared_mask].value_counts().sort_index().items():
             rows.append({**at, "code": _fmt(c), "meaning": "", "status": "undeclared", "count": int(k)})
     if var.origin == "compute":
-        rows.append({**base, "code": "", "meaning": "(values)", "status": "valid", "count": int(valid.sum())})
+        rows.append(_summary_row(base, "(values)", "valid", valid))
     if var.skip:
-        rows.append(
-            {
-                **base,
-                "code": "",
-                "meaning": f"{var.skip.meaning}: {var.skip.value}",
-                "status": "skipped",
-                "count": int(skipped.sum()),
-            }
-        )
+        rows.append(_summary_row(base, f"{var.skip.meaning}: {var.skip.value}", "skipped", skipped))
         if var.skip.answered == "keep":
-            rows.append(
-                {
-                    **base,
-                    "code": "",
-                    "meaning": f"answered though `{var.skip.when}`",
-                    "status": "answered_though_skipped",
-                    "count": int(answered.sum()),
-                }
-            )
+            rows.append(_summary_row(base, f"answered though `{var.skip.when}`", "answered_though_skipped", answered))
     if var.plausible:
-        rows.append(
-            {
-                **base,
-                "code": "",
-                "meaning": f"outside {var.plausible.describe()}",
-                "status": "outside_range",
-                "count": int(outside.sum()),
-            }
-        )
+        rows.append(_summary_row(base, f"outside {var.plausible.describe()}", "outside_range", outside))
     return rows
 
 
