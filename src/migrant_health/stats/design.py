@@ -128,10 +128,9 @@ class Interaction:
             return _indicator(x, level)
         return np.asarray(x, dtype=float)
 
-    def columns(self, values: dict, skip: int | None = None) -> np.ndarray:
-        """The product columns; with `skip`, the product of every part but that one. A part fixed
-        to one value for every row (a scenario) enters as a number: a cell it zeroes is never
-        multiplied out, and when every part is fixed the result is one row."""
+    def _cell_columns(self, values: dict, skip: int | None = None) -> list:
+        """Each cell's product (every part but `skip`): an array over rows, or a number where every
+        part is fixed to one value (a scenario) or a fixed part zeroes the cell."""
         cells = []
         for cell in self._cells():
             column = 1.0
@@ -144,21 +143,50 @@ class Interaction:
                     break
                 column = column * factor
             cells.append(column)
-        if all(np.ndim(c) == 0 for c in cells):
-            return np.array([[float(c) for c in cells]])
+        return cells
+
+    def columns(self, values: dict, skip: int | None = None) -> np.ndarray:
+        """The product columns; with `skip`, the product of every part but that one. A part fixed
+        to one value for every row (a scenario) enters as a number: a cell it zeroes is never
+        multiplied out, and when every part is fixed the result is one row."""
+        cells = self._cell_columns(values, skip)
+        if all(np.size(c) == 1 for c in cells):
+            return np.array([[float(np.reshape(c, -1)[0]) for c in cells]])
         n = max(np.size(c) for c in cells)
         out = np.empty((n, len(cells)))
         for j, column in enumerate(cells):
             out[:, j] = column
         return out
 
+    def pieces(self, values: dict, start: int, n: int, skip: int | None = None) -> list:
+        """The columns as [(indices, block)] without an n x c copy (what margins patch with): each
+        column that varies over rows an n x 1 view of it, the columns that a scenario makes
+        constant together in one block broadcast from one row."""
+        cells = self._cell_columns(values, skip)
+        varying = [j for j, c in enumerate(cells) if np.size(c) > 1]
+        out = [(np.array([start + j]), np.reshape(cells[j], (-1, 1))) for j in varying]
+        constant = [j for j in range(len(cells)) if j not in varying]
+        if constant:
+            row = np.array([float(np.reshape(cells[j], -1)[0]) for j in constant])
+            out.append((start + np.array(constant), np.broadcast_to(row, (n, len(constant)))))
+        return out
+
     def derivative(self, values: dict, variable: str) -> np.ndarray:
         """d(columns)/d variable by the product rule over the parts that are that variable."""
         out = 0.0
-        for j, p in enumerate(self.parts):
-            if isinstance(p, Continuous) and p.variable == variable:
-                out = out + self.columns(values, skip=j)
+        for j in self._parts_of(variable):
+            out = out + self.columns(values, skip=j)
         return out
+
+    def derivative_pieces(self, values: dict, variable: str, start: int, n: int) -> list:
+        """`derivative` as `pieces`: when the variable is one part, the product of the others."""
+        parts = self._parts_of(variable)
+        if len(parts) == 1:
+            return self.pieces(values, start, n, skip=parts[0])
+        return [(np.arange(start, start + len(self._cells())), self.derivative(values, variable))]
+
+    def _parts_of(self, variable: str) -> list[int]:
+        return [j for j, p in enumerate(self.parts) if isinstance(p, Continuous) and p.variable == variable]
 
 
 _INDICATORS: dict = {}
@@ -339,26 +367,34 @@ class Design:
             return columns[0], blocks[0]
         return np.concatenate(columns), np.column_stack(blocks)
 
-    def patch_terms(self, values: dict, changes: dict, n: int) -> list[tuple[slice, np.ndarray]]:
-        """As `patch`, term by term: [(columns, block)], a block broadcast from one row where the
-        term is set to one level for every row (no n x c copy of it)."""
+    def patch_terms(self, values: dict, changes: dict, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """As `patch`, as [(columns, block)] pieces without an n x c copy: a term set to one level
+        for every row is a block broadcast from one row, an interaction's varying columns are
+        views of their products (see Interaction.pieces)."""
         changed = {**values, **changes}
-        return [
-            (s, np.broadcast_to(t.columns(changed), (n, s.stop - s.start)))
-            for t, s in self.term_slices()
-            if set(t.variables) & set(changes)
-        ]
+        out = []
+        for t, s in self.term_slices():
+            if set(t.variables) & set(changes):
+                if isinstance(t, Interaction):
+                    out += t.pieces(changed, s.start, n)
+                else:
+                    out.append((np.arange(s.start, s.stop), np.broadcast_to(t.columns(changed), (n, s.stop - s.start))))
+        return out
 
-    def derivative(self, values: dict, variable: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """(columns, block): d(columns)/d variable, for the columns the variable enters."""
-        columns, blocks = [], []
+    def derivative(self, values: dict, variable: str, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """d(columns)/d variable as [(columns, block)] pieces, for the columns the variable enters:
+        a linear term's derivative (1) is broadcast from one row, an interaction's is a view of
+        the product of its other parts."""
+        out = []
         for t, s in self.term_slices():
             if variable in t.variables:
-                columns.append(np.arange(s.start, s.stop))
-                blocks.append(np.broadcast_to(t.derivative(values, variable), (n, s.stop - s.start)))
-        if len(blocks) == 1:
-            return columns[0], blocks[0]
-        return np.concatenate(columns), np.column_stack(blocks)
+                if isinstance(t, Interaction):
+                    out += t.derivative_pieces(values, variable, s.start, n)
+                elif t.degree == 1:
+                    out.append((np.arange(s.start, s.stop), np.broadcast_to(1.0, (n, 1))))
+                else:
+                    out.append((np.arange(s.start, s.stop), t.derivative(values, variable)))
+        return out
 
     def means_row(self, data: pd.DataFrame) -> np.ndarray:
         """Stata's `atmeans`: every column at its mean over `data`, except that continuous

@@ -97,8 +97,7 @@ class Part:
         pieces = self.design.patch_terms(self.values, {variable: value}, len(self.X))
         eta = self._without(variable)
         for cols, block in pieces:
-            b = self.fit.params[cols]
-            eta = eta + (block[0] @ b if _constant_rows(block) else block @ b)
+            eta = eta + _block_times(block, self.fit.params[cols])
         return eta, pieces
 
     def _without(self, variable: str) -> np.ndarray:
@@ -126,6 +125,18 @@ def _constant_rows(block: np.ndarray) -> bool:
 def _times_block(v: np.ndarray, block: np.ndarray) -> np.ndarray:
     """v' block, without touching every row of a block broadcast from one row."""
     return v.sum() * block[0] if _constant_rows(block) else v @ block
+
+
+def _block_times(block: np.ndarray, b: np.ndarray):
+    """block b: a number for a block broadcast from one row."""
+    return block[0] @ b if _constant_rows(block) else block @ b
+
+
+def _times_pieces(v: np.ndarray, pieces: list) -> tuple:
+    """(columns, v' dX) over a derivative's pieces; (None, None) when the variable enters no column."""
+    if not pieces:
+        return None, None
+    return np.concatenate([cols for cols, _ in pieces]), np.concatenate([_times_block(v, block) for _, block in pieces])
 
 
 def evaluation_part(fit, data: pd.DataFrame, scale: str = "response", at: str | None = None) -> Part:
@@ -230,20 +241,15 @@ def _derivative(parts: list[Part], w: np.ndarray, variable: str, elasticity: str
     a, d1, d2, de, patches = [], [], [], [], []
     for p in parts:
         _, h, h1, h2 = p.at_observed
-        if variable in p.values:
-            cols, block = p.design.derivative(p.values, variable, len(p.X))
-            de.append(block @ p.fit.params[cols])
-        else:
-            cols, block = None, None
-            de.append(np.zeros(len(p.X)))
-        a.append(h), d1.append(h1), d2.append(h2), patches.append((cols, block))
+        pieces = p.design.derivative(p.values, variable, len(p.X)) if variable in p.values else []
+        de.append(sum((_block_times(block, p.fit.params[cols]) for cols, block in pieces), np.zeros(len(p.X))))
+        a.append(h), d1.append(h1), d2.append(h2), patches.append(pieces)
     K = len(parts)
     m, dm_dmu = _multiplier(parts, variable, a, elasticity)
     if K == 1 and dm_dmu is None:  # one part: no products with the other parts' levels
         slope = d1[0] * de[0]
         wm = w * m if elasticity else w
-        cols, block = patches[0]
-        added = (wm * d1[0]) @ block if cols is not None else None
+        cols, added = _times_pieces(wm * d1[0], patches[0])
         return float(wm @ slope), _Gradient([(1.0, [(wm * (d2[0] * de[0]), cols, None, added)])])
     slope = sum(d1[k] * de[k] * _others_product(a, {k}) for k in range(K))
     effect = float(w @ (slope * m))
@@ -258,8 +264,7 @@ def _derivative(parts: list[Part], w: np.ndarray, variable: str, elasticity: str
         coef = w * m * A
         if dm_dmu is not None:  # the multiplier's own dependence on mu: d mu / d b_k = h' rest X
             coef = coef + w * slope * dm_dmu * d1[k] * rest
-        cols, block = patches[k]
-        added = (w * m * d1[k] * rest) @ block if cols is not None else None
+        cols, added = _times_pieces(w * m * d1[k] * rest, patches[k])
         pieces.append((coef, cols, None, added))
     return effect, _Gradient([(1.0, pieces)])
 
