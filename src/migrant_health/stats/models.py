@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy.special import expit, log_ndtr, ndtr
-from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from ..errors import InputError, closest
 from ..model_spec import ModelSpec
@@ -142,9 +142,8 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | 
             params, converged, iterations = result.params, result.converged, result.iterations
         else:
             model = sm.GLM(y, X, family=FAMILIES[family](link=link), freq_weights=w)
-            result = model.fit(maxiter=200, tol=1e-10)
-            params, converged = result.params, bool(result.converged)
-            iterations = int(result.fit_history["iteration"])
+            result, converged, iterations = fit_glm(model)
+            params = result.params
     separated = _separated_terms(design, X, y) if family == "binomial" else []
     perfect = isinstance(result, BinaryChoiceFit) and result.perfect_prediction
     if separated or perfect or any(issubclass(c.category, PerfectSeparationWarning) for c in caught):
@@ -175,6 +174,58 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | 
         values=values,
         iterations=iterations,
     )
+
+
+GLM_TOLERANCE = 1e-10  # IRLS stops when the deviance changes by less (absolute, statsmodels' criterion)
+NEWTON_TOLERANCE = 1e-12  # Newton stops when the deviance it can still gain is below this share of the deviance
+
+
+def fit_glm(model: sm.GLM, max_newton: int = 50) -> tuple[object, bool, int]:
+    """(statsmodels' result, converged, iterations) of a GLM's maximum likelihood estimate.
+
+    IRLS with a non-canonical link (Gamma-log) is Fisher scoring and converges linearly (20-60
+    iterations on the studies' data), and statsmodels stops it on an absolute change of the
+    deviance, which a large file's rounding never gets below. Newton's method on the observed
+    Hessian, from IRLS's own start, converges quadratically; it stops when the deviance the next
+    step can gain (g'H^-1 g, the scale cancelling) is below NEWTON_TOLERANCE of the deviance, as
+    Stata's ml stops on the scaled gradient (nrtolerance) and R's glm on a relative change. Steps
+    are halved until the deviance does not rise. statsmodels' result is one IRLS step from there
+    (IRLS's fixed point, so the estimate does not move). If Newton cannot get there, IRLS runs as
+    statsmodels runs it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # one step is not meant to converge
+        params = model.fit(maxiter=1, tol=GLM_TOLERANCE).params  # statsmodels' start, one IRLS step
+        deviance = _deviance(model, params)
+        for steps in range(1, max_newton + 1):
+            gradient = model.score(params, scale=1.0)
+            try:
+                step = np.linalg.solve(model.hessian(params, scale=1.0, observed=True), gradient)
+            except np.linalg.LinAlgError:
+                break
+            gain = abs(float(gradient @ step))
+            if gain <= NEWTON_TOLERANCE * (abs(deviance) + 0.1):
+                return model.fit(start_params=params, maxiter=1, tol=GLM_TOLERANCE), True, steps
+            params, deviance = _halved_until_no_rise(model, params, step, deviance)
+            if params is None:
+                break
+    result = model.fit(maxiter=200, tol=GLM_TOLERANCE)
+    return result, bool(result.converged), int(result.fit_history["iteration"])
+
+
+def _deviance(model: sm.GLM, params: np.ndarray) -> float:
+    return model.family.deviance(model.endog, model.predict(params), model.freq_weights)
+
+
+def _halved_until_no_rise(model: sm.GLM, params, step, deviance: float, halvings: int = 30):
+    """(params - step, its deviance), the step halved until the deviance is finite and does not
+    rise; (None, deviance) if it always rises."""
+    for _ in range(halvings):
+        trial = params - step
+        trial_deviance = _deviance(model, trial)
+        if np.isfinite(trial_deviance) and trial_deviance <= deviance:
+            return trial, trial_deviance
+        step = step / 2
+    return None, deviance
 
 
 @dataclass
