@@ -34,8 +34,7 @@ def validate_config(config: dict, schema_path, config_name: str = "config.yaml")
     """Validated config with defaults; InputError naming the key path on the first problem."""
     schema = read_yaml(schema_path)
     validator = _with_defaults(jsonschema.Draft7Validator)(schema)
-    _type_overrides(validator, config)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    errors = sorted(_type_overrides(validator, config), key=lambda e: list(e.absolute_path))
     if errors:
         e = errors[0]
         path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in e.absolute_path)
@@ -94,12 +93,15 @@ def study_expressions(study: dict, where: str):
                 yield f"{where}.figures.{figure}.{key}", spec[key]
 
 
-def _type_overrides(validator, config: dict) -> None:
+def _type_overrides(validator, config: dict) -> list:
     """Values given on the command line (`--config key=value`) reach us as text when nested: read
-    each text where the schema wants a number, boolean or null as the YAML scalar it spells."""
+    each text where the schema wants a number, boolean or null as the YAML scalar it spells. The
+    schema's errors that remain (the last pass validated the whole config)."""
     wanted = {"integer": int, "number": (int, float), "boolean": bool, "null": type(None)}
     for _ in range(100):  # one pass per retyped value; a config has far fewer
+        errors = []
         for e in validator.iter_errors(config):
+            errors.append(e)
             types = e.validator_value if isinstance(e.validator_value, list) else [e.validator_value]
             if e.validator == "type" and isinstance(e.instance, str) and set(types) & set(wanted):
                 try:
@@ -117,7 +119,8 @@ def _type_overrides(validator, config: dict) -> None:
                     parent[e.absolute_path[-1]] = value
                     break
         else:
-            return
+            return errors
+    return list(validator.iter_errors(config))
 
 
 def _suggest_name(text: str) -> str:
