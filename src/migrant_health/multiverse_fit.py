@@ -15,6 +15,7 @@ sample leaves out) keeps its row, with empty numbers and the reason in `message`
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import warnings
@@ -50,6 +51,7 @@ class Samples:
         self.data, self.study, self.where = data, study, where
         self.masks: dict[str, np.ndarray] = {}
         self.samples: dict[tuple, pd.DataFrame | str] = {}
+        self.fits: dict[tuple, tuple] = {}  # a unit fitted in a sample: (tidy rows, notes) or (None, error)
 
     def mask(self, step: dict, at: str) -> np.ndarray:
         if step["keep"] not in self.masks:
@@ -100,7 +102,7 @@ def fit_variants(
         }
         with warnings.catch_warnings():  # a fit's own warnings are its messages (estimation.py)
             warnings.simplefilter("ignore", RuntimeWarning)
-            found = _estimates(samples.get(steps), models, keys, name, survey, design)
+            found = _estimates(samples, steps, models, keys, name, survey, design)
         rows += [{**head, **key, **found[i]} for i, key in enumerate(keys)]
         log.info(
             "variant %s (%s): %s (%.2f s)",
@@ -115,8 +117,11 @@ def fit_variants(
     return frame
 
 
-def _estimates(df, models: dict, keys: list[dict], name: str, survey, design) -> list[dict]:
-    """Each key estimate's numbers (or the message saying why it has none) in one variant."""
+def _estimates(samples: Samples, steps: list, models: dict, keys: list[dict], name: str, survey, design) -> list[dict]:
+    """Each key estimate's numbers (or the message saying why it has none) in one variant. A unit
+    already fitted on the same rows with the same specification (variants that differ only in what
+    another subsample or equation takes) is not fitted again."""
+    df = samples.get(steps)
     if isinstance(df, str):
         return [{"message": df} for _ in keys]
     needed = multiverse.fitted_models(models, keys)
@@ -127,17 +132,20 @@ def _estimates(df, models: dict, keys: list[dict], name: str, survey, design) ->
             mine = [i for i in wanted if keys[i]["equation"] in (*equations, unit)]
             if not mine:
                 continue
-            try:
-                result = fit_unit(df, {**needed, "samples": {sample_name: keep}}, name, unit, survey, design)
-            except InputError as e:
-                for i in mine:
-                    found[i] = {"message": str(e)}
-                continue
-            tidy = result.estimates
-            tidy = tidy.assign(level=tidy["level"].fillna("").astype(str))
-            notes = "; ".join(dict.fromkeys(result.messages["message"]))
+            unit_models = {**needed, "samples": {sample_name: keep}}
+            spec = {**unit_models, "equations": {e: needed["equations"][e] for e in equations}}
+            memo = (tuple(s["keep"] for s in steps), unit, json.dumps(spec, sort_keys=True, default=str))
+            if memo not in samples.fits:
+                try:
+                    result = fit_unit(df, unit_models, name, unit, survey, design)
+                except InputError as e:
+                    samples.fits[memo] = (None, str(e))
+                else:
+                    tidy = result.estimates.assign(level=result.estimates["level"].fillna("").astype(str))
+                    samples.fits[memo] = (tidy, "; ".join(dict.fromkeys(result.messages["message"])))
+            tidy, notes = samples.fits[memo]
             for i in mine:
-                found[i] = _pick(tidy, keys[i])
+                found[i] = _pick(tidy, keys[i]) if tidy is not None else {"message": ""}
                 found[i]["message"] = "; ".join(m for m in (found[i]["message"], notes) if m)
     return [found.get(i, {"message": "not fitted"}) for i in range(len(keys))]
 
