@@ -7,7 +7,9 @@ variant's analytic sample is the rows every one of its steps keeps, followed by 
 derivations (quantile groups), exactly as the analytic_sample step forms it; variants sharing a
 sample share it. Each variant fits only what its key estimates need (their equations and
 subsamples), with the same code as the main run (estimation.fit_unit): a variant identical to the
-main specification gives the main estimates to the last digit.
+main specification gives the main estimates to the last digit. A unit already fitted on the same
+rows with the same specification in the chunk (variants differing only in another subsample or
+equation) is not fitted again.
 
 A variant that cannot be fitted (no rows left, a collinear or unidentified model, a term that its
 sample leaves out) keeps its row, with empty numbers and the reason in `message`.

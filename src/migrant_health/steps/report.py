@@ -48,8 +48,8 @@ def report(studies: dict, datasets: dict, code_version: str, config: str, source
 
 
 def multiverse_view(study: dict, base: Path):
-    """The published conclusions across the study's multiverse (None without one)."""
-    if not study.get("multiverse"):
+    """The published conclusions across the study's multiverse (None without one, or without conclusions)."""
+    if not (study.get("multiverse") or {}).get("conclusions"):
         return None
     frame = pd.read_csv(
         base / "multiverse.csv",
