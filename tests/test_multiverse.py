@@ -372,3 +372,21 @@ def test_workflow_writes_the_multiverse_its_figure_and_the_report_section(finish
         assert conclusion["text"] in page
     assert "of 32" in page
     assert not (results / "medical_return" / "multiverse.csv").exists()  # only a study declaring one
+
+
+def test_a_variant_fits_only_what_its_key_estimates_need():
+    study = benefit()
+    keys = multiverse.key_estimates(study)
+    needed = multiverse.fitted_models(study["models"], keys)
+    assert list(needed["equations"]) == ["participation", "amount", "ratio"]
+    assert list(needed["samples"]) == ["total", "urban"]  # no key estimate in the NCMS subsample
+    assert not needed["two_part"]  # the parts alone: the amount has its own `keep`
+    assert all(eq["report"] == ["ame"] for eq in needed["equations"].values())
+    combined = multiverse.fitted_models(study["models"], [{**keys[0], "equation": "two_part", "estimand": "ame"}])
+    assert combined["two_part"] == study["models"]["two_part"] and list(combined["equations"]) == [
+        "participation",
+        "amount",
+    ]
+    assert combined["equations"]["amount"]["report"] == ["coef"]  # fitted for the combination only
+    coefficients = multiverse.fitted_models(study["models"], [{**keys[3], "estimand": "coef"}])
+    assert list(coefficients["equations"]) == ["ratio"] and coefficients["equations"]["ratio"]["report"] == ["coef"]

@@ -204,12 +204,17 @@ def conclusion_key(item: dict, models: dict) -> tuple:
 
 
 def fitted_models(models: dict, estimates: list[dict]) -> dict:
-    """The part of a variant's models the key estimates need: their equations (a two-part model's
-    parts together, as the main run fits them) and their subsamples, reporting only the estimands
-    asked for."""
+    """The part of a variant's models the key estimates need: their equations and their subsamples,
+    reporting only the estimands asked for. A two-part model's parts are fitted together (as the main
+    run fits them) only when its combination is a key estimate, or its second part is one and has no
+    `keep` (its rows are then the positive outcomes); otherwise each part is fitted alone, on the rows
+    the main run fits it on."""
     needed = {e["equation"] for e in estimates}
     pair = models.get("two_part") or {}
-    if TWO_PART in needed or (pair and pair["second"] in needed):
+    together = bool(pair) and (
+        TWO_PART in needed or (pair["second"] in needed and not models["equations"][pair["second"]].get("keep"))
+    )
+    if together:
         needed |= {pair["first"], pair["second"]}
     equations = {}
     for name, eq in models["equations"].items():
@@ -233,7 +238,7 @@ def fitted_models(models: dict, estimates: list[dict]) -> dict:
         **models,
         "equations": equations,
         "samples": {name: keep for name, keep in samples.items() if name in used},
-        "two_part": pair if pair and pair["first"] in equations and pair["second"] in equations else None,
+        "two_part": pair if together else None,
     }
 
 
