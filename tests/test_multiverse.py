@@ -129,6 +129,10 @@ def test_covariate_sets_links_and_a_replaced_step():
             "choices.link.options.a: 'logg' is not a link; allowed:",
         ),
         (
+            lambda m: m["choices"].update(link={"vary": "link", "equation": "ratio", "options": {"a": "logit"}}),
+            "choices.link.options.a: 'logit' is not a link of family gamma; allowed: log, identity, inverse_power",
+        ),
+        (
             lambda m: m["choices"]["variance"]["options"].update(clustered="cluster"),
             "choices.variance.options.clustered: vce cluster needs models.cluster",
         ),
@@ -390,3 +394,38 @@ def test_a_variant_fits_only_what_its_key_estimates_need():
     assert combined["equations"]["amount"]["report"] == ["coef"]  # fitted for the combination only
     coefficients = multiverse.fitted_models(study["models"], [{**keys[3], "estimand": "coef"}])
     assert list(coefficients["equations"]) == ["ratio"] and coefficients["equations"]["ratio"]["report"] == ["coef"]
+
+
+@pytest.mark.slow
+def test_survey_variance_and_link_variants(finished_project):
+    """vce survey linearises over the whole file's design (samples as subpopulations, weighted
+    estimates); a link choice refits the glm equation only."""
+    from migrant_health import multiverse_fit
+    from migrant_health.config import study_survey
+    from migrant_health.estimation import whole_file_design
+
+    def choices(study):
+        study["multiverse"]["choices"] = {
+            "variance": {"vary": "vce", "options": {"oim": "oim", "svy": "survey"}},
+            "link": {"vary": "link", "equation": "ratio", "options": {"log": "log", "identity": "identity"}},
+        }
+
+    config = config_with(choices)
+    study = config["studies"]["benefit"]
+    survey = study_survey(study, config)
+    assert multiverse.uses_survey(study["multiverse"], study["models"]) and survey["psu"] == "cluster"
+    interim = [finished_project / "data/interim/cmds2014.parquet"]
+    data = multiverse_fit.read_data(interim, ["cmds2014"], "x")
+    design = whole_file_design(survey, interim, "x")
+    frame = multiverse_fit.fit_variants(
+        data, study, "benefit", multiverse.variants(study["multiverse"]), survey, design
+    )
+    rows = {(r.variance, r.link, r.equation, r.sample, r.term): r for r in frame.itertuples()}
+    oim = rows[("oim", "log", "participation", "total", "insurance_programme")]
+    svy = rows[("svy", "log", "participation", "total", "insurance_programme")]
+    assert oim.main and not svy.main and svy.n_obs == oim.n_obs
+    assert svy.estimate != oim.estimate and svy.std_error != oim.std_error  # weighted, linearised
+    identity = rows[("oim", "identity", "ratio", "total", "insurance_programme")]
+    log = rows[("oim", "log", "ratio", "total", "insurance_programme")]
+    assert identity.estimate != log.estimate and abs(identity.estimate - log.estimate) < 0.05  # AMEs on the ratio
+    assert rows[("oim", "identity", "participation", "total", "insurance_programme")].estimate == oim.estimate

@@ -51,6 +51,16 @@ from .outputs import TWO_PART, multiverse_chunks
 VARY = ("sample_step", "subsample", "covariates", "vce", "link")
 # The key naming the target of each kind of choice (None: the choice has no target).
 TARGET = {"sample_step": "step", "subsample": "subsample", "covariates": None, "vce": None, "link": "equation"}
+# The links each GLM family takes (statsmodels' families.<Family>.links, in model_spec.LINK_NAMES).
+FAMILY_LINKS = {
+    "binomial": ("logit", "probit", "log", "cloglog", "identity"),
+    "gamma": ("log", "identity", "inverse_power"),
+    "gaussian": ("log", "identity", "inverse_power"),
+    "poisson": ("log", "identity", "sqrt"),
+    "inverse_gaussian": ("inverse_squared", "inverse_power", "identity", "log"),
+    "negative_binomial": ("log", "cloglog", "identity"),
+    "tweedie": ("log",),
+}
 SIGNS = ("positive", "negative")
 SIGNIFICANCE = 0.05
 # multiverse.csv: the variant, its choices (one column each, between `main` and `equation`), the estimate.
@@ -307,6 +317,14 @@ def check(study: dict, where: str, survey: dict | None = None) -> None:
                 )
         for option, value in choice["options"].items():
             _check_option(kind, value, f"{here}.options.{option}", models, survey)
+            if kind == "link":
+                family = equations[choice["equation"]].get("family")
+                _one_of(
+                    value,
+                    FAMILY_LINKS.get(family, LINK_NAMES),
+                    f"{here}.options.{option}",
+                    f"a link of family {family}",
+                )
     for at_option, text in choice_expressions(study, where):
         expressions.parse(text, at_option)
     columns = list(equations) + ([TWO_PART] if models.get("two_part") else [])
