@@ -11,7 +11,7 @@ the data (a variable, a level) is checked by the first step that reads the data.
 import jsonschema
 import yaml
 
-from . import expressions
+from . import expressions, multiverse
 from .errors import InputError, closest
 from .io.yamlfile import read_yaml
 from .model_spec import SUPPORTS
@@ -51,6 +51,8 @@ def validate_config(config: dict, schema_path, config_name: str = "config.yaml")
         _check_effect_tables(study, where)
         _check_figures(study, where)
         _check_concentration(study, where, survey)
+        if study.get("multiverse"):
+            multiverse.check(study, where, survey)
         for at, text in study_expressions(study, where):
             expressions.parse(text, at)
     _check_table_names(config, config_name)

@@ -66,9 +66,33 @@ def table_names(study: dict) -> list[str]:
     return names + (list(CONCENTRATION_TABLES) if study.get("concentration") else [])
 
 
+# The multiverse's figure (multiverse.py), its title when config gives none, and its jobs' size.
+MULTIVERSE_FIGURE = "specification_curve"
+MULTIVERSE_TITLE = "Specification curve: the key estimates in every variant of the analysis (95% CI)"
+MULTIVERSE_CHUNK = 8
+
+
 def figure_names(study: dict) -> list[str]:
     names = list(study.get("figures", {}))
-    return names + (list(CONCENTRATION_FIGURES) if study.get("concentration") else [])
+    names += list(CONCENTRATION_FIGURES) if study.get("concentration") else []
+    return names + ([MULTIVERSE_FIGURE] if study.get("multiverse") else [])
+
+
+def multiverse_chunks(multiverse: dict) -> int:
+    """How many jobs fit a multiverse's variants (the product of its choices' options), `chunk` each."""
+    n = 1
+    for choice in multiverse["choices"].values():
+        n *= len(choice["options"])
+    return -(-n // multiverse.get("chunk", MULTIVERSE_CHUNK))
+
+
+def multiverse_files(name: str, study: dict) -> list[str]:
+    """What a study's multiverse writes: its chunks' rows and their gathering (the figure is one of
+    figure_names)."""
+    if not study.get("multiverse"):
+        return []
+    chunks = [f"results/{name}/multiverse/chunk{k}.csv" for k in range(1, multiverse_chunks(study["multiverse"]) + 1)]
+    return [*chunks, f"results/{name}/multiverse.csv"]
 
 
 def table_title(study: dict, name: str) -> tuple[str, str]:
@@ -84,6 +108,8 @@ def table_title(study: dict, name: str) -> tuple[str, str]:
 
 
 def figure_title(study: dict, name: str) -> str:
+    if name == MULTIVERSE_FIGURE and study.get("multiverse"):
+        return study["multiverse"].get("title", MULTIVERSE_TITLE)
     for group in (study.get("figures", {}), (study.get("concentration") or {}).get("figures", {})):
         if name in group:
             return group[name]["title"]
@@ -106,6 +132,7 @@ def study_files(name: str, study: dict, has_published: bool) -> list[str]:
         ]
     if study.get("concentration"):
         files += [f"{base}/concentration.csv", f"{base}/decomposition.csv"]
+    files += multiverse_files(name, study)
     if has_published:
         files.append(f"{base}/comparison.csv")
     return files
