@@ -1,6 +1,6 @@
 # Analytic sample -> tidy estimates: one job per unit of a study's models (an equation, or a
 # two-part model's parts and their combination), then gathered in config order.
-from migrant_health.outputs import model_units
+from migrant_health.outputs import TWO_PART, bootstrap_chunks, bootstrapped_units, model_units, unit_bootstrap
 
 
 def units_of(study):
@@ -48,11 +48,117 @@ rule fit_models:
                  survey=params.survey, interim=list(input.interim))
 
 
+def bootstrap_settings(study, unit):
+    return unit_bootstrap(STUDIES[study]["models"], unit)
+
+
+def bootstrap_where(study, unit):
+    """The key path of a unit's bootstrap settings, for messages."""
+    path = "two_part" if unit == TWO_PART else f"equations.{unit}"
+    return f"{CONFIG_NAME}: studies.{study}.models.{path}.bootstrap"
+
+
+def bootstrap_outputs(study, kind):
+    """The gathered intervals (kind ''), or their messages (kind '_messages'), of every bootstrapped unit."""
+    models = STUDIES[study].get("models") or {"equations": {}}
+    return [f"results/{study}/bootstrap/{unit}{kind}.csv" for unit in bootstrapped_units(models)]
+
+
+BOOTSTRAPPED_UNITS = "|".join(sorted({u for s in STUDIES.values() if s.get("models")
+                                      for u in bootstrapped_units(s["models"])})) or "no_bootstrap"
+
+
+# A bootstrap's replications are cut into chunk jobs (one seed per replication: the same replicates
+# whatever the chunk size), beside one jackknife job (BCa's acceleration); a gather job writes the
+# intervals, which gather_estimates puts beside the analytic ones.
+rule bootstrap_chunk:
+    wildcard_constraints:
+        unit=BOOTSTRAPPED_UNITS,
+        chunk=r"\d+",
+    input:
+        analytic="data/analytic/{study}.parquet",
+        interim=lambda w: design_file(w.study, unit_uses_survey(w.study, w.unit)
+                                      or bootstrap_settings(w.study, w.unit).get("cluster") == "survey"),
+        code=code("bootstrap_chunk"),
+    output:
+        replicates="results/{study}/bootstrap/{unit}_chunk{chunk}.csv",
+    params:
+        models=lambda w: unit_models(w.study, w.unit),
+        settings=lambda w: bootstrap_settings(w.study, w.unit),
+        survey=lambda w: survey_of(w.study),
+    log:
+        "logs/bootstrap_chunk_{study}_{unit}_{chunk}.log",
+    message:
+        "Bootstrap of {wildcards.study} {wildcards.unit}: chunk {wildcards.chunk}"
+    run:
+        run_step(rule, log[0], study=wildcards.study, unit=wildcards.unit, index=int(wildcards.chunk),
+                 models=params.models, settings=params.settings, analytic=input.analytic,
+                 replicates=output.replicates, survey=params.survey, interim=list(input.interim))
+
+
+rule bootstrap_jackknife:
+    wildcard_constraints:
+        unit=BOOTSTRAPPED_UNITS,
+        part=r"\d+",
+    input:
+        analytic="data/analytic/{study}.parquet",
+        interim=lambda w: design_file(w.study, unit_uses_survey(w.study, w.unit)
+                                      or bootstrap_settings(w.study, w.unit).get("cluster") == "survey"),
+        code=code("bootstrap_jackknife"),
+    output:
+        replicates="results/{study}/bootstrap/{unit}_jackknife{part}.csv",
+    params:
+        models=lambda w: unit_models(w.study, w.unit),
+        # The jackknife does not depend on the number of replications, their chunks or seed.
+        settings=lambda w: {"cluster": bootstrap_settings(w.study, w.unit).get("cluster")},
+        survey=lambda w: survey_of(w.study),
+        # Cut as the replications are, so that the jackknife spreads over the same number of jobs.
+        parts=lambda w: bootstrap_chunks(bootstrap_settings(w.study, w.unit)),
+    log:
+        "logs/bootstrap_jackknife_{study}_{unit}_{part}.log",
+    message:
+        "Jackknife of {wildcards.study} {wildcards.unit} (BCa acceleration), part {wildcards.part}"
+    run:
+        run_step(rule, log[0], study=wildcards.study, unit=wildcards.unit, part=int(wildcards.part),
+                 parts=params.parts, models=params.models,
+                 settings=params.settings, analytic=input.analytic, replicates=output.replicates,
+                 survey=params.survey, interim=list(input.interim))
+
+
+rule bootstrap_gather:
+    wildcard_constraints:
+        unit=BOOTSTRAPPED_UNITS,
+    input:
+        estimates="results/{study}/fits/{unit}_estimates.csv",
+        chunks=lambda w: [f"results/{w.study}/bootstrap/{w.unit}_chunk{k}.csv"
+                          for k in range(bootstrap_chunks(bootstrap_settings(w.study, w.unit)))],
+        jackknife=lambda w: [f"results/{w.study}/bootstrap/{w.unit}_jackknife{k}.csv"
+                             for k in range(bootstrap_chunks(bootstrap_settings(w.study, w.unit)))],
+        code=code("bootstrap_gather"),
+    output:
+        intervals="results/{study}/bootstrap/{unit}.csv",
+        messages="results/{study}/bootstrap/{unit}_messages.csv",
+    params:
+        # Not the chunk size: the gathered intervals do not depend on it.
+        settings=lambda w: {k: v for k, v in bootstrap_settings(w.study, w.unit).items() if k != "chunk"},
+        where=lambda w: bootstrap_where(w.study, w.unit),
+    log:
+        "logs/bootstrap_gather_{study}_{unit}.log",
+    message:
+        "Bootstrap intervals of {wildcards.study} {wildcards.unit}"
+    run:
+        run_step(rule, log[0], where=params.where, settings=params.settings, estimates=input.estimates,
+                 chunks=list(input.chunks), jackknife=list(input.jackknife), intervals=output.intervals,
+                 messages=output.messages)
+
+
 rule gather_estimates:
     input:
         estimates=lambda w: unit_files(w.study, "estimates"),
         flows=lambda w: unit_files(w.study, "flow"),
         messages=lambda w: unit_files(w.study, "messages"),
+        bootstrap_estimates=lambda w: bootstrap_outputs(w.study, ""),
+        bootstrap_messages=lambda w: bootstrap_outputs(w.study, "_messages"),
         code=code("gather_estimates"),
     output:
         estimates="results/{study}/estimates.csv",
@@ -69,5 +175,7 @@ rule gather_estimates:
         "Gathering the {wildcards.study} estimates"
     run:
         run_step(rule, log[0], models=params.models, unit_estimates=list(input.estimates),
-                 unit_flows=list(input.flows), unit_messages=list(input.messages), estimates=output.estimates,
+                 unit_flows=list(input.flows), unit_messages=list(input.messages),
+                 bootstrap_estimates=list(input.bootstrap_estimates),
+                 bootstrap_messages=list(input.bootstrap_messages), estimates=output.estimates,
                  flow=output.flow, messages=output.messages)

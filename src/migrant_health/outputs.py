@@ -60,6 +60,38 @@ def model_units(models: dict) -> dict[str, list[str]]:
     return units
 
 
+def unit_bootstrap(models: dict, unit: str) -> dict | None:
+    """A unit's bootstrap settings (`bootstrap:` of its equation, or of `two_part` for the two-part
+    unit, which resamples both parts and their combination together), None without one."""
+    if unit == TWO_PART:
+        return (models.get("two_part") or {}).get("bootstrap")
+    return models["equations"][unit].get("bootstrap")
+
+
+def bootstrap_chunks(settings: dict) -> int:
+    """How many chunk jobs a bootstrap's replications are cut into."""
+    return -(-settings["reps"] // settings["chunk"])
+
+
+def bootstrapped_units(models: dict) -> list[str]:
+    """The units of a study's models that declare a bootstrap, in config order."""
+    return [unit for unit in model_units(models) if unit_bootstrap(models, unit)]
+
+
+def bootstrap_files(study: str, models: dict) -> list[str]:
+    """What the bootstrap jobs write under results/<study>/bootstrap/: each chunk's replicates, the
+    jackknife (BCa's acceleration) in as many parts as there are chunks, and the gathered intervals
+    and messages."""
+    files = []
+    for unit in bootstrapped_units(models):
+        settings = unit_bootstrap(models, unit)
+        base = f"results/{study}/bootstrap/{unit}"
+        files += [f"{base}_chunk{k}.csv" for k in range(bootstrap_chunks(settings))]
+        files += [f"{base}_jackknife{k}.csv" for k in range(bootstrap_chunks(settings))]
+        files += [f"{base}.csv", f"{base}_messages.csv"]
+    return files
+
+
 def table_names(study: dict) -> list[str]:
     """A study's tables in the order the report shows them."""
     names = list(study.get("tables", {})) + list(study.get("effect_tables", {}))
@@ -104,6 +136,7 @@ def study_files(name: str, study: dict, has_published: bool) -> list[str]:
             for unit in model_units(study["models"])
             for kind in ("estimates", "flow", "messages")
         ]
+        files += bootstrap_files(name, study["models"])
     if study.get("concentration"):
         files += [f"{base}/concentration.csv", f"{base}/decomposition.csv"]
     if has_published:
