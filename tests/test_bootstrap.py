@@ -300,3 +300,31 @@ def test_survey_clusters_need_a_survey_design():
     assert "studies.mefc.models.equations.model3.bootstrap.cluster: survey resamples the survey design's PSUs" in str(
         err.value
     )
+
+
+# --- the workflow ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_workflow_gives_byte_identical_bootstrap_results_with_another_chunk_size(
+    finished_project, tmp_path_factory
+):
+    from workflow_helpers import copy_project, result_files, run_workflow
+
+    workdir = copy_project(finished_project, tmp_path_factory.mktemp("chunks"))
+    config = (ROOT / "config.yaml").read_text()
+    assert "bootstrap: {reps: 1000, chunk: 250, seed: 20140501" in config
+    (workdir / "config.yaml").write_text(config.replace("chunk: 250, seed: 20140501", "chunk: 300, seed: 20140501"))
+    done = run_workflow(workdir)
+    assert done.returncode == 0, done.stderr[-3000:]
+    before, after = result_files(finished_project), result_files(workdir)
+    assert "results/benefit/bootstrap/two_part_chunk3.csv" in after  # 4 chunks: 300, 300, 300, 100 replicates
+    assert (
+        not (workdir / "results/benefit/bootstrap/two_part_chunk3.csv").read_bytes()
+        == before["results/benefit/bootstrap/two_part_chunk3.csv"]
+    )
+    for name in ("results/benefit/bootstrap/two_part.csv", "results/benefit/estimates.csv"):
+        assert after[name] == before[name], name
+    estimates = pd.read_csv(workdir / "results/benefit/estimates.csv")
+    bca = estimates[(estimates["model"] == "two_part") & (estimates["estimand"] == "ame bootstrap bca")]
+    assert len(bca) > 60 and bca["conf_low"].notna().all() and (bca["conf_low"] < bca["conf_high"]).all()

@@ -32,7 +32,6 @@ conf_high the 95% interval, statistic and p_value empty; and `_model` rows `boot
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import warnings
 from collections import Counter
@@ -60,7 +59,7 @@ from .stats.bootstrap import (
 from .stats.design import INTERCEPT
 from .stats.inference import TIDY_COLUMNS
 from .stats.margins import Part, evaluation_part
-from .stats.models import FAMILIES, LINKS, _separated_terms, binary_choice_newton
+from .stats.models import FAMILIES, LINKS, binary_choice_newton
 
 log = logging.getLogger(__name__)
 KEY_COLUMNS = ["model", "equation", "term", "level", "reference", "estimand"]
@@ -216,7 +215,7 @@ def _fast_statistic(fits: dict, sub: pd.DataFrame, models: dict, unit: str, keys
             return None
         rows = np.full(len(sub), -1)
         rows[in_fit] = position.loc[sub.index[in_fit]].to_numpy()
-        parts[name] = (fit, rows, models["equations"][name])
+        parts[name] = (fit, rows, models["equations"][name], _slots(fit, models["equations"][name], name, wanted))
     pair = models.get("two_part") if unit == TWO_PART else None
     if pair:
         first = fits[pair["first"]]
@@ -226,35 +225,48 @@ def _fast_statistic(fits: dict, sub: pd.DataFrame, models: dict, unit: str, keys
         weights = first.weights
     plans = {
         name: EffectPlan([Part(fit, fit.X, fit.values, eq.get("scale", "response"))])
-        for name, (fit, _, eq) in parts.items()
+        for name, (fit, _, eq, _) in parts.items()
         if "ame" in (eq.get("report") or ["coef", "ame"])
     }
+    effect_slots = {
+        name: np.array(
+            [
+                wanted.get(
+                    (name, parts[name][0].spec.outcome, *label, _ame_estimand(keys, name, parts[name][0].spec.outcome)),
+                    -1,
+                )
+                for label in plan.labels
+            ],
+            dtype=int,
+        )
+        for name, plan in plans.items()
+    }
+    combined_slots = (
+        np.array([wanted.get((TWO_PART, "combined", *label, "ame"), -1) for label in combined.labels], dtype=int)
+        if pair
+        else None
+    )
 
     def statistic(positions: np.ndarray) -> np.ndarray:
         out = np.full(len(keys), np.nan)
         refitted = {}
-        for name, (fit, rows, eq) in parts.items():
+        for name, (fit, rows, _, slots) in parts.items():
             own = rows[positions]
             own = own[own >= 0]
-            params = _refit(fit, own)
-            refitted[name] = new = dataclasses.replace(fit, params=params)
-            outcome = fit.spec.outcome
-            estimable = np.array([n not in fit.not_identified for n in fit.names])
-            report = eq.get("report") or ["coef", "ame"]
-            for (term, level, reference), b, ok in zip(fit.labels, params, estimable):
-                for estimand, value in (("coef", b), ("odds_ratio", np.exp(b))):
-                    if estimand in report and not (estimand == "odds_ratio" and term == INTERCEPT):
-                        _put(out, wanted, (name, outcome, term, level, reference, estimand), value if ok else np.nan)
-            if "ame" in report:
-                values = plans[name].effects([new.params], own, _normalised(fit.weights[own]))
-                estimand = _ame_estimand(keys, name, outcome)
-                for (term, level, reference), value in zip(plans[name].labels, values):
-                    _put(out, wanted, (name, outcome, term, level, reference, estimand), value)
+            params = _refit(fit, own, slots["indicators"])
+            refitted[name] = params
+            for where, values in ((slots["coef"], params), (slots["odds_ratio"], np.exp(params))):
+                kept = where >= 0
+                out[where[kept]] = np.where(slots["estimable"], values, np.nan)[kept]
+            if name in plans:
+                values = np.array(plans[name].effects([params], own, _normalised(fit.weights[own])))
+                kept = effect_slots[name] >= 0
+                out[effect_slots[name][kept]] = values[kept]
         if pair:
-            params = [refitted[pair["first"]].params, refitted[pair["second"]].params]
-            values = combined.effects(params, positions, _normalised(weights[positions]))
-            for (term, level, reference), value in zip(combined.labels, values):
-                _put(out, wanted, (TWO_PART, "combined", term, level, reference, "ame"), value)
+            params = [refitted[pair["first"]], refitted[pair["second"]]]
+            values = np.array(combined.effects(params, positions, _normalised(weights[positions])))
+            kept = combined_slots >= 0
+            out[combined_slots[kept]] = values[kept]
         return out
 
     return statistic
@@ -339,14 +351,49 @@ class EffectPlan:
         return out
 
 
+def _slots(fit, eq: dict, name: str, wanted: dict) -> dict:
+    """Where each coefficient (and odds ratio) of a fit goes among the unit's numbers (-1: not
+    reported), which are estimable, and the indicator columns a separation check looks at."""
+    report = eq.get("report") or ["coef", "ame"]
+    outcome = fit.spec.outcome
+
+    def positions(estimand):
+        return np.array(
+            [
+                wanted.get((name, outcome, term, level, reference, estimand), -1)
+                if estimand in report and not (estimand == "odds_ratio" and term == INTERCEPT)
+                else -1
+                for term, level, reference in fit.labels
+            ],
+            dtype=int,
+        )
+
+    binary = fit.spec.family_and_link()[0] == "binomial"
+    names = fit.names
+    indicators = [
+        j for j in range(fit.X.shape[1]) if binary and names[j] != INTERCEPT and np.isin(fit.X[:, j], (0.0, 1.0)).all()
+    ]
+    return {
+        "coef": positions("coef"),
+        "odds_ratio": positions("odds_ratio"),
+        "estimable": np.array([n not in fit.not_identified for n in names]),
+        "indicators": np.array(indicators, dtype=int),
+    }
+
+
+def _separated(X: np.ndarray, y: np.ndarray, indicators: np.ndarray) -> bool:
+    """An indicator column within which (or outside which) the outcome never varies: quasi-complete
+    separation (the full fit's check, stats/models._separated_terms, on every indicator at once)."""
+    if not len(indicators):
+        return False
+    columns = X[:, indicators]
+    n1, s1 = columns.sum(axis=0), y @ columns
+    n0, s0 = len(y) - n1, y.sum() - s1
+    return bool(np.any(((n1 > 0) & ((s1 == 0) | (s1 == n1))) | ((n0 > 0) & ((s0 == 0) | (s0 == n0)))))
+
+
 def _normalised(w: np.ndarray) -> np.ndarray:
     return w / w.sum()
-
-
-def _put(out: np.ndarray, wanted: dict, key: tuple, value: float) -> None:
-    index = wanted.get(tuple(str(k) for k in key))
-    if index is not None:
-        out[index] = value
 
 
 def _ame_estimand(keys: list, model: str, outcome: str) -> str:
@@ -355,7 +402,7 @@ def _ame_estimand(keys: list, model: str, outcome: str) -> str:
     return names[0] if names else "ame"
 
 
-def _refit(fit, rows: np.ndarray) -> np.ndarray:
+def _refit(fit, rows: np.ndarray, indicators: np.ndarray) -> np.ndarray:
     """The equation's estimate on its rows `rows` of the full fit's design, from the full estimate."""
     X, y = fit.X[rows], fit.y[rows]
     w = fit.weights[rows]
@@ -364,7 +411,7 @@ def _refit(fit, rows: np.ndarray) -> np.ndarray:
     kind = fit.spec.kind
     if kind in ("probit", "logit"):
         result = binary_choice_newton(X, y, kind, w if fit.spec.weights else None, start=fit.params)
-        if result.perfect_prediction or _separated_terms(fit.design, X, y):
+        if result.perfect_prediction or _separated(X, y, indicators):
             raise ReplicateFailed("perfect separation")
         if not result.converged:
             raise ReplicateFailed("the fit did not converge")
