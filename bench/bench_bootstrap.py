@@ -9,18 +9,24 @@ both refitted in each replication, with the combined effects on E[y]), beside it
 Usage: .venv/bin/python bench/bench_bootstrap.py
 """
 
-import sys
-import time
-import warnings
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
+import os
 
-import pandas as pd
+# One BLAS thread per process, as the workflow's jobs run (rules/common.smk): set before numpy is imported.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
-from migrant_health import model_bootstrap
-from migrant_health.config import validate_config
-from migrant_health.io.yamlfile import read_yaml
-from migrant_health.outputs import TWO_PART, bootstrap_chunks
+import sys  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from migrant_health import model_bootstrap  # noqa: E402
+from migrant_health.config import validate_config  # noqa: E402
+from migrant_health.io.yamlfile import read_yaml  # noqa: E402
+from migrant_health.outputs import TWO_PART, bootstrap_chunks  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ANALYTIC = ROOT / "data" / "analytic" / "benefit.parquet"
