@@ -204,6 +204,23 @@ def test_fast_refits_equal_the_full_sample_code():
     assert len(problems[0].keys) > 10  # coefficients, effects of both parts and the combination
 
 
+def test_fast_refits_keep_the_survey_weights():
+    data = _two_part_data().assign(weight=lambda d: 1.0 + (d["psu"] % 3))
+    survey = {"psu": "psu", "strata": "stratum", "weights": "weight"}
+    models = {**MODELS, "vce": "survey", "samples": {"total": None}}
+    from migrant_health.stats.survey import SurveyDesign
+
+    design = SurveyDesign.from_data(data, survey, "toy")
+    (problem,) = model_bootstrap.problems(data, models, "toy", "two_part", {"cluster": "survey"}, survey, design)
+    n = problem.resampler.n
+    assert np.allclose(problem.statistic(np.arange(n)), problem.estimate, rtol=1e-8, atol=1e-9, equal_nan=True)
+    generic = model_bootstrap._generic_statistic(data, models, "toy", "two_part", "total", problem.keys, survey)
+    positions = problem.resampler.draw(np.random.default_rng(2))
+    assert np.allclose(problem.statistic(positions), generic(positions), rtol=1e-7, atol=1e-8, equal_nan=True)
+    unweighted = model_bootstrap.problems(data, {**models, "vce": "oim"}, "toy", "two_part", {"cluster": None})[0]
+    assert not np.allclose(unweighted.estimate, problem.estimate)  # the weights matter
+
+
 def test_cluster_bootstrap_resamples_the_survey_design_and_the_jackknife_leaves_clusters_out():
     data = _two_part_data()
     survey = {"psu": "psu", "strata": "stratum"}

@@ -108,7 +108,7 @@ def problems(
         reported = _reported(pd.concat(fitted.estimates, ignore_index=True)[TIDY_COLUMNS])
         keys = _keys(reported)
         fast = _fast_statistic(fitted.fits, sub, models, unit, keys)
-        statistic = fast or _generic_statistic(sub, models, study, unit, sample_name, keys)
+        statistic = fast or _generic_statistic(sub, models, study, unit, sample_name, keys, survey)
         out.append(
             SampleProblem(
                 sample_name,
@@ -151,8 +151,9 @@ def _resampler(sub: pd.DataFrame, settings: dict, survey: dict | None, study: st
 # --- replicates through the full-sample code ------------------------------------------------
 
 
-def _generic_statistic(sub, models, study, unit, sample_name, keys) -> Callable:
-    """Refit the unit on the resampled rows with the code that fitted the full sample."""
+def _generic_statistic(sub, models, study, unit, sample_name, keys, survey=None) -> Callable:
+    """Refit the unit on the resampled rows with the code that fitted the full sample (vce survey
+    and cluster become robust, with the survey's weights: the point estimates are the same)."""
     models = dict(models)
     models["samples"] = {sample_name: None}
     equations = {}
@@ -161,6 +162,8 @@ def _generic_statistic(sub, models, study, unit, sample_name, keys) -> Callable:
         vce = eq.get("vce", models.get("vce", "oim"))
         if vce in ("survey", "cluster"):  # the point estimates do not depend on it
             eq["vce"] = "robust"
+        if vce == "survey" and (survey or {}).get("weights"):
+            models["weights"] = survey["weights"]
         equations[name] = eq
     models["equations"] = equations
     wanted = {k: i for i, k in enumerate(keys)}
@@ -410,7 +413,7 @@ def _refit(fit, rows: np.ndarray, indicators: np.ndarray) -> np.ndarray:
     _check_columns(X, fit.names)
     kind = fit.spec.kind
     if kind in ("probit", "logit"):
-        result = binary_choice_newton(X, y, kind, w if fit.spec.weights else None, start=fit.params)
+        result = binary_choice_newton(X, y, kind, w if fit.spec.survey_weights else None, start=fit.params)
         if result.perfect_prediction or _separated(X, y, indicators):
             raise ReplicateFailed("perfect separation")
         if not result.converged:
