@@ -1,6 +1,7 @@
 # Analytic sample -> tidy estimates: one job per unit of a study's models (an equation, or a
 # two-part model's parts and their combination), then gathered in config order.
-from migrant_health.outputs import TWO_PART, bootstrap_chunks, bootstrapped_units, model_units, unit_bootstrap
+from migrant_health.outputs import (CONCENTRATION_UNIT, TWO_PART, bootstrap_chunks, bootstrapped_units, model_units,
+                                    study_bootstrap_units, unit_bootstrap)
 
 
 def units_of(study):
@@ -49,13 +50,29 @@ rule fit_models:
 
 
 def bootstrap_settings(study, unit):
-    return unit_bootstrap(STUDIES[study]["models"], unit)
+    return unit_bootstrap(STUDIES[study].get("models") or {"equations": {}}, unit, STUDIES[study].get("concentration"))
+
+
+def bootstrap_models(study, unit):
+    """What a bootstrapped unit's jobs read of the config: the unit's models, or the concentration stage."""
+    if unit == CONCENTRATION_UNIT:
+        return {"concentration": STUDIES[study]["concentration"]}
+    return unit_models(study, unit)
+
+
+def bootstrap_uses_design(study, unit):
+    """Whether a bootstrapped unit's jobs read the whole file's survey design."""
+    if bootstrap_settings(study, unit).get("cluster") == "survey":
+        return True
+    if unit == CONCENTRATION_UNIT:
+        return STUDIES[study]["concentration"]["vce"] == "survey"
+    return unit_uses_survey(study, unit)
 
 
 def bootstrap_where(study, unit):
     """The key path of a unit's bootstrap settings, for messages."""
-    path = "two_part" if unit == TWO_PART else f"equations.{unit}"
-    return f"{CONFIG_NAME}: studies.{study}.models.{path}.bootstrap"
+    path = {CONCENTRATION_UNIT: "concentration", TWO_PART: "models.two_part"}.get(unit, f"models.equations.{unit}")
+    return f"{CONFIG_NAME}: studies.{study}.{path}.bootstrap"
 
 
 def bootstrap_outputs(study, kind):
@@ -64,8 +81,7 @@ def bootstrap_outputs(study, kind):
     return [f"results/{study}/bootstrap/{unit}{kind}.csv" for unit in bootstrapped_units(models)]
 
 
-BOOTSTRAPPED_UNITS = "|".join(sorted({u for s in STUDIES.values() if s.get("models")
-                                      for u in bootstrapped_units(s["models"])})) or "no_bootstrap"
+BOOTSTRAPPED_UNITS = "|".join(sorted({u for s in STUDIES.values() for u in study_bootstrap_units(s)})) or "no_bootstrap"
 
 
 # A bootstrap's replications are cut into chunk jobs (one seed per replication: the same replicates
@@ -77,13 +93,12 @@ rule bootstrap_chunk:
         chunk=r"\d+",
     input:
         analytic="data/analytic/{study}.parquet",
-        interim=lambda w: design_file(w.study, unit_uses_survey(w.study, w.unit)
-                                      or bootstrap_settings(w.study, w.unit).get("cluster") == "survey"),
+        interim=lambda w: design_file(w.study, bootstrap_uses_design(w.study, w.unit)),
         code=code("bootstrap_chunk"),
     output:
         replicates="results/{study}/bootstrap/{unit}_chunk{chunk}.csv",
     params:
-        models=lambda w: unit_models(w.study, w.unit),
+        models=lambda w: bootstrap_models(w.study, w.unit),
         settings=lambda w: bootstrap_settings(w.study, w.unit),
         survey=lambda w: survey_of(w.study),
     log:
@@ -102,13 +117,12 @@ rule bootstrap_jackknife:
         part=r"\d+",
     input:
         analytic="data/analytic/{study}.parquet",
-        interim=lambda w: design_file(w.study, unit_uses_survey(w.study, w.unit)
-                                      or bootstrap_settings(w.study, w.unit).get("cluster") == "survey"),
+        interim=lambda w: design_file(w.study, bootstrap_uses_design(w.study, w.unit)),
         code=code("bootstrap_jackknife"),
     output:
         replicates="results/{study}/bootstrap/{unit}_jackknife{part}.csv",
     params:
-        models=lambda w: unit_models(w.study, w.unit),
+        models=lambda w: bootstrap_models(w.study, w.unit),
         # The jackknife does not depend on the number of replications, their chunks or seed.
         settings=lambda w: {"cluster": bootstrap_settings(w.study, w.unit).get("cluster")},
         survey=lambda w: survey_of(w.study),
@@ -129,7 +143,10 @@ rule bootstrap_gather:
     wildcard_constraints:
         unit=BOOTSTRAPPED_UNITS,
     input:
-        estimates="results/{study}/fits/{unit}_estimates.csv",
+        # The unit's full-sample numbers: its fit, or (concentration) recomputed from the analytic sample.
+        estimates=lambda w: [] if w.unit == CONCENTRATION_UNIT else [f"results/{w.study}/fits/{w.unit}_estimates.csv"],
+        analytic=lambda w: [f"data/analytic/{w.study}.parquet"] if w.unit == CONCENTRATION_UNIT else [],
+        interim=lambda w: design_file(w.study, w.unit == CONCENTRATION_UNIT and bootstrap_uses_design(w.study, w.unit)),
         chunks=lambda w: [f"results/{w.study}/bootstrap/{w.unit}_chunk{k}.csv"
                           for k in range(bootstrap_chunks(bootstrap_settings(w.study, w.unit)))],
         jackknife=lambda w: [f"results/{w.study}/bootstrap/{w.unit}_jackknife{k}.csv"
@@ -142,14 +159,17 @@ rule bootstrap_gather:
         # Not the chunk size: the gathered intervals do not depend on it.
         settings=lambda w: {k: v for k, v in bootstrap_settings(w.study, w.unit).items() if k != "chunk"},
         where=lambda w: bootstrap_where(w.study, w.unit),
+        concentration=lambda w: STUDIES[w.study]["concentration"] if w.unit == CONCENTRATION_UNIT else None,
+        survey=lambda w: survey_of(w.study) if w.unit == CONCENTRATION_UNIT else None,
     log:
         "logs/bootstrap_gather_{study}_{unit}.log",
     message:
         "Bootstrap intervals of {wildcards.study} {wildcards.unit}"
     run:
-        run_step(rule, log[0], where=params.where, settings=params.settings, estimates=input.estimates,
+        run_step(rule, log[0], where=params.where, settings=params.settings, estimates=list(input.estimates),
                  chunks=list(input.chunks), jackknife=list(input.jackknife), intervals=output.intervals,
-                 messages=output.messages)
+                 messages=output.messages, study=wildcards.study, concentration=params.concentration,
+                 analytic=list(input.analytic), survey=params.survey, interim=list(input.interim))
 
 
 rule gather_estimates:

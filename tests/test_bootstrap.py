@@ -345,3 +345,65 @@ def test_the_workflow_gives_byte_identical_bootstrap_results_with_another_chunk_
     estimates = pd.read_csv(workdir / "results/benefit/estimates.csv")
     bca = estimates[(estimates["model"] == "two_part") & (estimates["estimand"] == "ame bootstrap bca")]
     assert len(bca) > 60 and bca["conf_low"].notna().all() and (bca["conf_low"] < bca["conf_high"]).all()
+
+
+# --- concentration indices ------------------------------------------------------------------
+
+CONCENTRATION = {
+    "rank": "income",
+    "outcomes": {"visit": {"label": "Visit", "decomposition": "unused"}},
+    "bounds": [0, 1],
+    "vce": "oim",
+    "weights": None,
+    "compare_by": "female",
+}
+
+
+def _concentration_data(n: int = 240, seed: int = 4) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    income = rng.lognormal(8, 0.6, n)
+    visit = rng.random(n) < 0.1 + 0.15 * (income < np.median(income))
+    return pd.DataFrame({"income": income, "visit": visit, "female": rng.random(n) < 0.5, "city": np.arange(n) // 8})
+
+
+def test_concentration_indices_are_bootstrapped_with_their_groups_and_difference(tmp_path):
+    from migrant_health import concentration as stage
+    from migrant_health.stats import conindex
+
+    data = _concentration_data()
+    settings = {"reps": 30, "seed": 5, "cluster": "city", "max_failed": 0.05}
+    models = {"concentration": CONCENTRATION}
+    problems = model_bootstrap.problems(data, models, "toy", "concentration", settings)
+    assert [p.sample for p in problems] == ["total", "female=False", "female=True", "female: True - False"]
+    full = stage.indices(data, CONCENTRATION, "toy")
+    # a replicate recomputes the ranks in the resample: the standard index of the drawn rows
+    positions = problems[0].resampler.draw(np.random.default_rng(1))
+    drawn = data.iloc[positions]
+    expected = conindex.concentration_index(drawn["visit"].astype(float), drawn["income"], index="standard").estimate
+    standard = problems[0].keys.index(("concentration_index", "visit", "income", "", "", "concentration_index"))
+    assert problems[0].statistic(positions)[standard] == pytest.approx(expected, rel=1e-12)
+
+    def run(chunk_size):
+        chunks = -(-30 // chunk_size)
+        s = {**settings, "chunk": chunk_size}
+        replicates = [model_bootstrap.chunk(problems, s, k) for k in range(chunks)]
+        jack = [model_bootstrap.jackknife(problems, k, chunks) for k in range(chunks)]
+        return model_bootstrap.gather(full, replicates, jack, s, "config.yaml: studies.toy.concentration.bootstrap")[0]
+
+    once, again = run(30), run(7)
+    assert _bytes(once, tmp_path / "a.csv") == _bytes(again, tmp_path / "b.csv")
+    bca = once[once["estimand"] == "difference bootstrap bca"]
+    assert len(bca) == 1 and bca["conf_low"].iloc[0] < bca["conf_high"].iloc[0]
+    assert len(model_bootstrap.jackknife(problems[:1])) == data["city"].nunique()  # clusters left out
+
+
+def test_concentration_bootstrap_config_is_checked_and_planned(tmp_path):
+    config = copy.deepcopy(load_config())
+    config["studies"]["inequality"]["concentration"]["bootstrap"] = {"reps": 100, "seed": 1, "cluster": "survey"}
+    config["studies"]["inequality"].pop("survey", None)
+    config["datasets"]["cmds2014"].pop("survey")
+    with pytest.raises(InputError) as err:
+        validate_config(config, SCHEMA)
+    assert "studies.inequality.concentration.bootstrap.cluster: survey resamples the survey design's PSUs" in str(
+        err.value
+    )

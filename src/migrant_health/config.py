@@ -308,6 +308,8 @@ def _check_concentration(study: dict, where: str, survey: dict | None = None) ->
             )
     if spec["vce"] == "cluster" and not spec.get("cluster"):
         raise InputError(f"{where}.concentration: vce cluster needs `cluster:` (the variable identifying clusters).")
+    if spec.get("bootstrap"):
+        _check_bootstrap(spec["bootstrap"], f"{where}.concentration.bootstrap", survey)
     if spec["vce"] == "survey" and not survey:
         raise InputError(
             f"{where}.concentration: vce survey needs the sampling design: declare `survey:` on the study "

@@ -47,7 +47,7 @@ from statsmodels.genmod.families.links import Probit
 from .errors import InputError, closest
 from .estimation import fit_sample, subsamples
 from .fit_statistics import MODEL_TERM
-from .outputs import TWO_PART, model_units
+from .outputs import CONCENTRATION_UNIT, TWO_PART, model_units
 from .stats.bootstrap import (
     Resampler,
     bca_interval,
@@ -99,7 +99,10 @@ def _keys(frame: pd.DataFrame) -> list[tuple]:
 def problems(
     df: pd.DataFrame, models: dict, study: str, unit: str, settings: dict, survey=None, design=None
 ) -> list[SampleProblem]:
-    """Each subsample's full-sample fit of the unit and its replicate statistic."""
+    """Each subsample's full-sample fit of the unit and its replicate statistic (the unit
+    `concentration`: `models` holds the stage's spec under `concentration`)."""
+    if unit == CONCENTRATION_UNIT:
+        return concentration_problems(df, models["concentration"], study, settings, survey, design)
     out = []
     for sample_name, sub in subsamples(df, models, study):
         with warnings.catch_warnings():
@@ -121,12 +124,64 @@ def problems(
     return out
 
 
+def concentration_estimates(df: pd.DataFrame, spec: dict, study: str, design=None) -> pd.DataFrame:
+    """The concentration stage's tidy indices (concentration.indices), the bootstrap's estimates."""
+    from . import concentration as stage
+
+    return stage.indices(df, spec, study, design)
+
+
+def concentration_problems(df, spec, study, settings, survey=None, design=None) -> list[SampleProblem]:
+    """One problem per row label of concentration.csv (the whole sample; with compare_by each group
+    and their difference), each resampling the whole analytic sample: a group's index is computed
+    within the resample, as conindex's bootstrap would. The indices' point estimates do not depend on
+    the variance, so replicates compute them with the conventional one."""
+    from . import concentration as stage
+
+    full = concentration_estimates(df, spec, study, design)
+    plain = {**spec, "vce": "oim"}
+    if spec.get("vce") == "survey" and design is not None and design.weights:
+        plain["weights"] = design.weights  # the design's weights, as the full-sample indices use
+    out = []
+    for label, rows in full.groupby("sample", sort=False):
+        keys = _keys(rows)
+        wanted = {k: i for i, k in enumerate(keys)}
+
+        # the whole sample's indices need no groups; a group's (or their difference) needs them
+        own = {k: v for k, v in plain.items() if k != "compare_by"} if label == "total" else plain
+
+        def statistic(positions, label=label, keys=keys, wanted=wanted, own=own):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    tidy = stage.indices(df.iloc[positions].reset_index(drop=True), own, study)
+                except (InputError, ValueError, ZeroDivisionError, np.linalg.LinAlgError) as e:
+                    raise ReplicateFailed(f"the index cannot be computed ({type(e).__name__})") from None
+            tidy = tidy[tidy["sample"] == label]
+            values = np.full(len(keys), np.nan)
+            for key, value in zip(_keys(tidy), tidy["estimate"].to_numpy(float)):
+                if key in wanted:
+                    values[wanted[key]] = value
+            return values
+
+        out.append(
+            SampleProblem(
+                label,
+                keys,
+                rows["estimate"].to_numpy(float),
+                statistic,
+                _resampler(df, settings, survey, study, CONCENTRATION_UNIT),
+            )
+        )
+    return out
+
+
 def _resampler(sub: pd.DataFrame, settings: dict, survey: dict | None, study: str, unit: str) -> Resampler:
     cluster = settings.get("cluster")
     if not cluster:
         return Resampler(len(sub))
-    path = "two_part" if unit == TWO_PART else f"equations.{unit}"
-    where = f"config.yaml: studies.{study}.models.{path}.bootstrap.cluster"
+    path = {CONCENTRATION_UNIT: "concentration", TWO_PART: "models.two_part"}.get(unit, f"models.equations.{unit}")
+    where = f"config.yaml: studies.{study}.{path}.bootstrap.cluster"
     if cluster == "survey":
         psu, strata = (survey or {}).get("psu"), (survey or {}).get("strata")
         columns = [psu] + ([strata] if strata else [])
