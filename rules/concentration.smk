@@ -2,6 +2,9 @@
 
 
 rule concentration:
+    wildcard_constraints:
+        # not results/<study>/bootstrap/concentration.csv (bootstrap_gather's)
+        study="|".join(STUDIES),
     input:
         analytic="data/analytic/{study}.parquet",
         estimates="results/{study}/estimates.csv",

@@ -158,7 +158,6 @@ rule bootstrap_gather:
     params:
         # Not the chunk size: the gathered intervals do not depend on it.
         settings=lambda w: {k: v for k, v in bootstrap_settings(w.study, w.unit).items() if k != "chunk"},
-        where=lambda w: bootstrap_where(w.study, w.unit),
         concentration=lambda w: STUDIES[w.study]["concentration"] if w.unit == CONCENTRATION_UNIT else None,
         survey=lambda w: survey_of(w.study) if w.unit == CONCENTRATION_UNIT else None,
     log:
@@ -166,7 +165,8 @@ rule bootstrap_gather:
     message:
         "Bootstrap intervals of {wildcards.study} {wildcards.unit}"
     run:
-        run_step(rule, log[0], where=params.where, settings=params.settings, estimates=list(input.estimates),
+        # The key path for messages is not a parameter: naming the config's overrides reruns nothing.
+        run_step(rule, log[0], where=bootstrap_where(wildcards.study, wildcards.unit), settings=params.settings, estimates=list(input.estimates),
                  chunks=list(input.chunks), jackknife=list(input.jackknife), intervals=output.intervals,
                  messages=output.messages, study=wildcards.study, concentration=params.concentration,
                  analytic=list(input.analytic), survey=params.survey, interim=list(input.interim))

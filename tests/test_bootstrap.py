@@ -392,6 +392,16 @@ def test_concentration_indices_are_bootstrapped_with_their_groups_and_difference
 
     once, again = run(30), run(7)
     assert _bytes(once, tmp_path / "a.csv") == _bytes(again, tmp_path / "b.csv")
+    # the index table prints the BCa intervals under each outcome, in the CI columns
+    from migrant_health.tables.concentration import bootstrap_sentences, index_table
+
+    spec = {**CONCENTRATION, "bootstrap": settings}
+    both = pd.concat([full, once], ignore_index=True)
+    frame = index_table(both, spec).frame
+    assert list(frame["Outcome"]) == ["Visit", "  Bootstrap BCa 95% CI"]
+    standard = once[(once["sample"] == "total") & (once["estimand"] == "concentration_index bootstrap bca")].iloc[0]
+    assert frame.iloc[1, 3] == f"{standard['conf_low']:.3f} to {standard['conf_high']:.3f}"
+    assert "30 replications resampling clusters of city" in bootstrap_sentences(both, spec)[0]
     bca = once[once["estimand"] == "difference bootstrap bca"]
     assert len(bca) == 1 and bca["conf_low"].iloc[0] < bca["conf_high"].iloc[0]
     assert len(model_bootstrap.jackknife(problems[:1])) == data["city"].nunique()  # clusters left out

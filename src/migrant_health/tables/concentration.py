@@ -37,29 +37,27 @@ def bootstrap_sentences(tidy: pd.DataFrame, spec: dict) -> list[str]:
 
 def index_table(tidy: pd.DataFrame, spec: dict) -> Display:
     """Rows: outcomes; columns: each index with its SE and 95% CI (under the index's name), and n;
-    with concentration.bootstrap, the BCa interval too."""
+    with concentration.bootstrap, a row under each outcome with the BCa intervals in the CI columns."""
     lines = []
     boot = bool(spec.get("bootstrap")) and tidy["estimand"].astype(str).str.endswith(" bootstrap bca").any()
     for outcome, info in spec["outcomes"].items():
         line = {"Outcome": info["label"]}
+        below = {"Outcome": "  Bootstrap BCa 95% CI"}
         for index, header in INDICES:
             here = (tidy["equation"] == outcome) & (tidy["sample"] == "total")
             r = tidy[here & (tidy["estimand"] == index)].iloc[0]
             line[header] = f"{r['estimate']:.3f}"
             line[f"{header} SE"] = f"{r['std_error']:.3f}"
             line[f"{header} 95% CI"] = f"{r['conf_low']:.3f} to {r['conf_high']:.3f}"
-            if boot:
-                b = tidy[here & (tidy["estimand"] == f"{index} bootstrap bca")]
-                line[f"{header} BCa 95% CI"] = (
-                    f"{b['conf_low'].iloc[0]:.3f} to {b['conf_high'].iloc[0]:.3f}"
-                    if len(b) and pd.notna(b["conf_low"].iloc[0])
-                    else ""
-                )
+            b = tidy[here & (tidy["estimand"] == f"{index} bootstrap bca")]
+            ok = len(b) and pd.notna(b["conf_low"].iloc[0])
+            below.update({header: "", f"{header} SE": ""})
+            below[f"{header} 95% CI"] = f"{b['conf_low'].iloc[0]:.3f} to {b['conf_high'].iloc[0]:.3f}" if ok else ""
         line["n"] = f"{int(r['n_obs']):,}"
-        lines.append(line)
-    sub = ["Index", "SE", "95% CI"] + (["BCa 95% CI"] if boot else [])
-    spans = [("", 1)] + [(header, len(sub)) for _, header in INDICES] + [("", 1)]
-    headers = ["Outcome"] + sub * len(INDICES) + ["n"]
+        below["n"] = ""
+        lines += [line, below] if boot else [line]
+    spans = [("", 1)] + [(header, 3) for _, header in INDICES] + [("", 1)]
+    headers = ["Outcome"] + ["Index", "SE", "95% CI"] * len(INDICES) + ["n"]
     return Display(pd.DataFrame(lines), spans, headers)
 
 
