@@ -3,6 +3,7 @@ replicate (the same results whatever the chunks), cluster and stratified resampl
 counted and stopping the run, the fast refits against the full-sample code, config errors."""
 
 import copy
+import re
 
 import numpy as np
 import pandas as pd
@@ -189,6 +190,13 @@ def test_gathered_intervals_are_byte_identical_whatever_the_chunk_size(tmp_path)
     assert (combined["conf_low"] < combined["estimate"]).all() and (combined["estimate"] < combined["conf_high"]).all()
     counts = small[small["term"] == "_model"].set_index(["sample", "estimand"])["estimate"]
     assert counts[("total", "bootstrap_reps")] == 24
+    # replicates that do not match the unit's numbers stop the gather instead of leaving intervals empty
+    settings_ = {**settings, "chunk": 24}
+    problems = model_bootstrap.problems(data, MODELS, "toy", "two_part", settings_)
+    replicates = model_bootstrap.chunk(problems, settings_, 0).drop(columns=["two_part|combined|x|||ame"])
+    full = next(_full_estimates(data, MODELS))
+    with pytest.raises(InputError, match=re.escape("the replicates hold no 'two_part|combined|x|||ame'")):
+        model_bootstrap.gather(full, [replicates], [model_bootstrap.jackknife(problems)], settings_, "config.yaml: x")
 
 
 def test_fast_refits_equal_the_full_sample_code():

@@ -627,6 +627,11 @@ def gather(
             )
         for _, row in block.iterrows():
             name = key_name(_keys(row.to_frame().T)[0])
+            if name not in mine.columns:
+                raise InputError(
+                    f"{where}: the replicates hold no '{name}' of subsample {sample} (chunks written by another "
+                    f"version of the model?); delete results/<study>/bootstrap/ and rerun."
+                )
             t = good[name].to_numpy(float) if name in good else np.array([])
             jackknifed = jack_good[name].to_numpy(float) if name in jack_good else np.array([])
             estimate = float(row["estimate"])
