@@ -120,6 +120,11 @@ def test_cluster_resampling_draws_whole_clusters_within_strata():
         assert (drawn == drawn[:, :1]).all()  # whole clusters, in one piece
         assert (strata[rows] == 0).sum() == 20 and (strata[rows] == 1).sum() == 40  # G_h of G_h per stratum
     assert sorted(set(clusters[resampler.leave_out(3)])) == [c for c in range(12) if c != 3]
+    # each draw's identifier (Stata's idcluster()): a cluster drawn twice is two clusters
+    rows = resampler.draw(np.random.default_rng(0))
+    drawn = resampler.drawn.reshape(-1, 5)
+    assert (drawn == drawn[:, :1]).all() and len(np.unique(resampler.drawn)) == 12
+    assert len(np.unique(clusters[rows])) < 12  # some cluster was drawn more than once
 
 
 # --- a unit's bootstrap on a small two-part model --------------------------------------------
@@ -425,3 +430,25 @@ def test_concentration_bootstrap_config_is_checked_and_planned(tmp_path):
     assert "studies.inequality.concentration.bootstrap.cluster: survey resamples the survey design's PSUs" in str(
         err.value
     )
+
+
+def test_a_random_intercept_refit_on_resampled_clusters_counts_each_draw_as_a_group():
+    from migrant_health.estimation import fit_sample
+
+    rng = np.random.default_rng(8)
+    n = 400
+    data = pd.DataFrame({"x": rng.normal(size=n), "school": np.arange(n) // 10})
+    data["y"] = (0.4 * data["x"] + rng.normal(size=40)[data["school"]] + rng.logistic(size=n)) > 0
+    models = {
+        "covariates": ["x"],
+        "vce": "oim",
+        "equations": {"re": {"outcome": "y", "kind": "melogit", "group": "school"}},
+    }
+    (problem,) = model_bootstrap.problems(data, models, "toy", "re", {"cluster": "school"})
+    positions = problem.resampler.draw(np.random.default_rng(3))
+    relabelled = data.iloc[positions].reset_index(drop=True).assign(school=problem.resampler.drawn)
+    assert relabelled["school"].nunique() == 40 > data.iloc[positions]["school"].nunique()
+    by_hand = fit_sample(relabelled, {**models, "samples": {"total": None}}, "toy", "re", "total", quiet=True)
+    expected = pd.concat(by_hand.estimates)
+    expected = expected[expected["term"] != "_model"]["estimate"].to_numpy(float)
+    assert np.allclose(problem.statistic(positions), expected, rtol=1e-10, equal_nan=True)

@@ -110,17 +110,12 @@ def problems(
             fitted = fit_sample(sub, models, study, unit, sample_name, survey, design, quiet=True)
         reported = _reported(pd.concat(fitted.estimates, ignore_index=True)[TIDY_COLUMNS])
         keys = _keys(reported)
+        resampler = _resampler(sub, settings, survey, study, unit)
         fast = _fast_statistic(fitted.fits, sub, models, unit, keys)
-        statistic = fast or _generic_statistic(sub, models, study, unit, sample_name, keys, survey)
-        out.append(
-            SampleProblem(
-                sample_name,
-                keys,
-                reported["estimate"].to_numpy(float),
-                statistic,
-                _resampler(sub, settings, survey, study, unit),
-            )
+        statistic = fast or _generic_statistic(
+            sub, models, study, unit, sample_name, keys, survey, _cluster_variable(settings, survey), resampler
         )
+        out.append(SampleProblem(sample_name, keys, reported["estimate"].to_numpy(float), statistic, resampler))
     return out
 
 
@@ -206,9 +201,18 @@ def _resampler(sub: pd.DataFrame, settings: dict, survey: dict | None, study: st
 # --- replicates through the full-sample code ------------------------------------------------
 
 
-def _generic_statistic(sub, models, study, unit, sample_name, keys, survey=None) -> Callable:
+def _cluster_variable(settings: dict, survey: dict | None) -> str | None:
+    cluster = settings.get("cluster")
+    return (survey or {}).get("psu") if cluster == "survey" else cluster
+
+
+def _generic_statistic(
+    sub, models, study, unit, sample_name, keys, survey=None, cluster=None, resampler=None
+) -> Callable:
     """Refit the unit on the resampled rows with the code that fitted the full sample (vce survey
-    and cluster become robust, with the survey's weights: the point estimates are the same)."""
+    and cluster become robust, with the survey's weights: the point estimates are the same). With
+    clusters resampled, a cluster drawn twice becomes two clusters (Stata's idcluster()), so that a
+    random intercept by that variable gives each draw its own."""
     models = dict(models)
     models["samples"] = {sample_name: None}
     equations = {}
@@ -225,6 +229,9 @@ def _generic_statistic(sub, models, study, unit, sample_name, keys, survey=None)
 
     def statistic(positions: np.ndarray) -> np.ndarray:
         rows = sub.iloc[positions].reset_index(drop=True)
+        drawn = getattr(resampler, "drawn", None)
+        if cluster and drawn is not None and len(drawn) == len(rows):
+            rows[cluster] = drawn
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

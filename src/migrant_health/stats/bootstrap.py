@@ -51,6 +51,7 @@ class Resampler:
     def __init__(self, n: int, clusters=None, strata=None):
         self.n = n
         self.groups = None
+        self.drawn = None  # the last cluster draw's identifiers per position (None: rows, or a jackknife)
         if clusters is not None:
             codes = pd.factorize(pd.Series(np.asarray(clusters)), sort=True)[0]
             order = np.argsort(codes, kind="stable")
@@ -69,13 +70,17 @@ class Resampler:
         return self.n if self.groups is None else len(self.groups)
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
+        """A resample's positions; with clusters, `self.drawn` holds each position's draw (0..G-1), so
+        that a cluster drawn twice can be told apart (Stata's idcluster())."""
         if self.groups is None:
             return rng.integers(0, self.n, self.n)
         chosen = np.concatenate([members[rng.integers(0, len(members), len(members))] for members in self.by_stratum])
+        self.drawn = np.repeat(np.arange(len(chosen)), [len(self.groups[g]) for g in chosen])
         return np.concatenate([self.groups[g] for g in chosen])
 
     def leave_out(self, unit: int) -> np.ndarray:
         """The positions without row (or cluster) `unit`."""
+        self.drawn = None
         if self.groups is None:
             return np.delete(np.arange(self.n), unit)
         keep = np.ones(self.n, dtype=bool)
