@@ -60,6 +60,52 @@ def model_units(models: dict) -> dict[str, list[str]]:
     return units
 
 
+# The unit of a study's concentration indices, when `concentration.bootstrap` asks for intervals.
+CONCENTRATION_UNIT = "concentration"
+
+
+def unit_bootstrap(models: dict, unit: str, concentration: dict | None = None) -> dict | None:
+    """A unit's bootstrap settings (`bootstrap:` of its equation, of `two_part` for the two-part
+    unit, which resamples both parts and their combination together, or of the concentration
+    stage for the unit `concentration`), None without one."""
+    if unit == CONCENTRATION_UNIT:
+        return (concentration or {}).get("bootstrap")
+    if unit == TWO_PART:
+        return (models.get("two_part") or {}).get("bootstrap")
+    return models["equations"][unit].get("bootstrap")
+
+
+def bootstrap_chunks(settings: dict) -> int:
+    """How many chunk jobs a bootstrap's replications are cut into."""
+    return -(-settings["reps"] // settings["chunk"])
+
+
+def bootstrapped_units(models: dict) -> list[str]:
+    """The units of a study's models that declare a bootstrap, in config order."""
+    return [unit for unit in model_units(models) if unit_bootstrap(models, unit)]
+
+
+def study_bootstrap_units(study: dict) -> list[str]:
+    """Every bootstrapped unit of a study: its models' and its concentration indices'."""
+    units = bootstrapped_units(study["models"]) if study.get("models") else []
+    return units + ([CONCENTRATION_UNIT] if (study.get("concentration") or {}).get("bootstrap") else [])
+
+
+def bootstrap_files(study: str, models: dict, concentration: dict | None = None) -> list[str]:
+    """What the bootstrap jobs write under results/<study>/bootstrap/: each chunk's replicates, the
+    jackknife (BCa's acceleration) in as many parts as there are chunks, and the gathered intervals
+    and messages."""
+    files = []
+    units = bootstrapped_units(models) + ([CONCENTRATION_UNIT] if (concentration or {}).get("bootstrap") else [])
+    for unit in units:
+        settings = unit_bootstrap(models, unit, concentration)
+        base = f"results/{study}/bootstrap/{unit}"
+        files += [f"{base}_chunk{k}.csv" for k in range(bootstrap_chunks(settings))]
+        files += [f"{base}_jackknife{k}.csv" for k in range(bootstrap_chunks(settings))]
+        files += [f"{base}.csv", f"{base}_messages.csv"]
+    return files
+
+
 def table_names(study: dict) -> list[str]:
     """A study's tables in the order the report shows them."""
     names = list(study.get("tables", {})) + list(study.get("effect_tables", {}))
@@ -130,6 +176,7 @@ def study_files(name: str, study: dict, has_published: bool) -> list[str]:
             for unit in model_units(study["models"])
             for kind in ("estimates", "flow", "messages")
         ]
+        files += bootstrap_files(name, study["models"], study.get("concentration"))
     if study.get("concentration"):
         files += [f"{base}/concentration.csv", f"{base}/decomposition.csv"]
     files += multiverse_files(name, study)
