@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -167,6 +168,7 @@ def timed_cluster(workdir: Path, profile: Path) -> tuple[cluster_run.Run, dict[s
 
 
 def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds: the daemons are stopped
     reason = skip_reason()
     if reason:
         print(f"SKIPPED: bench_slurm: {reason}")

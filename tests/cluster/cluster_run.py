@@ -65,14 +65,18 @@ def _snakemake(workdir: Path, profile: Path, *extra: str) -> Run:
     log = workdir.parent / f"{workdir.name}.snakemake.log"
     start = time.perf_counter()
     with open(log, "w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
         try:
             returncode = process.wait(timeout=RUN_TIMEOUT)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGTERM)  # Snakemake cancels its SLURM jobs on SIGTERM
+            process.terminate()  # Snakemake cancels its SLURM jobs on SIGTERM
             process.wait(timeout=120)
-            out.write(f"\n[cluster_run.py] killed after {RUN_TIMEOUT} s (CLUSTER_RUN_TIMEOUT)\n")
+            out.write(f"\n[cluster_run.py] stopped after {RUN_TIMEOUT} s (CLUSTER_RUN_TIMEOUT)\n")
             returncode = -1
+        except BaseException:  # interrupted (SIGTERM, Ctrl-C): the run does not outlive us
+            process.terminate()
+            process.wait(timeout=120)
+            raise
     seconds = time.perf_counter() - start
     output = log.read_text(errors="replace")
     return Run(workdir, seconds, returncode, output, log)
@@ -193,6 +197,7 @@ def check(local: Run, cluster: Run) -> list[str]:
 
 
 def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds, stopping the running Snakemake
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("workdir", type=Path, help="scratch directory (local/ and cluster/ are made in it)")
     args = parser.parse_args()

@@ -27,6 +27,15 @@ running() {  # a process that has not exited (an exited one waiting to be reaped
 
 stop() {
     local name pid_file pid
+    # Jobs still running (a run that was interrupted) are cancelled first: slurmd leaves its
+    # job steps running when it stops. Only this cluster's jobs: the configuration is ours.
+    if [ -f "$dir/slurm.conf" ] && [ -f "$dir/slurmctld.pid" ] && running "$(cat "$dir/slurmctld.pid")"; then
+        SLURM_CONF="$dir/slurm.conf" scancel --user="$(id -un)" 2>/dev/null || true
+        for _ in $(seq 100); do
+            [ -z "$(SLURM_CONF="$dir/slurm.conf" squeue -h -o %i 2>/dev/null)" ] && break
+            sleep 0.2
+        done
+    fi
     for name in slurmd slurmctld munged; do
         pid_file="$dir/$name.pid"
         [ -f "$pid_file" ] || continue

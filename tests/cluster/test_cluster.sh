@@ -55,8 +55,13 @@ finish() {
     exit "$status"
 }
 trap finish EXIT
-trap 'exit 130' INT TERM
+# The checks run in the background so that a TERM or INT reaches them (bash runs a trap only
+# after its foreground command ends); they stop their Snakemake run, which cancels its jobs.
+child=
+trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child"; exit 143' INT TERM
 
 eval "$(tests/cluster/local_slurm.sh start "$work/slurm" "$min_job_age")"
 echo "SLURM started: $SLURM_CONF (MinJobAge $min_job_age s); $(sinfo -h -o '%P %D node(s), %c CPUs, %m MB')"
-"$python" tests/cluster/cluster_run.py "$work"
+"$python" tests/cluster/cluster_run.py "$work" &
+child=$!
+wait "$child"
