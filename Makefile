@@ -8,7 +8,7 @@
 # report), make archive (a replication package: code at this commit and the results),
 # make results-digest (accept the default run's results as the ones tests compare with).
 # On SLURM (README, "Running on SLURM"): make cluster-env (the executor plugin, from
-# requirements-cluster.lock), then .venv/bin/snakemake --profile profiles/cluster; make
+# requirements-cluster.lock), then .venv/bin/snakemake --workflow-profile profiles/cluster; make
 # test-cluster runs the workflow on a single-node SLURM started on this machine (CI does).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv

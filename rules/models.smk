@@ -1,7 +1,7 @@
 # Analytic sample -> tidy estimates: one job per unit of a study's models (an equation, or a
 # two-part model's parts and their combination), then gathered in config order.
 from migrant_health.outputs import (CONCENTRATION_UNIT, TWO_PART, bootstrap_chunks, bootstrapped_units, model_units,
-                                    study_bootstrap_units, unit_bootstrap)
+                                    study_bootstrap_units, unit_bootstrap, without_bootstrap)
 
 
 def units_of(study):
@@ -9,8 +9,9 @@ def units_of(study):
 
 
 def unit_models(study, unit):
-    """What a unit's fit reads of the models: editing one equation refits that unit only."""
-    models = STUDIES[study]["models"]
+    """What a unit's fit reads of the models: editing one equation refits that unit only, and editing
+    a bootstrap's settings refits nothing (its own jobs read them as their `settings`)."""
+    models = without_bootstrap(STUDIES[study]["models"])
     equations = model_units(models)[unit]
     return {**{k: v for k, v in models.items() if k != "equations"},
             "equations": {name: models["equations"][name] for name in equations}}

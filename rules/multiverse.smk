@@ -5,9 +5,10 @@ from migrant_health import multiverse as _multiverse
 
 
 def multiverse_spec(study, with_captions=False):
-    """What the variants are made of: the sample, its derivations and the models, and the multiverse
-    without its captions and conclusions (editing those refits nothing)."""
-    spec = {k: STUDIES[study].get(k) for k in ("sample", "quantile_groups", "models")}
+    """What the variants are made of: the sample, its derivations, the models without their bootstrap
+    settings, and the multiverse without its captions and conclusions (editing those refits nothing)."""
+    spec = {k: STUDIES[study].get(k) for k in ("sample", "quantile_groups")}
+    spec["models"] = outputs.without_bootstrap(STUDIES[study]["models"])
     shown = ("title", "note", "conclusions")
     spec["multiverse"] = {k: v for k, v in STUDIES[study]["multiverse"].items() if with_captions or k not in shown}
     return spec

@@ -308,6 +308,17 @@ def test_different_chunk_sizes_give_byte_identical_multiverse_csv(finished_proje
     assert len(frame) == 8 * 5 and list(frame["variant"].unique()) == list(range(1, 9))
 
 
+def _key_rows(tidy: pd.DataFrame, row) -> pd.DataFrame:
+    """The rows of tidy estimates (levels as text) of a multiverse.csv row's key estimate."""
+    return tidy[
+        (tidy["model"] == row.equation)
+        & (tidy["sample"] == row.sample)
+        & (tidy["term"] == row.term)
+        & (tidy["level"] == row.level)
+        & (tidy["estimand"] == row.estimand)
+    ]
+
+
 @pytest.mark.slow
 def test_the_main_variant_reproduces_the_main_estimates_exactly(finished_project):
     """In the workflow's multiverse.csv and, to the last bit, in a fit of the main variant."""
@@ -322,13 +333,7 @@ def test_the_main_variant_reproduces_the_main_estimates_exactly(finished_project
     assert len(main) == 5 and set(main["variant"]) == {"1"}
     numbers = ["estimate", "std_error", "conf_low", "conf_high", "p_value", "n_obs"]
     for row in main.itertuples():
-        own = estimates[
-            (estimates["model"] == row.equation)
-            & (estimates["sample"] == row.sample)
-            & (estimates["term"] == row.term)
-            & (estimates["level"] == row.level)
-            & (estimates["estimand"] == row.estimand)
-        ]
+        own = _key_rows(estimates, row)
         assert len(own) == 1
         assert [getattr(row, c) for c in numbers] == own[numbers].iloc[0].tolist()
 
@@ -341,13 +346,7 @@ def test_the_main_variant_reproduces_the_main_estimates_exactly(finished_project
         [fit_unit(analytic, study["models"], "benefit", unit).estimates for unit in ("two_part", "ratio")]
     ).assign(level=lambda f: f["level"].fillna("").astype(str))
     for row in fitted.itertuples():
-        own = tidy[
-            (tidy["model"] == row.equation)
-            & (tidy["sample"] == row.sample)
-            & (tidy["term"] == row.term)
-            & (tidy["level"] == row.level)
-            & (tidy["estimand"] == row.estimand)
-        ].iloc[0]
+        own = _key_rows(tidy, row).iloc[0]
         assert (row.estimate, row.std_error, row.p_value, row.n_obs) == (
             own["estimate"],
             own["std_error"],

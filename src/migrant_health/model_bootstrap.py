@@ -45,8 +45,8 @@ from scipy.special import ndtr
 from statsmodels.genmod.families.links import Probit
 
 from .errors import InputError, closest
-from .estimation import fit_sample, subsamples
-from .fit_statistics import MODEL_TERM
+from .estimation import fit_sample, subsamples, whole_file_design
+from .fit_statistics import MODEL_TERM, tidy_rows
 from .outputs import CONCENTRATION_UNIT, TWO_PART, model_units
 from .stats.bootstrap import (
     Resampler,
@@ -66,6 +66,8 @@ KEY_COLUMNS = ["model", "equation", "term", "level", "reference", "estimand"]
 FAST_KINDS = ("probit", "logit", "glm", "ols")
 FAST_REPORTS = {"coef", "ame", "odds_ratio"}
 METHODS = ("percentile", "bca")
+# The `_model` rows a gathered bootstrap adds beside the fit's own statistics.
+BOOTSTRAP_STATISTICS = ("bootstrap_reps", "bootstrap_failed")
 
 
 class ReplicateFailed(Exception):
@@ -117,6 +119,15 @@ def problems(
         )
         out.append(SampleProblem(sample_name, keys, reported["estimate"].to_numpy(float), statistic, resampler))
     return out
+
+
+def read_problems(
+    analytic, models: dict, study: str, unit: str, settings: dict, survey=None, interim=None
+) -> list[SampleProblem]:
+    """`problems` of the analytic sample's file (with vce survey, over the whole file's design read
+    from `interim`): what each chunk job and each jackknife job starts from."""
+    design = whole_file_design(survey, interim, f"config.yaml: studies.{study}.survey")
+    return problems(pd.read_parquet(analytic), models, study, unit, settings, survey, design)
 
 
 def concentration_estimates(df: pd.DataFrame, spec: dict, study: str, design=None) -> pd.DataFrame:
@@ -663,22 +674,8 @@ def gather(
                         "conf_high": high,
                     }
                 )
-        for statistic, value in (("bootstrap_reps", reps), ("bootstrap_failed", len(failed))):
-            rows.append(
-                {
-                    "study": block["study"].iloc[0],
-                    "model": model,
-                    "sample": sample,
-                    "equation": equation,
-                    "term": MODEL_TERM,
-                    "level": "",
-                    "reference": "",
-                    "estimand": statistic,
-                    "estimate": float(value),
-                    "n_obs": block["n_obs"].iloc[-1],
-                    "converged": True,
-                    "estimable": True,
-                }
-            )
+        counts = {"bootstrap_reps": reps, "bootstrap_failed": len(failed), "n_obs": block["n_obs"].iloc[-1]}
+        study = block["study"].iloc[0]
+        rows += tidy_rows(counts, model, study, sample, equation, True, names=BOOTSTRAP_STATISTICS).to_dict("records")
     tidy = pd.DataFrame(rows).reindex(columns=TIDY_COLUMNS)
     return tidy, pd.DataFrame(messages, columns=["sample", "model", "message"])

@@ -75,6 +75,19 @@ def unit_bootstrap(models: dict, unit: str, concentration: dict | None = None) -
     return models["equations"][unit].get("bootstrap")
 
 
+def without_bootstrap(models: dict) -> dict:
+    """A study's models as a fit reads them: without the `bootstrap:` of its equations and two-part
+    model (a rule whose parameters they are does not rerun when only a bootstrap's settings change)."""
+
+    def drop(entry):
+        return {k: v for k, v in entry.items() if k != "bootstrap"}
+
+    trimmed = {**models, "equations": {name: drop(eq) for name, eq in models["equations"].items()}}
+    if models.get("two_part"):
+        trimmed["two_part"] = drop(models["two_part"])
+    return trimmed
+
+
 def bootstrap_chunks(settings: dict) -> int:
     """How many chunk jobs a bootstrap's replications are cut into."""
     return -(-settings["reps"] // settings["chunk"])

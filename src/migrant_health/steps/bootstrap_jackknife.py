@@ -1,11 +1,8 @@
 """Rule bootstrap_jackknife: part of a model unit's estimates leaving out one row (or cluster) at a
 time (every `parts`-th unit from `part`), for the BCa intervals' acceleration."""
 
-import pandas as pd
-
-from ..estimation import whole_file_design
 from ..io.files import EXACT_FLOAT, write_csv
-from ..model_bootstrap import jackknife, problems
+from ..model_bootstrap import jackknife, read_problems
 
 
 def bootstrap_jackknife(
@@ -20,6 +17,5 @@ def bootstrap_jackknife(
     survey: dict | None = None,
     interim: list | None = None,
 ) -> None:
-    design = whole_file_design(survey, interim, f"config.yaml: studies.{study}.survey")
-    unit_problems = problems(pd.read_parquet(analytic), models, study, unit, settings, survey, design)
+    unit_problems = read_problems(analytic, models, study, unit, settings, survey, interim)
     write_csv(jackknife(unit_problems, part, parts), replicates, float_format=EXACT_FLOAT)
