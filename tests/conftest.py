@@ -86,11 +86,19 @@ def canonical(sav_path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def finished_project(tmp_path_factory) -> Path:
-    """The whole workflow run once on the synthetic default (as `make` runs it)."""
-    from workflow_helpers import prepare, run_workflow
+def finished_project(tmp_path_factory, worker_id) -> Path:
+    """The whole workflow run once on the synthetic default (as `make` runs it), once for the
+    whole session: under pytest-xdist the first worker to ask runs it, the others wait for it
+    and share it (tests read it or copy it, never change it)."""
+    from workflow_helpers import build_once, prepare, run_workflow
 
-    workdir = prepare(tmp_path_factory.mktemp("finished"))
-    done = run_workflow(workdir)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return workdir
+    def build(workdir: Path) -> None:
+        done = run_workflow(prepare(workdir))
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    if worker_id == "master":  # no xdist: this process's own temporary directory
+        workdir = tmp_path_factory.mktemp("finished")
+        build(workdir)
+        return workdir
+    # Beside the workers' own directories and as deep as theirs (copy_project needs that).
+    return build_once(tmp_path_factory.getbasetemp().parent / "shared" / "finished", build)

@@ -42,6 +42,23 @@ def result_files(workdir: Path) -> dict[str, bytes]:
     }
 
 
+def build_once(workdir: Path, build) -> Path:
+    """`build(workdir)` run by the first of several processes that ask (pytest-xdist workers),
+    under a file lock; the others wait for it and reuse the directory. A build that failed is
+    retried by the next process (and fails there with its own message)."""
+    import fcntl
+
+    workdir.parent.mkdir(parents=True, exist_ok=True)
+    done = workdir.with_name(workdir.name + ".done")
+    with open(workdir.with_name(workdir.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(workdir, ignore_errors=True)
+            build(workdir)
+            done.touch()
+    return workdir
+
+
 def copy_project(source: Path, target: Path) -> Path:
     """A finished project copied whole (config, codebooks, data, results, Snakemake's records),
     so that a change reruns only what depends on it. `target` must lie as deep as `source`:
