@@ -7,17 +7,21 @@
 # (the report in headless Chromium at 1400 and 400 px), make report-snakemake (Snakemake's own
 # report), make archive (a replication package: code at this commit and the results),
 # make results-digest (accept the default run's results as the ones tests compare with).
+# On SLURM (README, "Running on SLURM"): make cluster-env (the executor plugin, from
+# requirements-cluster.lock), then .venv/bin/snakemake --workflow-profile profiles/cluster; make
+# test-cluster runs the workflow on a single-node SLURM started on this machine (CI does).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+CLUSTER_STAMP := $(VENV)/.cluster-installed-stamp
 CORES  ?= 2
 # One BLAS thread per process (jobs and tests run in parallel processes; see rules/common.smk).
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: all workflow test test-fast lint bench unlock results-digest clean-results check-documents screenshots report-snakemake archive
+.PHONY: all workflow test test-fast lint bench unlock results-digest clean-results check-documents screenshots report-snakemake archive cluster-env test-cluster
 
 all: workflow
 
@@ -31,6 +35,21 @@ $(STAMP): requirements.lock pyproject.toml
 	  $(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock && \
 	  $(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . && \
 	  touch $(STAMP)'
+
+# The SLURM executor plugin (and its jobstep plugin, which runs each job inside its allocation),
+# pinned in its own lock so that a local install stays as it is; pip check proves it fits the
+# locked snakemake.
+cluster-env: $(CLUSTER_STAMP)
+
+$(CLUSTER_STAMP): $(STAMP) requirements-cluster.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements-cluster.lock
+	$(BIN)/pip check
+	touch $(CLUSTER_STAMP)
+
+# The workflow through profiles/cluster on a single-node SLURM started here (needs root and
+# apt-get for slurm-wlm and munge; otherwise it says SKIPPED and why).
+test-cluster: cluster-env
+	bash tests/cluster/test_cluster.sh
 
 workflow: $(STAMP)
 	@$(BIN)/snakemake --cores $(CORES) || { status=$$?; \

@@ -27,6 +27,7 @@ include: "rules/models.smk"
 include: "rules/tables.smk"
 include: "rules/figures.smk"
 include: "rules/concentration.smk"
+include: "rules/multiverse.smk"
 include: "rules/report.smk"
 
 

@@ -2,11 +2,17 @@
 
 
 rule concentration:
+    wildcard_constraints:
+        # not results/<study>/bootstrap/concentration.csv (bootstrap_gather's)
+        study="|".join(STUDIES),
     input:
         analytic="data/analytic/{study}.parquet",
         estimates="results/{study}/estimates.csv",
         sources=lambda w: sources_of(w.study),
         interim=lambda w: design_file(w.study, STUDIES[w.study]["concentration"]["vce"] == "survey"),
+        # With concentration.bootstrap, its gathered intervals (rules/models.smk: bootstrap_gather).
+        bootstrap=lambda w: ([f"results/{w.study}/bootstrap/{CONCENTRATION_UNIT}.csv"]
+                             if STUDIES[w.study]["concentration"].get("bootstrap") else []),
         code=code("concentration"),
     output:
         concentration="results/{study}/concentration.csv",
@@ -35,4 +41,4 @@ rule concentration:
         run_step(rule, log[0], study=wildcards.study, spec=params.spec, models=params.models, labels=params.labels,
                  analytic=input.analytic, estimates=input.estimates, out_dir=f"results/{wildcards.study}",
                  synthetic=params.synthetic, sources=list(input.sources), survey=params.survey,
-                 interim=list(input.interim))
+                 interim=list(input.interim), bootstrap=list(input.bootstrap))

@@ -159,8 +159,9 @@ def test_study_documents_hold_every_table_and_figure_in_order(finished_project):
     tex = (base / "tables.tex").read_text()
     assert re.findall(r"\\input\{tables/(\w+)\}", tex) == ["table1", "table2", "table3", "table4", "two_part"]
     figures = Word(base / "figures.docx")
-    assert len(figures.inline_shapes) == 2
+    assert len(figures.inline_shapes) == 3  # Figures 1-2 and the multiverse's specification curve
     assert any(p.text.startswith("Figure 2 Inpatients not reimbursed") for p in figures.paragraphs)
+    assert any(p.text.startswith("Specification curve") for p in figures.paragraphs)
 
 
 @needs_office

@@ -11,7 +11,7 @@ the data (a variable, a level) is checked by the first step that reads the data.
 import jsonschema
 import yaml
 
-from . import expressions
+from . import expressions, multiverse
 from .errors import InputError, closest
 from .io.yamlfile import read_yaml
 from .model_spec import SUPPORTS
@@ -50,6 +50,8 @@ def validate_config(config: dict, schema_path, config_name: str = "config.yaml")
         _check_effect_tables(study, where)
         _check_figures(study, where)
         _check_concentration(study, where, survey)
+        if study.get("multiverse"):
+            multiverse.check(study, where, survey)
         for at, text in study_expressions(study, where):
             expressions.parse(text, at)
     _check_table_names(config, config_name)
@@ -189,6 +191,26 @@ def _check_models(models: dict, where: str, survey: dict | None = None) -> None:
             _one_of(pair[part], equations, f"{where}.two_part.{part}", "an equation")
         if TWO_PART in equations:
             raise InputError(f"{where}.equations: '{TWO_PART}' names the two-part combination; rename the equation.")
+        for part in ("first", "second"):
+            if equations[pair[part]].get("bootstrap"):
+                raise InputError(
+                    f"{where}.equations.{pair[part]}.bootstrap: this equation is a part of the two-part model, "
+                    f"fitted with the other part in one unit; move `bootstrap:` to {where}.two_part.bootstrap, "
+                    f"which resamples both parts and their combination."
+                )
+        if pair.get("bootstrap"):
+            _check_bootstrap(pair["bootstrap"], f"{where}.two_part.bootstrap", survey)
+    for name, eq in equations.items():
+        if eq.get("bootstrap"):
+            _check_bootstrap(eq["bootstrap"], f"{where}.equations.{name}.bootstrap", survey)
+
+
+def _check_bootstrap(settings: dict, at: str, survey: dict | None) -> None:
+    if settings.get("cluster") == "survey" and not (survey or {}).get("psu"):
+        raise InputError(
+            f"{at}.cluster: survey resamples the survey design's PSUs, but the study (or its dataset) declares "
+            f"no `survey:` with a psu; name a cluster variable instead, or declare the design."
+        )
 
 
 AT_STATISTICS = ("mean", "median")
@@ -235,6 +257,20 @@ def _check_effect_tables(study: dict, where: str) -> None:
             _one_of(model, columns, f"{at}.models", "a model of the study")
         for sample in spec["samples"]:
             _one_of(sample, samples, f"{at}.samples", "a subsample of the study's models")
+        if spec.get("bootstrap"):
+            if spec.get("layout") == "stacked":
+                raise InputError(
+                    f"{at}.bootstrap: the bootstrap interval is a column of the side layout; remove it or use "
+                    f"layout: side."
+                )
+            for model in spec["models"]:
+                boot = (models.get("two_part") or {}) if model == TWO_PART else models["equations"][model]
+                if not boot.get("bootstrap"):
+                    where_boot = f"{where}.models." + ("two_part" if model == TWO_PART else f"equations.{model}")
+                    raise InputError(
+                        f"{at}.bootstrap: model '{model}' has no bootstrap; declare {where_boot}.bootstrap "
+                        f"(reps, seed, ...) or remove the table's bootstrap."
+                    )
 
 
 def _check_figures(study: dict, where: str) -> None:
@@ -277,6 +313,8 @@ def _check_concentration(study: dict, where: str, survey: dict | None = None) ->
             )
     if spec["vce"] == "cluster" and not spec.get("cluster"):
         raise InputError(f"{where}.concentration: vce cluster needs `cluster:` (the variable identifying clusters).")
+    if spec.get("bootstrap"):
+        _check_bootstrap(spec["bootstrap"], f"{where}.concentration.bootstrap", survey)
     if spec["vce"] == "survey" and not survey:
         raise InputError(
             f"{where}.concentration: vce survey needs the sampling design: declare `survey:` on the study "

@@ -112,27 +112,68 @@ def fit_unit(
     """Fit one unit's equations in every subsample (and combine a two-part model's parts). With vce
     survey, `design` is the whole file's stats.survey.SurveyDesign (of `survey`): every (sub)sample
     is a subpopulation of it."""
+    estimates, flow, messages = [], [], []
+    for sample_name, sub in subsamples(df, models, study):
+        fitted = fit_sample(sub, models, study, unit, sample_name, survey, design)
+        estimates += fitted.estimates
+        flow += fitted.flow
+        messages += fitted.messages
+    return UnitResult(
+        pd.concat(estimates, ignore_index=True)[TIDY_COLUMNS],
+        pd.DataFrame(flow, columns=FLOW_COLUMNS),
+        pd.DataFrame(messages, columns=MESSAGE_COLUMNS),
+    )
+
+
+def subsamples(df: pd.DataFrame, models: dict, study: str):
+    """(name, rows) of each subsample of the models, in config order (null: the whole sample)."""
+    for sample_name, keep in (models.get("samples") or {"total": None}).items():
+        yield sample_name, (df[evaluate(df, keep, _where(study, "samples", sample_name))[0]] if keep else df)
+
+
+@dataclass
+class SampleFit:
+    """One unit fitted in one subsample: the fits by equation, their tidy rows (model statistics
+    included), flow rows and messages."""
+
+    fits: dict
+    estimates: list
+    flow: list
+    messages: list
+
+
+def fit_sample(
+    sub: pd.DataFrame,
+    models: dict,
+    study: str,
+    unit: str,
+    sample_name: str,
+    survey: dict | None = None,
+    design=None,
+    quiet: bool = False,
+) -> SampleFit:
+    """A unit's equations fitted in one subsample (and a two-part model's parts combined).
+    `quiet`: no log lines (a bootstrap's refits)."""
     equations = model_units(models)[unit]
     estimates, flow, messages = [], [], []
-    for sample_name, keep in (models.get("samples") or {"total": None}).items():
-        sub = df[evaluate(df, keep, _where(study, "samples", sample_name))[0]] if keep else df
-        fits, statistics = {}, {}
-        for name in equations:
-            eq = models["equations"][name]
-            rows, rows_keep, reason = _equation_rows(sub, name, eq, models, study)
-            flow.append(
-                {
-                    "sample": sample_name,
-                    "model": name,
-                    "n_sample": len(sub),
-                    "keep": rows_keep,
-                    "n_dropped": len(sub) - len(rows),
-                    "n_obs": len(rows),
-                    "reason": reason,
-                }
-            )
-            spec = equation_spec(name, eq, models, survey)
-            family = ", ".join(f"{k} {v}" for k, v in (("family", spec.family), ("link", spec.link)) if v)
+    fits, statistics = {}, {}
+    for name in equations:
+        eq = models["equations"][name]
+        rows, rows_keep, reason = _equation_rows(sub, name, eq, models, study)
+        flow.append(
+            {
+                "sample": sample_name,
+                "model": name,
+                "n_sample": len(sub),
+                "keep": rows_keep,
+                "n_dropped": len(sub) - len(rows),
+                "n_obs": len(rows),
+                "reason": reason,
+            }
+        )
+        spec = equation_spec(name, eq, models, survey)
+        family = ", ".join(f"{k} {v}" for k, v in (("family", spec.family), ("link", spec.link)) if v)
+        if not quiet:
             log.info(
                 "%s, subsample %s: fitting %s%s of %s on %s rows%s",
                 name,
@@ -143,42 +184,38 @@ def fit_unit(
                 f"{len(rows):,}",
                 f" ({len(sub) - len(rows):,} dropped: {reason})" if len(sub) != len(rows) else "",
             )
-            started = time.perf_counter()
-            try:
-                fits[name], own, raised = _fit_with_notes(spec, rows, design)
-            except InputError as e:  # name the key and the subsample the fit belongs to
+        started = time.perf_counter()
+        try:
+            fits[name], own, raised = _fit_with_notes(spec, rows, design)
+        except InputError as e:  # name the key and the subsample the fit belongs to
+            if not quiet:
                 log.info("%s, subsample %s: stopped: %s", name, sample_name, e)
-                raise InputError(
-                    f"{_where(study, 'equations', name)} (subsample {sample_name}, n = {len(rows)}): {e}"
-                ) from None
-            messages += [(sample_name, name, f"{sample_name}: {note}") for note in own]
-            messages += [(sample_name, name, warning) for warning in raised]
-            statistics[name] = fit_statistics.statistics(fits[name])
+            raise InputError(
+                f"{_where(study, 'equations', name)} (subsample {sample_name}, n = {len(rows)}): {e}"
+            ) from None
+        messages += [(sample_name, name, f"{sample_name}: {note}") for note in own]
+        messages += [(sample_name, name, warning) for warning in raised]
+        statistics[name] = fit_statistics.statistics(fits[name])
+        if not quiet:
             _log_fit(fits[name], statistics[name], own + raised, time.perf_counter() - started, sample_name)
-            estimates.append(_report(fits[name], eq, study, sample_name))
-            estimates.append(
-                fit_statistics.tidy_rows(statistics[name], name, study, sample_name, spec.outcome, fits[name].converged)
+        estimates.append(_report(fits[name], eq, study, sample_name))
+        estimates.append(
+            fit_statistics.tidy_rows(statistics[name], name, study, sample_name, spec.outcome, fits[name].converged)
+        )
+    if unit == TWO_PART:
+        pair = models["two_part"]
+        first, second = fits[pair["first"]], fits[pair["second"]]
+        combined = TwoPartFit(first, second, sub).combined_margins()
+        estimates.append(combined.tidy(study, sample_name, equation="combined").assign(model=TWO_PART, estimand="ame"))
+        both = fit_statistics.two_part_statistics(
+            statistics[pair["first"]], statistics[pair["second"]], len(first.params), len(second.params)
+        )
+        estimates.append(
+            fit_statistics.tidy_rows(
+                both, TWO_PART, study, sample_name, "combined", first.converged and second.converged
             )
-        if unit == TWO_PART:
-            pair = models["two_part"]
-            first, second = fits[pair["first"]], fits[pair["second"]]
-            combined = TwoPartFit(first, second, sub).combined_margins()
-            estimates.append(
-                combined.tidy(study, sample_name, equation="combined").assign(model=TWO_PART, estimand="ame")
-            )
-            both = fit_statistics.two_part_statistics(
-                statistics[pair["first"]], statistics[pair["second"]], len(first.params), len(second.params)
-            )
-            estimates.append(
-                fit_statistics.tidy_rows(
-                    both, TWO_PART, study, sample_name, "combined", first.converged and second.converged
-                )
-            )
-    return UnitResult(
-        pd.concat(estimates, ignore_index=True)[TIDY_COLUMNS],
-        pd.DataFrame(flow, columns=FLOW_COLUMNS),
-        pd.DataFrame(messages, columns=MESSAGE_COLUMNS),
-    )
+        )
+    return SampleFit(fits, estimates, flow, messages)
 
 
 def gather(units: list[UnitResult], models: dict) -> UnitResult:

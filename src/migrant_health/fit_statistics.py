@@ -136,8 +136,11 @@ def two_part_statistics(first: dict, second: dict, k_first: int, k_second: int) 
     return {"n_obs": first["n_obs"], "log_likelihood": ll, "aic": aic, "bic": bic}
 
 
-def tidy_rows(values: dict, model: str, study: str, sample: str, equation: str, converged: bool) -> pd.DataFrame:
-    """The statistics as tidy rows (term `_model`, estimand the statistic's name), in STATISTICS order."""
+def tidy_rows(
+    values: dict, model: str, study: str, sample: str, equation: str, converged: bool, names=STATISTICS
+) -> pd.DataFrame:
+    """The statistics as tidy rows (term `_model`, estimand the statistic's name), in the order of
+    `names` (STATISTICS; a bootstrap's are its own), each with the N of `values["n_obs"]`."""
     rows = [
         {
             "study": study,
@@ -153,7 +156,7 @@ def tidy_rows(values: dict, model: str, study: str, sample: str, equation: str, 
             "converged": bool(converged),
             "estimable": True,
         }
-        for name in STATISTICS
+        for name in names
         if name in values and values[name] is not None
     ]
     return pd.DataFrame(rows).reindex(columns=TIDY_COLUMNS)

@@ -60,15 +60,98 @@ def model_units(models: dict) -> dict[str, list[str]]:
     return units
 
 
+# The unit of a study's concentration indices, when `concentration.bootstrap` asks for intervals.
+CONCENTRATION_UNIT = "concentration"
+
+
+def unit_bootstrap(models: dict, unit: str, concentration: dict | None = None) -> dict | None:
+    """A unit's bootstrap settings (`bootstrap:` of its equation, of `two_part` for the two-part
+    unit, which resamples both parts and their combination together, or of the concentration
+    stage for the unit `concentration`), None without one."""
+    if unit == CONCENTRATION_UNIT:
+        return (concentration or {}).get("bootstrap")
+    if unit == TWO_PART:
+        return (models.get("two_part") or {}).get("bootstrap")
+    return models["equations"][unit].get("bootstrap")
+
+
+def without_bootstrap(models: dict) -> dict:
+    """A study's models as a fit reads them: without the `bootstrap:` of its equations and two-part
+    model (a rule whose parameters they are does not rerun when only a bootstrap's settings change)."""
+
+    def drop(entry):
+        return {k: v for k, v in entry.items() if k != "bootstrap"}
+
+    trimmed = {**models, "equations": {name: drop(eq) for name, eq in models["equations"].items()}}
+    if models.get("two_part"):
+        trimmed["two_part"] = drop(models["two_part"])
+    return trimmed
+
+
+def bootstrap_chunks(settings: dict) -> int:
+    """How many chunk jobs a bootstrap's replications are cut into."""
+    return -(-settings["reps"] // settings["chunk"])
+
+
+def bootstrapped_units(models: dict) -> list[str]:
+    """The units of a study's models that declare a bootstrap, in config order."""
+    return [unit for unit in model_units(models) if unit_bootstrap(models, unit)]
+
+
+def study_bootstrap_units(study: dict) -> list[str]:
+    """Every bootstrapped unit of a study: its models' and its concentration indices'."""
+    units = bootstrapped_units(study["models"]) if study.get("models") else []
+    return units + ([CONCENTRATION_UNIT] if (study.get("concentration") or {}).get("bootstrap") else [])
+
+
+def bootstrap_files(study: str, models: dict, concentration: dict | None = None) -> list[str]:
+    """What the bootstrap jobs write under results/<study>/bootstrap/: each chunk's replicates, the
+    jackknife (BCa's acceleration) in as many parts as there are chunks, and the gathered intervals
+    and messages."""
+    files = []
+    units = bootstrapped_units(models) + ([CONCENTRATION_UNIT] if (concentration or {}).get("bootstrap") else [])
+    for unit in units:
+        settings = unit_bootstrap(models, unit, concentration)
+        base = f"results/{study}/bootstrap/{unit}"
+        files += [f"{base}_chunk{k}.csv" for k in range(bootstrap_chunks(settings))]
+        files += [f"{base}_jackknife{k}.csv" for k in range(bootstrap_chunks(settings))]
+        files += [f"{base}.csv", f"{base}_messages.csv"]
+    return files
+
+
 def table_names(study: dict) -> list[str]:
     """A study's tables in the order the report shows them."""
     names = list(study.get("tables", {})) + list(study.get("effect_tables", {}))
     return names + (list(CONCENTRATION_TABLES) if study.get("concentration") else [])
 
 
+# The multiverse's figure (multiverse.py), its title when config gives none, and its jobs' size.
+MULTIVERSE_FIGURE = "specification_curve"
+MULTIVERSE_TITLE = "Specification curve: the key estimates in every variant of the analysis (95% CI)"
+MULTIVERSE_CHUNK = 8
+
+
 def figure_names(study: dict) -> list[str]:
     names = list(study.get("figures", {}))
-    return names + (list(CONCENTRATION_FIGURES) if study.get("concentration") else [])
+    names += list(CONCENTRATION_FIGURES) if study.get("concentration") else []
+    return names + ([MULTIVERSE_FIGURE] if study.get("multiverse") else [])
+
+
+def multiverse_chunks(multiverse: dict) -> int:
+    """How many jobs fit a multiverse's variants (the product of its choices' options), `chunk` each."""
+    n = 1
+    for choice in multiverse["choices"].values():
+        n *= len(choice["options"])
+    return -(-n // multiverse.get("chunk", MULTIVERSE_CHUNK))
+
+
+def multiverse_files(name: str, study: dict) -> list[str]:
+    """What a study's multiverse writes: its chunks' rows and their gathering (the figure is one of
+    figure_names)."""
+    if not study.get("multiverse"):
+        return []
+    chunks = [f"results/{name}/multiverse/chunk{k}.csv" for k in range(1, multiverse_chunks(study["multiverse"]) + 1)]
+    return [*chunks, f"results/{name}/multiverse.csv"]
 
 
 def table_title(study: dict, name: str) -> tuple[str, str]:
@@ -84,6 +167,8 @@ def table_title(study: dict, name: str) -> tuple[str, str]:
 
 
 def figure_title(study: dict, name: str) -> str:
+    if name == MULTIVERSE_FIGURE and study.get("multiverse"):
+        return study["multiverse"].get("title", MULTIVERSE_TITLE)
     for group in (study.get("figures", {}), (study.get("concentration") or {}).get("figures", {})):
         if name in group:
             return group[name]["title"]
@@ -104,8 +189,10 @@ def study_files(name: str, study: dict, has_published: bool) -> list[str]:
             for unit in model_units(study["models"])
             for kind in ("estimates", "flow", "messages")
         ]
+        files += bootstrap_files(name, study["models"], study.get("concentration"))
     if study.get("concentration"):
         files += [f"{base}/concentration.csv", f"{base}/decomposition.csv"]
+    files += multiverse_files(name, study)
     if has_published:
         files.append(f"{base}/comparison.csv")
     return files

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import derive, expressions
+from . import derive, expressions, multiverse
 from .errors import InputError, closest
 from .io.codebook_file import check_header, read_document
 from .model_spec import covariate_variables
@@ -101,6 +101,10 @@ def study_needs(name: str, study: dict) -> dict[str, list[str]]:
                 add(concentration[key], f"{at}.{key}")
         if concentration.get("vce") == "cluster" and concentration.get("cluster"):
             add(concentration["cluster"], f"{at}.cluster")
+    for place, text in multiverse.choice_expressions(study, where):
+        read(text, place)
+    for place, item in multiverse.choice_covariates(study, where):
+        covariate(item, place)
     for produced in [*groups, *PROVIDED]:
         needs.pop(produced, None)
     return {v: list(dict.fromkeys(places)) for v, places in needs.items()}

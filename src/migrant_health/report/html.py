@@ -19,6 +19,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from ..multiverse import SIGNIFICANCE, conclusion_key
 from ..outputs import SYNTHETIC_NOTE
 from ..tables.render import Document
 
@@ -78,6 +79,37 @@ class Comparison:
 
 
 @dataclass
+class MultiverseView:
+    """The published conclusions across a multiverse: how many variants each holds in."""
+
+    variants: int
+    rows: list  # (conclusion, where it is read, variants holding, variants with an estimate, share in %)
+
+
+def multiverse_view(frame: pd.DataFrame, conclusions: list[dict], models: dict) -> MultiverseView:
+    """Each conclusion holds in a variant when its key estimate has the published sign and p < 0.05
+    (a variant without the estimate counts as not holding); the share is of every variant."""
+    variants = int(frame["variant"].nunique())
+    rows = []
+    level = frame["level"].fillna("").astype(str)
+    for item in conclusions:
+        equation, sample, term, lv, estimand = conclusion_key(item, models)
+        mine = frame[
+            (frame["equation"] == equation)
+            & (frame["sample"] == sample)
+            & (frame["term"] == term)
+            & (level == lv)
+            & (frame["estimand"] == estimand)
+        ]
+        sign = mine["estimate"] > 0 if item["sign"] == "positive" else mine["estimate"] < 0
+        holds = int((sign & (mine["p_value"] < SIGNIFICANCE)).sum())
+        where = f"{equation}, {sample}: {term}" + (f" = {lv}" if lv else "") + f" ({estimand}), {item['sign']}"
+        share = 100 * holds / variants if variants else float("nan")
+        rows.append((item["text"], where, holds, int(mine["estimate"].notna().sum()), f"{share:.0f}%"))
+    return MultiverseView(variants, rows)
+
+
+@dataclass
 class StudyView:
     name: str
     title: str
@@ -91,6 +123,7 @@ class StudyView:
     # Lines about the study's data printed under its heading, after the synthetic-data banner: the
     # place where a line naming a real data file (its provenance) joins.
     lines: list = field(default_factory=list)
+    multiverse: MultiverseView | None = None
 
 
 def _slug(text: str) -> str:
@@ -223,6 +256,7 @@ def study_view(
     comparison: Path | None,
     notes: list[str],
     provenance: list[str] = (),
+    multiverse: MultiverseView | None = None,
 ) -> StudyView:
     """`tables`: (name, table JSON); `figures`: (name, PNG, caption JSON); `provenance`: a line
     naming each real data file the study read (path, sha256, rows)."""
@@ -236,10 +270,13 @@ def study_view(
         comparison_view(pd.read_csv(comparison)) if comparison is not None else None,
         notes,
         lines=list(provenance),
+        multiverse=multiverse,
     )
     view.sections = [(f"{name}-flow", "Sample flow")]
     view.sections += [(t.anchor, _short(t.title)) for t in view.tables]
     view.sections += [(f.anchor, _short(f.title)) for f in view.figures]
+    if view.multiverse:
+        view.sections.append((f"{name}-multiverse", "Conclusions across the multiverse"))
     if view.comparison:
         view.sections.append((f"{name}-comparison", "Published vs reproduced"))
     if notes:
@@ -359,6 +396,22 @@ reproduce what was calibrated and are not evidence about migrants.</p>
 <figcaption><b>{{ f.title }}</b>{% for n in f.notes %} {{ n }}{% endfor %}</figcaption>
 </figure>
 {%- endfor %}
+{%- endif %}
+{%- if s.multiverse %}
+<h3 id="{{ s.name }}-multiverse">Conclusions across the multiverse</h3>
+<p class="note">Share of the {{ s.multiverse.variants }} variants of the analysis (multiverse.csv, the specification
+curve above) in which each published conclusion holds: its key estimate has the published sign and p &lt; 0.05.</p>
+<div class="scroll"><table class="compare">
+<thead><tr><th>Conclusion</th><th>Key estimate, sign</th><th>Variants where it holds</th><th>Share</th></tr></thead>
+<tbody>
+{%- for text, where, holds, estimated, share in s.multiverse.rows %}
+<tr><td>{{ text }}</td><td>{{ where }}</td><td class="num">{{ holds }} of {{ s.multiverse.variants }}
+{%- if estimated < s.multiverse.variants %}
+ ({{ s.multiverse.variants - estimated }} without the estimate){% endif %}</td>
+<td class="num">{{ share }}</td></tr>
+{%- endfor %}
+</tbody>
+</table></div>
 {%- endif %}
 {%- if s.comparison %}
 {%- set c = s.comparison %}

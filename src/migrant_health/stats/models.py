@@ -275,12 +275,14 @@ def _information(X: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return root.T @ root
 
 
-def binary_choice_newton(X: np.ndarray, y: np.ndarray, kind: str, w=None, tol: float = 1e-10, max_iter: int = 200):
-    """Probit or logit by Newton's method from zero (the log-likelihood is concave), halving a
+def binary_choice_newton(
+    X: np.ndarray, y: np.ndarray, kind: str, w=None, tol: float = 1e-10, max_iter: int = 200, start=None
+):
+    """Probit or logit by Newton's method from zero (or `start`: the log-likelihood is concave), halving a
     step that lowers it; converged when no coefficient moves by more than `tol`. Near the
     optimum (steps below 1e-4) the last information matrix is kept (the chord method: each step
     costs a gradient, not an n x k^2 product); the returned Hessian is the one at the estimate."""
-    beta = np.zeros(X.shape[1])
+    beta = np.zeros(X.shape[1]) if start is None else np.array(start, dtype=float)
     loglik, d1, d2, _, _ = _binary_choice_terms(X, y, beta, kind, w)
     converged, information, last_step = False, None, np.inf
     iterations = 0

@@ -25,10 +25,13 @@ def concentration(
     sources: list,
     survey: dict | None = None,
     interim: list | None = None,
+    bootstrap: list | None = None,
 ) -> None:
     """`spec`: studies.<study>.concentration; `models`: the study's models (for the decomposition);
     `sources`: the provenance records of the study's real datasets (none when synthetic); with vce
-    survey, `survey` the design and `interim` the whole files (every wave) it is read from."""
+    survey, `survey` the design and `interim` the whole files (every wave) it is read from; with
+    `concentration.bootstrap`, `bootstrap` the gathered intervals (rows of estimand
+    `<index> bootstrap percentile|bca` after the analytic ones in concentration.csv)."""
     provenance = read_provenance(sources)
     df = pd.read_parquet(analytic)
     design = whole_file_design(survey, interim, f"config.yaml: studies.{study}.survey")
@@ -36,6 +39,8 @@ def concentration(
     index_stem, decomposition_stem = (out / "tables" / name for name in CONCENTRATION_TABLES)
     curves_stem, chart_stem = (out / "figures" / name for name in CONCENTRATION_FIGURES)
     tidy = stage.indices(df, spec, study, design)
+    if bootstrap:
+        tidy = pd.concat([tidy, read_tidy(bootstrap[0])], ignore_index=True)
     write_csv(tidy, out / "concentration.csv")
     dec = stage.decompositions(df, spec, models, read_tidy(estimates))
     write_csv(dec, out / "decomposition.csv")
@@ -44,7 +49,7 @@ def concentration(
         tables.index_table(tidy, spec),
         index_stem,
         index_spec["title"],
-        [tables.variance_sentence(spec), index_spec.get("note", "")],
+        [tables.variance_sentence(spec), index_spec.get("note", "")] + tables.bootstrap_sentences(tidy, spec),
         synthetic,
         provenance,
     )

@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from .. import outputs, provenance
 from ..io.files import read_provenance
 from ..report import html
@@ -38,9 +40,23 @@ def report(studies: dict, synthetic: dict, code_version: str, config: str, sourc
                 comparison if comparison.exists() else None,
                 notes,
                 read_provenance([sources[d] for d in study_datasets if not synthetic[d]]),
+                multiverse_view(study, base),
             )
         )
     html.write_report(views, provenance_lines(code_version, config, synthetic, sources), report)
+
+
+def multiverse_view(study: dict, base: Path):
+    """The published conclusions across the study's multiverse (None without one, or without conclusions)."""
+    if not (study.get("multiverse") or {}).get("conclusions"):
+        return None
+    frame = pd.read_csv(
+        base / "multiverse.csv",
+        dtype={"level": str},
+        keep_default_na=False,
+        na_values={"estimate": [""], "p_value": [""]},
+    )
+    return html.multiverse_view(frame, study["multiverse"].get("conclusions") or [], study["models"])
 
 
 def provenance_lines(code_version: str, config: str, synthetic: dict, sources: dict) -> list[tuple[str, str]]:

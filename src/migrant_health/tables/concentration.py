@@ -19,18 +19,43 @@ def variance_sentence(spec: dict) -> str:
     )
 
 
+def bootstrap_sentences(tidy: pd.DataFrame, spec: dict) -> list[str]:
+    """The BCa column's note: replications, what was resampled, how many failed."""
+    settings = spec.get("bootstrap")
+    if not settings:
+        return []
+    counts = tidy[(tidy["term"] == "_model") & (tidy["sample"] == "total")].set_index("estimand")["estimate"]
+    failed = int(counts.get("bootstrap_failed", 0))
+    unit = {None: "respondents", "survey": "the survey's PSUs within strata"}.get(settings.get("cluster"))
+    unit = unit or f"clusters of {settings['cluster']}"
+    return [
+        f"BCa 95% CI: bias-corrected and accelerated bootstrap interval (Efron and Tibshirani 1993), "
+        f"{settings['reps']:,} replications resampling {unit}, the ranks recomputed in each"
+        + (f"; {failed:,} replications failed and were excluded." if failed else ".")
+    ]
+
+
 def index_table(tidy: pd.DataFrame, spec: dict) -> Display:
-    """Rows: outcomes; columns: each index with its SE and 95% CI (under the index's name), and n."""
+    """Rows: outcomes; columns: each index with its SE and 95% CI (under the index's name), and n;
+    with concentration.bootstrap, a row under each outcome with the BCa intervals in the CI columns."""
     lines = []
+    boot = bool(spec.get("bootstrap")) and tidy["estimand"].astype(str).str.endswith(" bootstrap bca").any()
     for outcome, info in spec["outcomes"].items():
         line = {"Outcome": info["label"]}
+        below = {"Outcome": "  Bootstrap BCa 95% CI"}
         for index, header in INDICES:
-            r = tidy[(tidy["equation"] == outcome) & (tidy["sample"] == "total") & (tidy["estimand"] == index)].iloc[0]
+            here = (tidy["equation"] == outcome) & (tidy["sample"] == "total")
+            r = tidy[here & (tidy["estimand"] == index)].iloc[0]
             line[header] = f"{r['estimate']:.3f}"
             line[f"{header} SE"] = f"{r['std_error']:.3f}"
             line[f"{header} 95% CI"] = f"{r['conf_low']:.3f} to {r['conf_high']:.3f}"
+            b = tidy[here & (tidy["estimand"] == f"{index} bootstrap bca")]
+            ok = len(b) and pd.notna(b["conf_low"].iloc[0])
+            below.update({header: "", f"{header} SE": ""})
+            below[f"{header} 95% CI"] = f"{b['conf_low'].iloc[0]:.3f} to {b['conf_high'].iloc[0]:.3f}" if ok else ""
         line["n"] = f"{int(r['n_obs']):,}"
-        lines.append(line)
+        below["n"] = ""
+        lines += [line, below] if boot else [line]
     spans = [("", 1)] + [(header, 3) for _, header in INDICES] + [("", 1)]
     headers = ["Outcome"] + ["Index", "SE", "95% CI"] * len(INDICES) + ["n"]
     return Display(pd.DataFrame(lines), spans, headers)

@@ -29,6 +29,15 @@ STATISTIC_LABELS = {
 }
 
 
+# An effect table's `bootstrap:` (percentile or bca) adds the interval a bootstrapped unit's rows
+# carry (estimand "<estimand> bootstrap <method>", model_bootstrap.py) in a column of its own.
+BOOTSTRAP_HEADER = "Bootstrap 95% CI"
+BOOTSTRAP_METHODS = {
+    "percentile": "percentile",
+    "bca": "bias-corrected and accelerated (BCa; Efron and Tibshirani 1993, acceleration from the jackknife)",
+}
+
+
 def stars(p: float) -> str:
     """** p < 0.01, * p < 0.05 (the seed papers' notes)."""
     return "**" if p < 0.01 else "*" if p < 0.05 else ""
@@ -80,9 +89,61 @@ def _level_label(term: str, level: str, reference: str, usual: dict, info: dict)
 
 
 def table_notes(estimates: pd.DataFrame, spec: dict) -> list[str]:
-    """Footnotes the numbers call for (a term printed as not estimable)."""
+    """Footnotes the numbers call for (a term printed as not estimable; the bootstrap's method,
+    replications and failures)."""
     rows = _effects(estimates, spec)
-    return [NOT_ESTIMABLE_NOTE] if (~rows["estimable"].astype(bool)).any() else []
+    notes = [NOT_ESTIMABLE_NOTE] if (~rows["estimable"].astype(bool)).any() else []
+    if spec.get("bootstrap"):
+        notes.append(bootstrap_note(estimates, spec))
+    return notes
+
+
+def _bootstrap_counts(estimates: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    rows = estimates[
+        (estimates["term"] == MODEL_TERM)
+        & estimates["model"].isin(list(spec["models"]))
+        & estimates["sample"].isin(spec["samples"])
+        & estimates["estimand"].isin(["bootstrap_reps", "bootstrap_failed"])
+    ]
+    return rows.pivot_table(index=["model", "sample"], columns="estimand", values="estimate", sort=False)
+
+
+def bootstrap_note(estimates: pd.DataFrame, spec: dict) -> str:
+    """The bootstrap column's note: its method, its replications and how many failed, by sample."""
+    counts = _bootstrap_counts(estimates, spec)
+    method = BOOTSTRAP_METHODS[spec["bootstrap"]]
+    if counts.empty:
+        return f"{BOOTSTRAP_HEADER}: no bootstrap was run for these models (declare `bootstrap:` on them)."
+    reps = sorted({int(r) for r in counts["bootstrap_reps"]})
+    labels = spec.get("sample_labels", {})
+    failed = [
+        f"{labels.get(sample, sample)} {int(n):,}" for (_, sample), n in counts["bootstrap_failed"].items() if n > 0
+    ]
+    failures = (
+        f"; replications that failed (a level not drawn, separation), excluded: {', '.join(failed)}"
+        if failed
+        else "; no replication failed"
+    )
+    return (
+        f"{BOOTSTRAP_HEADER}: {method}, {' / '.join(f'{r:,}' for r in reps)} nonparametric bootstrap "
+        f"replications, both parts refitted in each{failures}."
+        if any(m == "two_part" for m in spec["models"])
+        else f"{BOOTSTRAP_HEADER}: {method}, {' / '.join(f'{r:,}' for r in reps)} nonparametric bootstrap "
+        f"replications{failures}."
+    )
+
+
+def _bootstrap_intervals(estimates: pd.DataFrame, spec: dict) -> dict:
+    """(model, sample, term, level, reference, estimand) -> (low, high) of the table's bootstrap method."""
+    suffix = f" bootstrap {spec['bootstrap']}"
+    rows = estimates[estimates["estimand"].astype(str).str.endswith(suffix)]
+    return {
+        (r.model, r.sample, r.term, _text(r.level), _text(r.reference), r.estimand[: -len(suffix)]): (
+            r.conf_low,
+            r.conf_high,
+        )
+        for r in rows.itertuples(index=False)
+    }
 
 
 def effect_table(estimates: pd.DataFrame, spec: dict, labels: dict) -> pd.DataFrame:
@@ -111,6 +172,9 @@ def effect_display(estimates: pd.DataFrame, spec: dict, labels: dict) -> Display
     blocks = [None] if by_sample_columns else spec["samples"]
     odds = rows["estimand"].eq("odds_ratio").any()
     extra = [] if stacked else ["95% CI", "p"] if odds else ["SE"]
+    intervals = _bootstrap_intervals(estimates, spec) if spec.get("bootstrap") and not stacked else None
+    if intervals is not None:
+        extra = extra + [BOOTSTRAP_HEADER]
     lines = []
     for block in blocks:
         if block is not None and len(blocks) > 1:
@@ -142,6 +206,9 @@ def effect_display(estimates: pd.DataFrame, spec: dict, labels: dict) -> Display
                     line[header], below[header] = _stacked_cells(match.iloc[0], digits) if len(match) else ("", "")
                     continue
                 cells = _cells(match.iloc[0], digits, extra) if len(match) else ("",)
+                if intervals is not None:
+                    cells = cells[: len(extra)] + ("",) * (len(extra) - len(cells))
+                    cells = cells + (_interval_cell(match, intervals, digits),)
                 cells = cells + ("",) * (1 + len(extra) - len(cells))
                 line[header] = cells[0]
                 line.update({f"{header} {name}": cell for name, cell in zip(extra, cells[1:])})
@@ -156,6 +223,24 @@ def effect_display(estimates: pd.DataFrame, spec: dict, labels: dict) -> Display
     spans = [("", 1)] + [(header, 1 + len(extra)) for _, _, header in columns]
     headers = ["Variables"] + [h for _ in columns for h in [estimate_header, *extra]]
     return Display(frame, spans, headers, len(statistics))
+
+
+def _text(value) -> str:
+    """A level or reference as text ('' for none, however the file spelled it)."""
+    return "" if pd.isna(value) or str(value) == "nan" else str(value)
+
+
+def _interval_cell(match: pd.DataFrame, intervals: dict, digits: int) -> str:
+    if not len(match):
+        return ""
+    r = match.iloc[0]
+    level = "" if pd.isna(r["level"]) else str(r["level"])
+    low, high = intervals.get(
+        (r["model"], r["sample"], r["term"], level, str(r["reference"]), r["estimand"]), (None, None)
+    )
+    if low is None or pd.isna(low) or not r["estimable"]:
+        return ""
+    return f"{low:.{digits}f}–{high:.{digits}f}"
 
 
 def _stacked_cells(row: pd.Series, digits: int) -> tuple[str, str]:
