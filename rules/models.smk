@@ -8,10 +8,11 @@ def units_of(study):
 
 
 def unit_models(study, unit):
-    """What a unit's fit reads of the models: editing one equation refits that unit only."""
+    """What a unit's fit reads of the models: editing one equation refits that unit only (and
+    by_wave, which adds per-wave jobs, none)."""
     models = STUDIES[study]["models"]
     equations = model_units(models)[unit]
-    return {**{k: v for k, v in models.items() if k != "equations"},
+    return {**{k: v for k, v in models.items() if k not in ("equations", "by_wave")},
             "equations": {name: models["equations"][name] for name in equations}}
 
 
