@@ -8,11 +8,10 @@ def units_of(study):
 
 
 def unit_models(study, unit):
-    """What a unit's fit reads of the models: editing one equation refits that unit only (and
-    by_wave, which adds per-wave jobs, none)."""
+    """What a unit's fit reads of the models: editing one equation refits that unit only."""
     models = STUDIES[study]["models"]
     equations = model_units(models)[unit]
-    return {**{k: v for k, v in models.items() if k not in ("equations", "by_wave")},
+    return {**{k: v for k, v in models.items() if k not in ("equations", "by_wave")},  # by_wave adds jobs, fits nothing
             "equations": {name: models["equations"][name] for name in equations}}
 
 
