@@ -24,6 +24,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/sample.smk"
 include: "rules/models.smk"
+include: "rules/waves.smk"
 include: "rules/tables.smk"
 include: "rules/figures.smk"
 include: "rules/concentration.smk"
@@ -34,4 +35,5 @@ include: "rules/report.smk"
 rule all:
     input:
         all_targets(),
+        wave_targets(),
     default_target: True

@@ -13,7 +13,7 @@ def unit_models(study, unit):
     a bootstrap's settings refits nothing (its own jobs read them as their `settings`)."""
     models = without_bootstrap(STUDIES[study]["models"])
     equations = model_units(models)[unit]
-    return {**{k: v for k, v in models.items() if k != "equations"},
+    return {**{k: v for k, v in models.items() if k not in ("equations", "by_wave")},  # by_wave adds jobs, fits nothing
             "equations": {name: models["equations"][name] for name in equations}}
 
 

@@ -16,6 +16,7 @@ from .errors import InputError, closest
 from .io.yamlfile import read_yaml
 from .model_spec import SUPPORTS
 from .outputs import TWO_PART, study_datasets
+from .waves import check_by_wave
 
 
 def _with_defaults(validator_class):
@@ -47,6 +48,7 @@ def validate_config(config: dict, schema_path, config_name: str = "config.yaml")
         survey = study_survey(study, config, where)
         if study.get("models"):
             _check_models(study["models"], f"{where}.models", survey)
+            check_by_wave(study, where)
         _check_effect_tables(study, where)
         _check_figures(study, where)
         _check_concentration(study, where, survey)

@@ -210,3 +210,25 @@ def dataset_files(name: str, dataset: dict) -> list[str]:
     if dataset["synthetic"]:
         files += [f"results/data/{name}_synthetic_{kind}" for kind in ("truth.csv", "notes.txt", "page.md")]
     return files
+
+
+# What gathering a study's per-wave fits writes under results/<study>/ (models.by_wave; waves.py).
+WAVE_GATHERED = ("estimates_by_wave.csv", "model_flow_by_wave.csv", "model_messages_by_wave.txt")
+
+
+def wave_files(name: str, study: dict, waves: list[str]) -> list[str]:
+    """What a study's per-wave jobs write under results/<name>/ (`waves`: its datasets' wave labels, in
+    the order of `dataset:`): each wave's flow and fitted units, and their gathering. Nothing without
+    models.by_wave."""
+    if not (study.get("models") or {}).get("by_wave"):
+        return []
+    files = []
+    for wave in waves:
+        base = f"results/{name}/waves/{wave}"
+        files.append(f"{base}/flow.csv")
+        files += [
+            f"{base}/fits/{unit}_{kind}.csv"
+            for unit in model_units(study["models"])
+            for kind in ("estimates", "flow", "messages")
+        ]
+    return files + [f"results/{name}/{gathered}" for gathered in WAVE_GATHERED]
