@@ -204,14 +204,27 @@ def test_gathered_intervals_are_byte_identical_whatever_the_chunk_size(tmp_path)
         model_bootstrap.gather(full, [replicates], [model_bootstrap.jackknife(problems)], settings_, "config.yaml: x")
 
 
-def test_fast_refits_equal_the_full_sample_code():
-    data = _two_part_data()
-    problems = model_bootstrap.problems(data, MODELS, "toy", "two_part", {"cluster": None})
+INTERACTED = {  # x enters x#z and the group#x products; the levels of group enter group#x
+    **MODELS,
+    "covariates": [
+        "x",
+        "z",
+        {"factor": "group", "reference": "a"},
+        {"interaction": ["x", "z"]},
+        {"interaction": [{"factor": "group", "reference": "a"}, "x"]},
+    ],
+}
+
+
+@pytest.mark.parametrize("models", [MODELS, INTERACTED], ids=["main_effects", "interactions"])
+def test_fast_refits_equal_the_full_sample_code(models):
+    data = _two_part_data().assign(z=lambda d: np.cos(3 * d["x"]) + 0.1 * d["psu"] % 2)
+    problems = model_bootstrap.problems(data, models, "toy", "two_part", {"cluster": None})
     for problem in problems:
         n = problem.resampler.n
         assert np.allclose(problem.statistic(np.arange(n)), problem.estimate, rtol=1e-8, atol=1e-9, equal_nan=True)
         sub = data if problem.sample == "total" else data[data["x"] > -0.5]
-        generic = model_bootstrap._generic_statistic(sub, MODELS, "toy", "two_part", problem.sample, problem.keys)
+        generic = model_bootstrap._generic_statistic(sub, models, "toy", "two_part", problem.sample, problem.keys)
         positions = np.random.default_rng(5).integers(0, n, n)
         assert np.allclose(problem.statistic(positions), generic(positions), rtol=1e-7, atol=1e-8, equal_nan=True)
     assert len(problems[0].keys) > 10  # coefficients, effects of both parts and the combination

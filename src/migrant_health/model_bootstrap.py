@@ -361,7 +361,12 @@ class EffectPlan:
         for v in dict.fromkeys(v for p in parts for v in p.values):
             owner = next(p for p in parts if v in p.values)
             if owner.design.kind(v) == "continuous":
-                blocks = [(k, *p.design.derivative(p.values, v, n)) for k, p in enumerate(parts) if v in p.values]
+                blocks = [  # (part, columns, d columns / d v) for each piece of each part v enters
+                    (k, cols, block)
+                    for k, p in enumerate(parts)
+                    if v in p.values
+                    for cols, block in p.design.derivative(p.values, v, n)
+                ]
                 self.labels.append((v, "", ""))
                 self.plan.append(("continuous", blocks))
                 continue
@@ -372,7 +377,8 @@ class EffectPlan:
                 if v not in p.values:
                     continue
                 # per level, the columns of the terms v enters: constant rows (1 x c), or per row (n x c)
-                by_level = [p.design.patch_terms(p.values, {v: level}, n) for level in levels]
+                # (design.patch: the same columns at every level, where patch_terms' pieces may differ)
+                by_level = [[p.design.patch(p.values, {v: level}, n)] for level in levels]
                 constant = all(block.strides[0] == 0 for pieces in by_level for _, block in pieces)
                 slices = [cols for cols, _ in by_level[0]]
                 if constant:
