@@ -177,7 +177,11 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | 
 
 
 GLM_TOLERANCE = 1e-10  # IRLS stops when the deviance changes by less (absolute, statsmodels' criterion)
-NEWTON_TOLERANCE = 1e-12  # Newton stops when the deviance it can still gain is below this share of the deviance
+# Newton stops when the deviance the next step can still gain is below NEWTON_TOLERANCE of the
+# deviance (quadratic convergence gets there a step after 1e-10), or when no step lowers the
+# deviance any more (rounding) and the gain is below ROUNDING_TOLERANCE of it.
+NEWTON_TOLERANCE = 1e-20
+ROUNDING_TOLERANCE = 1e-12
 
 
 def fit_glm(model: sm.GLM, max_newton: int = 50) -> tuple[object, bool, int]:
@@ -187,7 +191,7 @@ def fit_glm(model: sm.GLM, max_newton: int = 50) -> tuple[object, bool, int]:
     iterations on the studies' data), and statsmodels stops it on an absolute change of the
     deviance, which a large file's rounding never gets below. Newton's method on the observed
     Hessian, from IRLS's own start, converges quadratically; it stops when the deviance the next
-    step can gain (g'H^-1 g, the scale cancelling) is below NEWTON_TOLERANCE of the deviance, as
+    step can gain (g'H^-1 g, the scale cancelling) is a negligible share of the deviance, as
     Stata's ml stops on the scaled gradient (nrtolerance) and R's glm on a relative change. Steps
     are halved until the deviance does not rise. statsmodels' result is one IRLS step from there
     (IRLS's fixed point, so the estimate does not move). If Newton cannot get there, IRLS runs as
@@ -202,12 +206,15 @@ def fit_glm(model: sm.GLM, max_newton: int = 50) -> tuple[object, bool, int]:
                 step = np.linalg.solve(model.hessian(params, scale=1.0, observed=True), gradient)
             except np.linalg.LinAlgError:
                 break
-            gain = abs(float(gradient @ step))
-            if gain <= NEWTON_TOLERANCE * (abs(deviance) + 0.1):
+            gain = abs(float(gradient @ step)) / (abs(deviance) + 0.1)
+            if gain <= NEWTON_TOLERANCE:
                 return model.fit(start_params=params, maxiter=1, tol=GLM_TOLERANCE), True, steps
-            params, deviance = _halved_until_no_rise(model, params, step, deviance)
-            if params is None:
+            trial, trial_deviance = _halved_until_no_rise(model, params, step, deviance)
+            if trial is None or trial_deviance >= deviance:  # no step lowers the deviance: rounding
+                if gain <= ROUNDING_TOLERANCE:
+                    return model.fit(start_params=params, maxiter=1, tol=GLM_TOLERANCE), True, steps
                 break
+            params, deviance = trial, trial_deviance
     result = model.fit(maxiter=200, tol=GLM_TOLERANCE)
     return result, bool(result.converged), int(result.fit_history["iteration"])
 
