@@ -12,8 +12,12 @@ from migrant_health.code_closure import step_sources
 from migrant_health.config import study_survey, validate_config
 from migrant_health.errors import InputError
 from migrant_health.provenance import code_version
+from migrant_health.snakemake_params import serialise_pandas_params_only
 
 BASE = Path(workflow.basedir)
+
+# Snakemake compares params with the last run's without importing pandas (a third of a no-op rerun).
+serialise_pandas_params_only()
 
 # One BLAS thread per process: jobs already run in parallel processes, and a multithreaded BLAS
 # on a model's small matrices oversubscribes the cores (measured on this 2-core machine under
