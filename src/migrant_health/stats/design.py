@@ -141,7 +141,10 @@ class Interaction:
                 if np.ndim(factor) == 0 and float(factor) == 0.0:
                     column = 0.0
                     break
-                column = column * factor
+                # A product with 1 is the other factor itself: the cell is a view, not a copy.
+                if np.ndim(factor) == 0 and float(factor) == 1.0:
+                    continue
+                column = factor if np.ndim(column) == 0 and column == 1.0 else column * factor
             cells.append(column)
         return cells
 
