@@ -19,10 +19,7 @@ def gather_estimates(
     bootstrap_estimates: list = (),
     bootstrap_messages: list = (),
 ) -> None:
-    units = [
-        UnitResult(read_tidy(e), pd.read_csv(f, keep_default_na=False), pd.read_csv(m, keep_default_na=False))
-        for e, f, m in zip(unit_estimates, unit_flows, unit_messages)
-    ]
+    units = read_units(unit_estimates, unit_flows, unit_messages)
     units += [
         UnitResult(read_tidy(e), pd.DataFrame(columns=FLOW_COLUMNS), pd.read_csv(m, keep_default_na=False))
         for e, m in zip(bootstrap_estimates, bootstrap_messages)
@@ -31,3 +28,11 @@ def gather_estimates(
     write_csv(result.estimates, estimates)
     write_csv(result.flow, flow, float_format=None)
     write_lines(result.messages["message"], messages)
+
+
+def read_units(unit_estimates: list, unit_flows: list, unit_messages: list) -> list[UnitResult]:
+    """Fitted units' files (fit_models writes them), as UnitResults in the order given."""
+    return [
+        UnitResult(read_tidy(e), pd.read_csv(f, keep_default_na=False), pd.read_csv(m, keep_default_na=False))
+        for e, f, m in zip(unit_estimates, unit_flows, unit_messages)
+    ]

@@ -4,8 +4,9 @@ and model_messages_by_wave.txt."""
 
 import pandas as pd
 
-from ..estimation import UnitResult, gather
-from ..io.files import read_tidy, write_csv, write_lines
+from ..estimation import gather
+from ..io.files import write_csv, write_lines
+from .gather_estimates import read_units
 
 
 def gather_estimates_by_wave(
@@ -25,10 +26,7 @@ def gather_estimates_by_wave(
     tidy, flows, lines = [], [], []
     for k, wave in enumerate(waves):
         files = slice(k * per_wave, (k + 1) * per_wave)
-        units = [
-            UnitResult(read_tidy(e), pd.read_csv(f, keep_default_na=False), pd.read_csv(m, keep_default_na=False))
-            for e, f, m in zip(unit_estimates[files], unit_flows[files], unit_messages[files])
-        ]
+        units = read_units(unit_estimates[files], unit_flows[files], unit_messages[files])
         result = gather(units, models)
         tidy.append(result.estimates.assign(wave=str(wave)))
         flows.append(result.flow.assign(wave=str(wave)))
