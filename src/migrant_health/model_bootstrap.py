@@ -40,7 +40,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from scipy.special import ndtr
 from statsmodels.genmod.families.links import Probit
 
@@ -59,7 +58,7 @@ from .stats.bootstrap import (
 from .stats.design import INTERCEPT
 from .stats.inference import TIDY_COLUMNS
 from .stats.margins import Part, evaluation_part
-from .stats.models import FAMILIES, LINKS, binary_choice_newton
+from .stats.models import FAMILIES, LINKS, binary_choice_newton, glm_newton_step
 
 log = logging.getLogger(__name__)
 KEY_COLUMNS = ["model", "equation", "term", "level", "reference", "estimand"]
@@ -516,30 +515,13 @@ def _check_columns(X: np.ndarray, names: list) -> None:
 
 
 def _irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, spec, start: np.ndarray, max_iter: int = 100) -> np.ndarray:
-    """A GLM's estimate by Newton's method on the observed information from `start` (statsmodels'
-    family and link; a step on the expected information, IRLS's, where the observed one is not
-    positive definite). The coefficients' MLE does not depend on the dispersion."""
+    """A GLM's estimate by Newton's method from `start` (stats/models.glm_newton_step: the observed
+    information, IRLS's expected one where that is not positive definite)."""
     family_name, link_name = spec.family_and_link()
     family = FAMILIES[family_name](link=LINKS[link_name]())
-    link, variance = family.link, family.variance
     beta = np.array(start, dtype=float)
     for _ in range(max_iter):
-        eta = X @ beta
-        mu = link.inverse(eta)
-        g1, v = link.deriv(mu), variance(mu)
-        expected = 1.0 / (v * g1**2)
-        # -d2 l / d eta2 = 1 / (V g'^2) + (y - mu)(V' g' + V g'') / (V^2 g'^3)
-        observed = expected + (y - mu) * (variance.deriv(mu) * g1 + v * link.deriv2(mu)) / (v**2 * g1**3)
-        gradient = X.T @ (w * (y - mu) / (v * g1))
-        step = None
-        for weights in (observed, expected):
-            if np.all(weights > 0):
-                root = X * np.sqrt(w * weights)[:, None]
-                try:
-                    step = cho_solve(cho_factor(root.T @ root), gradient)
-                    break
-                except LinAlgError:
-                    continue
+        _, step = glm_newton_step(X, y, w, family, beta)
         if step is None or not np.all(np.isfinite(step)):
             raise ReplicateFailed("the fit did not converge")
         beta = beta + step

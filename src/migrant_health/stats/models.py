@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from scipy.special import expit, log_ndtr, ndtr
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
@@ -201,10 +202,8 @@ def fit_glm(model: sm.GLM, max_newton: int = 50) -> tuple[object, bool, int]:
         params = model.fit(maxiter=1, tol=GLM_TOLERANCE).params  # statsmodels' start, one IRLS step
         deviance = _deviance(model, params)
         for steps in range(1, max_newton + 1):
-            gradient = model.score(params, scale=1.0)
-            try:
-                step = np.linalg.solve(model.hessian(params, scale=1.0, observed=True), gradient)
-            except np.linalg.LinAlgError:
+            gradient, step = glm_newton_step(model.exog, model.endog, model.freq_weights, model.family, params)
+            if step is None:
                 break
             gain = abs(float(gradient @ step)) / (abs(deviance) + 0.1)
             if gain <= NEWTON_TOLERANCE:
@@ -219,15 +218,36 @@ def fit_glm(model: sm.GLM, max_newton: int = 50) -> tuple[object, bool, int]:
     return result, bool(result.converged), int(result.fit_history["iteration"])
 
 
+def glm_newton_step(X: np.ndarray, y: np.ndarray, w: np.ndarray, family, beta: np.ndarray):
+    """(gradient, Newton step) of a GLM's log likelihood at `beta` (scale 1: the coefficients' MLE
+    does not depend on the dispersion): the step on the observed information, or on the expected
+    one (IRLS's) where the observed one is not positive definite; step None if neither is."""
+    link, variance = family.link, family.variance
+    mu = link.inverse(X @ beta)
+    g1, v = link.deriv(mu), variance(mu)
+    expected = 1.0 / (v * g1**2)
+    # -d2 l / d eta2 = 1 / (V g'^2) + (y - mu)(V' g' + V g'') / (V^2 g'^3)
+    observed = expected + (y - mu) * (variance.deriv(mu) * g1 + v * link.deriv2(mu)) / (v**2 * g1**3)
+    gradient = X.T @ (w * (y - mu) / (v * g1))
+    for weights in (observed, expected):
+        if np.all(weights > 0):
+            root = X * np.sqrt(w * weights)[:, None]
+            try:
+                return gradient, cho_solve(cho_factor(root.T @ root), gradient)
+            except LinAlgError:
+                continue
+    return gradient, None
+
+
 def _deviance(model: sm.GLM, params: np.ndarray) -> float:
     return model.family.deviance(model.endog, model.predict(params), model.freq_weights)
 
 
 def _halved_until_no_rise(model: sm.GLM, params, step, deviance: float, halvings: int = 30):
-    """(params - step, its deviance), the step halved until the deviance is finite and does not
+    """(params + step, its deviance), the step halved until the deviance is finite and does not
     rise; (None, deviance) if it always rises."""
     for _ in range(halvings):
-        trial = params - step
+        trial = params + step
         trial_deviance = _deviance(model, trial)
         if np.isfinite(trial_deviance) and trial_deviance <= deviance:
             return trial, trial_deviance
