@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 from . import derive, expressions, multiverse
 from .errors import InputError, closest
-from .io.codebook_file import check_header, read_document
+from .io.codebook_file import WAVE, check_header, read_document
 from .model_spec import covariate_variables
 from .outputs import study_datasets
 
 # Filled by the pipeline itself (the codebook's `wave:`), never needed from a codebook.
-PROVIDED = ("wave",)
+PROVIDED = (WAVE,)
 SHOWN_PLACES = 3
 
 

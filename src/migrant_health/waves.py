@@ -20,11 +20,10 @@ import re
 
 from . import expressions
 from .errors import InputError
+from .io.codebook_file import WAVE
 from .model_spec import covariate_variables
 from .outputs import study_datasets
 
-# The pipeline's own variable telling pooled waves apart (io/codebook.py's WAVE; the codebook's `wave:`).
-WAVE = "wave"
 # A wave becomes part of paths (results/<study>/waves/<wave>/, data/analytic/<study>/wave_<wave>.parquet).
 WAVE_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 

@@ -65,7 +65,7 @@ import pandas as pd
 
 from .. import derive, evaluation, expressions
 from ..errors import InputError, closest
-from .codebook_file import TODO, check_header, read_document
+from .codebook_file import TODO, WAVE, check_header, read_document
 
 TYPES = ("id", "numeric", "binary", "categorical", "text")
 ORIGINS = ("source", "any_of", "all_of", "count", "first_of", "compute")
@@ -91,8 +91,6 @@ ITEM_KEYS = {"label", "type", "labels", "missing"}
 ITEM_TYPES = ("numeric", "string")
 # Names an expression may read besides canonical variables (the codebook's interview date).
 DATE_NAMES = ("interview_year", "interview_month")
-# The pipeline's own variable: a dataset's wave, from `wave:`.
-WAVE = "wave"
 RANGE_CODE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*\.\.\s*(-?\d+(?:\.\d+)?)\s*$")
 ITEM_RANGE = re.compile(r"^(.*)\{(\d+)\.\.(\d+)\}(.*)$")
 NO_ELSE = object()

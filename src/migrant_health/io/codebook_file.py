@@ -11,6 +11,8 @@ from .. import derive
 from ..errors import InputError
 from .yamlfile import read_yaml
 
+# The pipeline's own variable: a dataset's wave, from `wave:` (pooled waves are told apart by it).
+WAVE = "wave"
 TOP_KEYS = {"survey", "wave", "interview", "title", "items", "variables", "derived"}
 # The draft's placeholder for what the user still has to fill in.
 TODO = "TODO"
