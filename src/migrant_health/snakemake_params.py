@@ -17,8 +17,10 @@ def serialise_pandas_params_only() -> bool:
     Persistence = getattr(persistence, "PersistenceBase", None)
     original = getattr(Persistence, "_serialize_param_pandas", None)
     builtin = getattr(Persistence, "_serialize_param_builtin", None)
-    if original is None or builtin is None or getattr(original, "pandas_only", False):
-        return original is not None and getattr(original, "pandas_only", False)
+    if original is None or builtin is None:  # another Snakemake: left as it is
+        return False
+    if getattr(original, "pandas_only", False):  # patched already
+        return True
 
     def serialize_param(self, value):
         if type(value).__module__.partition(".")[0] != "pandas":
