@@ -350,8 +350,9 @@ def _fast_statistic(fits: dict, sub: pd.DataFrame, models: dict, unit: str, keys
 class EffectPlan:
     """margins, dydx(*) of a product of index-model parts (stats/margins.py), estimates only: what
     does not depend on the parameters (each variable's derivative columns, each factor level's
-    patched columns) is computed once at the full sample's rows, a replicate takes its rows, and a
-    factor's levels are evaluated together (one n x levels matrix per part)."""
+    patched columns) is computed once at the full sample's rows, a replicate takes its rows, and the
+    levels of every factor that interacts with no varying column are evaluated together (one n x T
+    matrix per part, _stack_levels), the levels of each other factor together."""
 
     def __init__(self, parts: list[Part]):
         self.parts = parts
@@ -389,6 +390,7 @@ class EffectPlan:
                 patches.append((k, p.design.columns_of(v), slices, blocks, constant))
             self.labels += [(v, str(level), str(factor.reference)) for level in levels[1:]]
             self.plan.append(("factor", patches))
+        self._stack_levels()
 
     def _h(self, k: int, eta: np.ndarray, derivative: bool = True):
         """(h, h') of the part's linear predictor on its scale."""
@@ -400,36 +402,97 @@ class EffectPlan:
             return ndtr(eta), (np.exp(-(eta**2) / 2.0) / np.sqrt(2 * np.pi) if derivative else None)
         return link.inverse(eta), (link.inverse_deriv(eta) if derivative else None)
 
+    def _stack_levels(self) -> None:
+        """The factors whose patches are constant rows (each level one value of its columns for
+        every row), every level of all of them as one column of an n x T matrix, so that a
+        replicate evaluates them in a few matrix products instead of a loop over factors. Per part
+        k: `where` its level columns among the T, `remove` (p x T_k, 1 in the columns the level
+        column's factor enters) and `patch` (T_k x p, those columns' values at the level)."""
+        self.stacked, self.levels_total = {}, 0  # plan index -> its first level column; T
+        for i, (kind, pieces) in enumerate(self.plan):
+            if kind == "factor" and all(constant for *_, constant in pieces):
+                self.stacked[i] = self.levels_total
+                self.levels_total += _levels(pieces)
+        self.stacked_parts = []
+        for k, part in enumerate(self.parts):
+            p = part.X.shape[1]
+            where, remove, patch = [], [np.zeros((p, 0))], [np.zeros((0, p))]
+            for i, first in self.stacked.items():
+                for j, cols, slices, blocks, _ in self.plan[i][1]:
+                    if j != k:
+                        continue
+                    levels = _levels(self.plan[i][1])
+                    r, q = np.zeros((p, levels)), np.zeros((levels, p))
+                    r[cols, :] = 1.0
+                    for columns, block in zip(slices, blocks):
+                        q[:, columns] += block
+                    where += range(first, first + levels)
+                    remove.append(r)
+                    patch.append(q)
+            self.stacked_parts.append((np.array(where, dtype=int), np.hstack(remove), np.vstack(patch)))
+
     def effects(self, params: list[np.ndarray], rows: np.ndarray, w: np.ndarray) -> list[float]:
         X = [p.X[rows] for p in self.parts]
         eta = [x @ b for x, b in zip(X, params)]
         hs = [self._h(k, e) for k, e in enumerate(eta)]
         h = [a for a, _ in hs]
+        others = [_product(h, {k}) for k in range(len(h))]
+        predictions = self._stacked_predictions(X, eta, h, params, w)
         out = []
-        for kind, pieces in self.plan:
+        for i, (kind, pieces) in enumerate(self.plan):
             if kind == "continuous":
                 slope = 0.0
                 for k, cols, block in pieces:
-                    others = np.prod([h[j] for j in range(len(h)) if j != k], axis=0) if len(h) > 1 else 1.0
                     de = (block[rows] if block.strides[0] else block[:1]) @ params[k][cols]
-                    slope = slope + hs[k][1] * de * others
+                    slope = slope + hs[k][1] * de * others[k]
                 out.append(float(w @ slope))
                 continue
-            touched = {k for k, *_ in pieces}
-            mu = (
-                np.prod([h[j] for j in range(len(h)) if j not in touched], axis=0)[:, None]
-                if len(touched) < len(h)
-                else 1.0
-            )
+            if i in self.stacked:
+                first = self.stacked[i]
+                level = predictions[first : first + _levels(pieces)]
+                out += list(level[1:] - level[0])
+                continue
+            mu = _product(h, {k for k, *_ in pieces})
+            mu = mu[:, None] if isinstance(mu, np.ndarray) else mu
             for k, cols, slices, blocks, constant in pieces:
                 e = (eta[k] - X[k][:, cols] @ params[k][cols])[:, None]
                 for columns, block in zip(slices, blocks):
                     b = params[k][columns]
                     e = e + (block @ b)[None, :] if constant else e + block[rows] @ b
                 mu = mu * self._h(k, e, derivative=False)[0]
-            predictions = w @ mu
-            out += list(predictions[1:] - predictions[0])
+            level = w @ mu
+            out += list(level[1:] - level[0])
         return out
+
+    def _stacked_predictions(self, X: list, eta: list, h: list, params: list, w: np.ndarray) -> np.ndarray:
+        """The average prediction at every level column of the stacked factors (see _stack_levels):
+        in part k, eta less the factor's columns plus their values at the level; elsewhere h_k."""
+        if not self.levels_total:
+            return np.zeros(0)
+        mu = 1.0
+        for k, (where, remove, patch) in enumerate(self.stacked_parts):
+            if not len(where):
+                mu = mu * h[k][:, None]
+                continue
+            e = eta[k][:, None] - X[k] @ (remove * params[k][:, None]) + patch @ params[k]
+            at_levels = self._h(k, e, derivative=False)[0]
+            if len(where) < self.levels_total:  # some factors do not enter this part: h_k there
+                factor = np.repeat(h[k][:, None], self.levels_total, axis=1)
+                factor[:, where] = at_levels
+                at_levels = factor
+            mu = mu * at_levels
+        return w @ mu
+
+
+def _levels(pieces: list) -> int:
+    """A factor's number of levels (reference included), from its first part's level blocks."""
+    return len(pieces[0][3][0])
+
+
+def _product(h: list, skip: set):
+    """The product of the parts' predictions h_j over the parts j not in `skip` (1.0 if none)."""
+    kept = [h[j] for j in range(len(h)) if j not in skip]
+    return np.prod(kept, axis=0) if kept else 1.0
 
 
 def _slots(fit, eq: dict, name: str, wanted: dict) -> dict:
@@ -533,54 +596,61 @@ def _irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, spec, start: np.ndarray, 
 # --- chunks, jackknife, gather --------------------------------------------------------------
 
 
-def _frame(records: list, all_keys: list) -> pd.DataFrame:
-    columns = ["sample", "replicate", "failed"] + [key_name(k) for k in all_keys]
-    return pd.DataFrame(records, columns=columns)
+class _Records:
+    """A chunk's (or a jackknife part's) rows: sample, replicate, failure reason, then one column per
+    reported number of any subsample (NaN where a subsample does not report it, or its fit failed).
+    Each subsample's numbers are placed by positions found once, not by name per replicate."""
 
+    def __init__(self, problems_: list[SampleProblem]):
+        all_keys = list(dict.fromkeys(k for p in problems_ for k in p.keys))
+        where = {k: j for j, k in enumerate(all_keys)}
+        self.names = [key_name(k) for k in all_keys]
+        self.positions = {id(p): np.array([where[k] for k in p.keys], dtype=int) for p in problems_}
+        self.labels, self.values = [], []
 
-def _union_keys(problems_: list[SampleProblem]) -> list:
-    return list(dict.fromkeys(k for p in problems_ for k in p.keys))
+    def add(self, problem: SampleProblem, replicate: int, positions: np.ndarray) -> None:
+        row = np.full(len(self.names), np.nan)
+        try:
+            with np.errstate(all="ignore"):
+                values = problem.statistic(positions)
+            if not np.all(np.isfinite(values[np.isfinite(problem.estimate)])):
+                raise ReplicateFailed("a reported number is not finite (e.g. a level not drawn)")
+            row[self.positions[id(problem)]] = values
+            failed = ""
+        except ReplicateFailed as e:
+            failed = str(e)
+        self.labels.append((problem.sample, replicate, failed))
+        self.values.append(row)
 
-
-def _evaluate(problem: SampleProblem, positions: np.ndarray, all_keys: list) -> tuple[str, dict]:
-    try:
-        with np.errstate(all="ignore"):
-            values = problem.statistic(positions)
-        if not np.all(np.isfinite(values[np.isfinite(problem.estimate)])):
-            raise ReplicateFailed("a reported number is not finite (e.g. a level not drawn)")
-    except ReplicateFailed as e:
-        return str(e), {}
-    return "", {key_name(k): v for k, v in zip(problem.keys, values)}
+    def frame(self) -> pd.DataFrame:
+        labels = pd.DataFrame(self.labels, columns=["sample", "replicate", "failed"])
+        values = np.array(self.values).reshape(len(self.values), len(self.names))
+        return pd.concat([labels, pd.DataFrame(values, columns=self.names)], axis=1)
 
 
 def chunk(problems_: list[SampleProblem], settings: dict, index: int) -> pd.DataFrame:
     """Replicates index*chunk .. (index+1)*chunk - 1 of every subsample: one row each."""
     reps, size = settings["reps"], settings["chunk"]
     start, stop = index * size, min((index + 1) * size, reps)
-    all_keys = _union_keys(problems_)
-    records = []
+    records = _Records(problems_)
     for offset, sequence in enumerate(replicate_seeds(settings["seed"], reps, start, stop)):
         replicate = start + offset
         for j, problem in enumerate(problems_):
-            positions = problem.resampler.draw(replicate_rng(sequence, j))
-            failed, values = _evaluate(problem, positions, all_keys)
-            records.append({"sample": problem.sample, "replicate": replicate, "failed": failed, **values})
+            records.add(problem, replicate, problem.resampler.draw(replicate_rng(sequence, j)))
         if (offset + 1) % max(1, (stop - start) // 5) == 0:
             log.info("bootstrap: replicates %d to %d of %d done", start, replicate, reps)
-    return _frame(records, all_keys)
+    return records.frame()
 
 
 def jackknife(problems_: list[SampleProblem], part: int = 0, parts: int = 1) -> pd.DataFrame:
     """Each subsample's estimates leaving out one row (or one cluster) at a time, for BCa's
     acceleration: part `part` of `parts` (the units part, part + parts, part + 2 parts, ...)."""
-    all_keys = _union_keys(problems_)
-    records = []
+    records = _Records(problems_)
     for problem in problems_:
         for unit in range(part, problem.resampler.units, parts):
-            failed, values = _evaluate(problem, problem.resampler.leave_out(unit), all_keys)
-            records.append({"sample": problem.sample, "replicate": unit, "failed": failed, **values})
+            records.add(problem, unit, problem.resampler.leave_out(unit))
         log.info("jackknife: subsample %s, part %d of %d done", problem.sample, part + 1, parts)
-    return _frame(records, all_keys)
+    return records.frame()
 
 
 def gather(
