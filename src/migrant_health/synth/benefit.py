@@ -56,7 +56,7 @@ import statsmodels.api as sm
 from ..errors import InputError
 from ..stats import fit
 from ..stats.design import Design, parse_covariate
-from ..stats.margins import average_marginal_effects, evaluation_part, margins
+from ..stats.margins import Part, average_marginal_effects, margins
 from . import cmds2014_layout as layout
 from . import specs
 from .cmds2014_frame import (
@@ -471,40 +471,52 @@ def _published(table: dict, equation: str, sample: str | None = None) -> dict:
 # -- moments: what the solver matches ------------------------------------------------------
 
 
-def _effects(eq: Equation, frame: pd.DataFrame, variables: list, scale: str) -> dict:
-    """(variable, level) -> (AME, gradient in the parameters) over the rows of `frame`."""
-    m = average_marginal_effects([evaluation_part(eq, frame, scale)], np.ones(len(frame)), variables)
+class _Rows:
+    """Rows the solver evaluates at every step, with the design's values and columns there, taken
+    once: between steps only the parameters change (at 100 times the published n, rebuilding the
+    columns was most of the solver's time)."""
+
+    def __init__(self, design: Design, frame: pd.DataFrame):
+        self.values = design.values(frame)
+        self.X = design.matrix(self.values, len(frame))
+
+    def part(self, eq: Equation, scale: str) -> Part:
+        return Part(eq, self.X, self.values, scale)
+
+
+def _effects(eq: Equation, rows: _Rows, variables: list, scale: str) -> dict:
+    """(variable, level) -> (AME, gradient in the parameters) over `rows`."""
+    m = average_marginal_effects([rows.part(eq, scale)], np.ones(len(rows.X)), variables)
     return {(v, lvl): (est, jac) for (v, lvl, _), est, jac in zip(m.labels, m.estimates, m.jacobian)}
 
 
-def _mean(eq: Equation, frame: pd.DataFrame):
-    X = eq.design.matrix(frame)
-    eta = X @ eq.params
-    return eq.link.inverse(eta).mean(), (eq.link.inverse_deriv(eta)[:, None] * X).mean(axis=0)
+def _mean(eq: Equation, rows: _Rows):
+    eta = rows.X @ eq.params
+    return eq.link.inverse(eta).mean(), (eq.link.inverse_deriv(eta)[:, None] * rows.X).mean(axis=0)
 
 
-def _moments(eq: Equation, frame: pd.DataFrame, targets: dict, means: dict, contrast: float):
-    """Stacked (value - target, gradient) of every calibration equation."""
+def _moments(eq: Equation, rows: dict, targets: dict, means: dict, contrast: float):
+    """Stacked (value - target, gradient) of every calibration equation; `rows`: all rows ("all")
+    and each group's."""
     shared = [t for t in dict.fromkeys(v for v, _ in targets["shared"])]
-    rows = [(_effects(eq, frame, shared, "response"), targets["shared"])]
+    blocks = [(_effects(eq, rows["all"], shared, "response"), targets["shared"])]
     for g in GROUPS:
-        in_group = frame[frame["group"] == g]
-        rows.append(
+        blocks.append(
             (
-                _effects(eq, in_group, [f"scope_{g}"], "response"),
+                _effects(eq, rows[g], [f"scope_{g}"], "response"),
                 {(f"scope_{g}", lvl): v for (_, lvl), v in targets[g].items()},
             )
         )
     values, grads = [], []
-    for effects, wanted in rows:
+    for effects, wanted in blocks:
         for key, target in wanted.items():
             values.append(effects[key][0] - target)
             grads.append(effects[key][1])
     for g, target in means.items():
-        value, grad = _mean(eq, frame[frame["group"] == g])
+        value, grad = _mean(eq, rows[g])
         values.append(value - target)
         grads.append(grad)
-    urban = _effects(eq, frame[frame["group"] == "urban"], ["insurance_programme"], "response")
+    urban = _effects(eq, rows["urban"], ["insurance_programme"], "response")
     values.append(urban[("insurance_programme", "UEBMI")][0] - urban[("insurance_programme", "URBMI")][0] - contrast)
     grads.append(urban[("insurance_programme", "UEBMI")][1] - urban[("insurance_programme", "URBMI")][1])
     return np.array(values), np.array(grads)
@@ -513,9 +525,10 @@ def _moments(eq: Equation, frame: pd.DataFrame, targets: dict, means: dict, cont
 def solve(eq: Equation, frame: pd.DataFrame, targets: dict, means: dict, contrast: float) -> np.ndarray:
     """Parameters whose AMEs, group means and contrast hit the targets (as many equations as
     parameters): damped Newton on the analytic Jacobian of the AMEs."""
+    rows = {"all": _Rows(eq.design, frame), **{g: _Rows(eq.design, frame[frame["group"] == g]) for g in GROUPS}}
 
     def gaps(params):
-        return _moments(Equation(eq.design, params, eq.link), frame, targets, means, contrast)
+        return _moments(Equation(eq.design, params, eq.link), rows, targets, means, contrast)
 
     return newton(gaps, eq.params, "synthetic benefit DGP", analytic=True, damped=True, tol=1e-10)
 
