@@ -67,7 +67,7 @@ lint: $(STAMP)
 # Two pytest workers (pytest-xdist), a test file each at a time: the suite's session fixtures
 # (a full workflow run) are built once per worker.
 test: lint
-	$(BIN)/python -m pytest -q -n $(CORES) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(CORES) --dist loadfile --no-loadscope-reorder
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -102,3 +102,25 @@ def finished_project(tmp_path_factory, worker_id) -> Path:
         return workdir
     # Beside the workers' own directories and as deep as theirs (copy_project needs that).
     return build_once(tmp_path_factory.getbasetemp().parent / "shared" / "finished", build)
+
+
+# The suite's own order, for pytest-xdist's `--dist loadfile --no-loadscope-reorder` (make test),
+# which hands whole files to the workers in collection order, two to each at the start. The file
+# that runs the workflow a second time goes first: its worker builds the session's finished project
+# (which the other worker's first file waits for), then that second run. The files that read the
+# finished project follow, those with more tests first (test_trust.py, the longest), so that no
+# long file is left for the end; the files that need no workflow run fill in after them.
+FIRST = "test_workflow.py"
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        if item.path.name == FIRST:
+            return 0
+        return 1 if "finished_project" in item.fixturenames else 2
+
+    needs, tests = {}, {}
+    for item in items:  # a file needing the project for any of its tests is ranked as one that does
+        needs[item.path] = min(needs.get(item.path, 2), rank(item))
+        tests[item.path] = tests.get(item.path, 0) + 1
+    items.sort(key=lambda item: (needs[item.path], -tests[item.path], str(item.path)))  # stable within a file

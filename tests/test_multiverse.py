@@ -278,36 +278,6 @@ def test_specification_curve_is_drawn_with_its_caption(tmp_path):
 # --- with the data ---------------------------------------------------------------------------
 
 
-def run_chunks(project, study: dict, size: int, out):
-    """The chunk and gather steps as the rules run them, in this process."""
-    from migrant_health.steps.multiverse_chunk import multiverse_chunk
-    from migrant_health.steps.multiverse_gather import multiverse_gather
-
-    spec = {**study, "multiverse": {**study["multiverse"], "chunk": size}}
-    interim = [str(project / "data" / "interim" / "cmds2014.parquet")]
-    chunks = []
-    for k in range(1, multiverse.n_chunks(spec["multiverse"]) + 1):
-        chunks.append(str(out / f"chunk{k}.csv"))
-        multiverse_chunk("benefit", spec, ["cmds2014"], interim, k, chunks[-1])
-    multiverse_gather(
-        "benefit", spec, study["labels"], chunks, str(out / "multiverse.csv"), str(out / "curve"), True, []
-    )
-    return out / "multiverse.csv"
-
-
-@pytest.mark.slow
-def test_different_chunk_sizes_give_byte_identical_multiverse_csv(finished_project, tmp_path):
-    study = small(benefit())
-    files = {}
-    for size in (1, 3, 8):
-        out = tmp_path / f"size{size}"
-        files[size] = run_chunks(finished_project, study, size, out).read_bytes()
-        assert len(list(out.glob("chunk*.csv"))) == -(-8 // size)
-    assert files[1] == files[3] == files[8]
-    frame = pd.read_csv(tmp_path / "size8" / "multiverse.csv", keep_default_na=False)
-    assert len(frame) == 8 * 5 and list(frame["variant"].unique()) == list(range(1, 9))
-
-
 def _key_rows(tidy: pd.DataFrame, row) -> pd.DataFrame:
     """The rows of tidy estimates (levels as text) of a multiverse.csv row's key estimate."""
     return tidy[

@@ -47,6 +47,21 @@ def edit_text(file: str, old: str, new: str):
     return apply
 
 
+# Releases as pyreadstat read them, by (name, size, mtime): every case's project is a copy of the
+# same finished one (copies keep both), and reading the CMDS file takes seconds.
+_RELEASES = {}
+
+
+def read_release(path: Path):
+    """(data, metadata) of a release, read once per file content; the data a copy to change."""
+    stat = path.stat()
+    key = (path.name, stat.st_size, stat.st_mtime_ns)
+    if key not in _RELEASES:
+        _RELEASES[key] = pyreadstat.read_sav(str(path), user_missing=True)
+    df, meta = _RELEASES[key]
+    return df.copy(), meta
+
+
 def edit_sav(
     file: str, change: Callable[[pd.DataFrame], pd.DataFrame], to: str | None = None, label: str | None = None
 ):
@@ -54,8 +69,7 @@ def edit_sav(
     another file (with another file label)."""
 
     def apply(workdir: Path) -> None:
-        path = workdir / file
-        df, meta = pyreadstat.read_sav(str(path), user_missing=True)
+        df, meta = read_release(workdir / file)
         df = change(df)
         pyreadstat.write_sav(
             df,
@@ -91,7 +105,7 @@ def write_sav(
 ):
     """A copy of a release (labels and user-missing codes kept, columns renamed, some value labels
     replaced) as another file with another label."""
-    df, meta = pyreadstat.read_sav(str(workdir / file), user_missing=True)
+    df, meta = read_release(workdir / file)
     rename = rename or {}
     df = change(df).rename(columns=rename)
     value_labels = {rename.get(k, k): v for k, v in meta.variable_value_labels.items()}
