@@ -12,7 +12,7 @@ from migrant_health.code_closure import step_sources
 from migrant_health.config import study_survey, validate_config
 from migrant_health.errors import InputError
 from migrant_health.provenance import code_version
-from migrant_health.snakemake_params import serialise_pandas_params_only
+from migrant_health.snakemake_startup import serialise_pandas_params_only
 
 BASE = Path(workflow.basedir)
 

@@ -1,13 +1,19 @@
-"""Snakemake's params comparison without pandas' import (src/migrant_health/snakemake_params.py):
-the same serialisation as Snakemake's own, pandas imported only for a pandas value."""
+"""Snakemake's start without needless costs (src/migrant_health/snakemake_startup.py): params
+serialised as Snakemake's own code does, pandas imported only for a pandas value; config files
+read by libyaml into the documents Snakemake's own loader reads."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
+import pytest
 from snakemake import persistence
+from snakemake_interface_common.exceptions import WorkflowError
 
-from migrant_health.snakemake_params import serialise_pandas_params_only
+from migrant_health.snakemake_startup import serialise_pandas_params_only
+
+ROOT = Path(__file__).resolve().parents[1]
 
 _CURRENT = persistence.PersistenceBase._serialize_param_pandas
 ORIGINAL = getattr(_CURRENT, "original", _CURRENT)  # Snakemake's own, even if patched already
@@ -43,7 +49,7 @@ def test_a_config_value_does_not_import_pandas():
     probe = (
         "import sys\n"
         "from snakemake import persistence\n"
-        "from migrant_health.snakemake_params import serialise_pandas_params_only\n"
+        "from migrant_health.snakemake_startup import serialise_pandas_params_only\n"
         "assert 'pandas' not in sys.modules, 'imported before the test'\n"
         "serialise_pandas_params_only()\n"
         "class S: _serialize_param_builtin = persistence.PersistenceBase._serialize_param_builtin\n"
@@ -52,3 +58,22 @@ def test_a_config_value_does_not_import_pandas():
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_config_files_read_as_snakemakes_own_loader_reads_them(tmp_path):
+    from snakemake.common import configfile
+
+    from migrant_health.snakemake_startup import read_configfiles_with_libyaml
+
+    assert read_configfiles_with_libyaml() and read_configfiles_with_libyaml()  # patched, once
+    patched = configfile._load_configfile
+    original = patched.original
+    templated = tmp_path / "templated.yaml"
+    templated.write_text("__use_yte__: true\nn: ?1 + 1\n")
+    for path in (ROOT / "config.yaml", *sorted((ROOT / "data" / "published").glob("*.yaml")), templated):
+        assert patched(str(path)) == original(str(path)), path
+    assert patched(str(templated)) == {"n": 2}  # yte's templating, as before
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("a: [1, 2\n")
+    with pytest.raises(WorkflowError, match="not valid JSON or YAML"):  # Snakemake's own message
+        patched(str(broken))
