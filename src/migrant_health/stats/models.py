@@ -310,7 +310,8 @@ def binary_choice_newton(
     optimum (steps below 1e-4) the last information matrix is kept (the chord method: each step
     costs a gradient, not an n x k^2 product); the returned Hessian is the one at the estimate."""
     beta = np.zeros(X.shape[1]) if start is None else np.array(start, dtype=float)
-    loglik, d1, d2, _, _ = _binary_choice_terms(X, y, beta, kind, w)
+    terms = _binary_choice_terms(X, y, beta, kind, w)  # (loglik, d1, d2, expected, p) at beta
+    loglik, d1, d2, _, _ = terms
     converged, information, last_step = False, None, np.inf
     iterations = 0
     for iterations in range(1, max_iter + 1):  # noqa: B007 (the count is returned)
@@ -325,12 +326,13 @@ def binary_choice_newton(
             trial_terms = _binary_choice_terms(X, y, trial, kind, w)
             if trial_terms[0] >= loglik - 1e-10 * abs(loglik):
                 break
-        beta, (loglik, d1, d2, _, _) = trial, trial_terms
+        beta, terms = trial, trial_terms
+        loglik, d1, d2, _, _ = terms
         last_step = np.max(np.abs(step))
         if last_step < tol:
             converged = True
             break
-    loglik, d1, d2, expected, p = _binary_choice_terms(X, y, beta, kind, w)
+    loglik, d1, d2, expected, p = terms
     return BinaryChoiceFit(
         beta,
         converged,
