@@ -105,22 +105,25 @@ def finished_project(tmp_path_factory, worker_id) -> Path:
 
 
 # The suite's own order, for pytest-xdist's `--dist loadfile --no-loadscope-reorder` (make test),
-# which hands whole files to the workers in collection order, two to each at the start. The file
-# that runs the workflow a second time goes first: its worker builds the session's finished project
-# (which the other worker's first file waits for), then that second run. The files that read the
-# finished project follow, those with more tests first (test_trust.py, the longest), so that no
-# long file is left for the end; the files that need no workflow run fill in after them.
-FIRST = "test_workflow.py"
+# which hands whole files to the workers in collection order: at the start the first and third file
+# to one worker, the second and fourth to the other, then one file to whichever is free.
+# LEAD's first file runs the workflow a second time: its worker builds the session's finished
+# project first, then that second run. Meanwhile the other worker runs LEAD's second file, which
+# needs no workflow run and is long (the 100x recovery), then LEAD's fourth, the longest of the
+# files that read the finished project, which is ready about then; LEAD's third is short. Then the
+# other files that read the finished project, those with more tests first, so that no long file is
+# left for the end, then the files that need no workflow run.
+LEAD = ("test_workflow.py", "test_benefit.py", "test_derive.py", "test_trust.py")
 
 
 def pytest_collection_modifyitems(config, items):
-    def rank(item) -> int:
-        if item.path.name == FIRST:
-            return 0
-        return 1 if "finished_project" in item.fixturenames else 2
+    def rank(item) -> tuple:
+        if item.path.name in LEAD:
+            return (0, LEAD.index(item.path.name))
+        return (1, 0) if "finished_project" in item.fixturenames else (2, 0)
 
-    needs, tests = {}, {}
+    ranks, tests = {}, {}
     for item in items:  # a file needing the project for any of its tests is ranked as one that does
-        needs[item.path] = min(needs.get(item.path, 2), rank(item))
+        ranks[item.path] = min(ranks.get(item.path, (2, 0)), rank(item))
         tests[item.path] = tests.get(item.path, 0) + 1
-    items.sort(key=lambda item: (needs[item.path], -tests[item.path], str(item.path)))  # stable within a file
+    items.sort(key=lambda item: (ranks[item.path], -tests[item.path], str(item.path)))  # stable within a file
