@@ -216,9 +216,24 @@ INTERACTED = {  # x enters x#z and the group#x products; the levels of group ent
 }
 
 
-@pytest.mark.parametrize("models", [MODELS, INTERACTED], ids=["main_effects", "interactions"])
+ONE_PART_FACTORS = {  # group enters the first part only, band the second only
+    **MODELS,
+    "covariates": ["x"],
+    "equations": {
+        "part1": {**MODELS["equations"]["part1"], "covariates": ["x", {"factor": "group", "reference": "a"}]},
+        "part2": {**MODELS["equations"]["part2"], "covariates": ["x", {"factor": "band", "reference": "low"}]},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "models", [MODELS, INTERACTED, ONE_PART_FACTORS], ids=["main_effects", "interactions", "one_part_factors"]
+)
 def test_fast_refits_equal_the_full_sample_code(models):
-    data = _two_part_data().assign(z=lambda d: np.cos(3 * d["x"]) + 0.1 * d["psu"] % 2)
+    data = _two_part_data().assign(
+        z=lambda d: np.cos(3 * d["x"]) + 0.1 * d["psu"] % 2,
+        band=lambda d: np.array(["low", "mid", "high"])[(d["psu"] * 7) % 3],
+    )
     problems = model_bootstrap.problems(data, models, "toy", "two_part", {"cluster": None})
     for problem in problems:
         n = problem.resampler.n
