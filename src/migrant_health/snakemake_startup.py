@@ -44,10 +44,10 @@ def serialise_pandas_params_only() -> bool:
 
 def read_configfiles_with_libyaml() -> bool:
     """Patch Snakemake's config file loader (see above); whether it was patched."""
-    import yaml
     from snakemake.common import configfile
 
-    from .io.yamlfile import SAFE_LOADER
+    from .errors import InputError
+    from .io.yamlfile import read_yaml
 
     original = getattr(configfile, "_load_configfile", None)
     if original is None:  # another Snakemake: left as it is
@@ -58,8 +58,8 @@ def read_configfiles_with_libyaml() -> bool:
     def load_configfile(configpath_or_obj, filetype="Config"):
         if isinstance(configpath_or_obj, str | Path) and Path(configpath_or_obj).suffix in (".yaml", ".yml"):
             try:
-                document = yaml.load(Path(configpath_or_obj).read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                document = read_yaml(configpath_or_obj)  # the project's libyaml reader
+            except (OSError, UnicodeDecodeError, InputError):
                 document = None  # Snakemake's own loader says what is wrong
             if isinstance(document, dict) and "__use_yte__" not in document:
                 return document
