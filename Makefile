@@ -64,13 +64,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-# Two pytest workers (pytest-xdist), a test file each at a time: the suite's session fixtures
-# (a full workflow run) are built once per worker.
+# Two pytest workers (pytest-xdist), a test file each at a time, in the suite's own order
+# (tests/conftest.py): the session's fixtures (the synthetic release, a full workflow run) are
+# built once and shared by the workers.
+PYTEST := $(BIN)/python -m pytest -q -n $(CORES) --dist loadfile --no-loadscope-reorder
+
 test: lint
-	$(BIN)/python -m pytest -q -n $(CORES) --dist loadfile --no-loadscope-reorder
+	$(PYTEST)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 bench: $(STAMP)
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done

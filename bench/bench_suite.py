@@ -1,8 +1,11 @@
-"""Wall time of the test suite: the whole of it (what `make test` and CI run) and the edit-test
-loop (`make test-fast`, tests not marked slow).
+"""Wall time of the test suite as the Makefile runs it: `make test` (the whole suite and the linter,
+what CI runs) and `make test-fast` (the edit-test loop: tests not marked slow).
 
 Targets (issue 13): the whole suite <= 3 min, the fast set <= 30 s, on a quiet 2-core machine.
-Usage: .venv/bin/python bench/bench_suite.py
+The machine's speed is printed beside, before and after: one bootstrap job of the default run
+(bench_bootstrap.py's first chunk, 250 replications), timed the same way each time, so that a
+figure from a shared, slowed machine can be told from a slower suite.
+Usage: make, then .venv/bin/python bench/bench_suite.py
 """
 
 import subprocess
@@ -13,23 +16,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def timed(*args: str) -> tuple[float, str]:
+def timed(target: str) -> tuple[float, str]:
     start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    done = subprocess.run(["make", "-s", target], cwd=ROOT, capture_output=True, text=True)
     summary = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
     return time.perf_counter() - start, summary
 
 
+def machine_speed() -> float:
+    """Seconds of one bootstrap chunk job (its own process, as bench_bootstrap.py times it)."""
+    probe = "import sys; sys.path.insert(0, 'bench'); import bench_bootstrap as b; print(b._job('chunk', 0, 4))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
-    fast, fast_summary = timed("-m", "not slow")
-    print(f"test-fast (not slow): {fast:6.1f} s   (target <= 30 s)   {fast_summary}")
-    whole, whole_summary = timed("-n", "2", "--dist", "loadfile")  # as `make test` runs it
-    print(f"whole suite:          {whole:6.1f} s   (target <= 180 s)  {whole_summary}")
+    before = machine_speed()
+    fast, fast_summary = timed("test-fast")
+    print(f"make test-fast: {fast:6.1f} s   (target <= 30 s)   {fast_summary}")
+    whole, whole_summary = timed("test")
+    print(f"make test:      {whole:6.1f} s   (target <= 180 s)  {whole_summary}")
+    print(f"machine speed:  one bootstrap chunk job {before:.2f} s before, {machine_speed():.2f} s after")
 
 
 if __name__ == "__main__":

@@ -1,19 +1,24 @@
 """Shared fixtures: one synthetic release and its canonical frame per test session."""
 
 import os
+import pickle
 
 # One BLAS thread, as the workflow's jobs use (rules/common.smk): set before numpy is imported.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+# No transparent huge pages for numpy's large arrays (numpy asks for them on Linux): where the
+# kernel compacts memory on such a fault (defrag "madvise", as here), the 100x recovery checks spent
+# a third of their time in the kernel (medical return: 10.4 s of 26 s; 4.5 s of 20 s without).
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from migrant_health import derive, published
 from migrant_health.io import codebook, read
+from migrant_health.io.yamlfile import read_yaml
 from migrant_health.synth import GENERATORS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +27,9 @@ CODEBOOK = ROOT / "data" / "codebooks" / "cmds2014.yaml"
 
 
 def load_config() -> dict:
-    return yaml.safe_load((ROOT / "config.yaml").read_text())
+    """config.yaml as written (read with libyaml, as the workflow reads it: the pure-Python
+    loader takes a quarter of a second, at every test module's import)."""
+    return read_yaml(ROOT / "config.yaml")
 
 
 def validated_config() -> dict:
@@ -58,10 +65,28 @@ def generate(seed: int, **settings):
     )
 
 
+def once_per_session(tmp_path_factory, worker_id: str, name: str, make):
+    """make(directory)'s value, made once for the whole session: under pytest-xdist the first
+    worker to ask makes it (files in `directory`, beside the workers' own) and pickles it there,
+    the others read that pickle (the synthetic release and its reading take seconds, which each
+    worker would otherwise pay again)."""
+    if worker_id == "master":  # no xdist: this process is the session
+        return make(tmp_path_factory.mktemp(name))
+    from workflow_helpers import build_once
+
+    def build(directory: Path) -> None:
+        directory.mkdir()
+        (directory / "value.pickle").write_bytes(pickle.dumps(make(directory), protocol=pickle.HIGHEST_PROTOCOL))
+
+    directory = build_once(tmp_path_factory.getbasetemp().parent / "shared" / name, build)
+    return pickle.loads((directory / "value.pickle").read_bytes())
+
+
 @pytest.fixture(scope="session")
-def release():
+def release(tmp_path_factory, worker_id):
     """The default synthetic release (config.yaml's seed) and its truth."""
-    return generate(load_config()["datasets"]["cmds2014"]["generator"]["seed"])
+    seed = load_config()["datasets"]["cmds2014"]["generator"]["seed"]
+    return once_per_session(tmp_path_factory, worker_id, "release", lambda _: generate(seed))
 
 
 @pytest.fixture(scope="session")
@@ -71,18 +96,24 @@ def raw_release(release) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def sav_path(release, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("raw") / "cmds2014_synthetic.sav"
-    release.write_sav(path)
-    return path
+def sav_path(release, tmp_path_factory, worker_id) -> Path:
+    def write(directory: Path) -> Path:
+        release.write_sav(directory / "cmds2014_synthetic.sav")
+        return directory / "cmds2014_synthetic.sav"
+
+    return once_per_session(tmp_path_factory, worker_id, "raw", write)
 
 
 @pytest.fixture(scope="session")
-def canonical(sav_path) -> pd.DataFrame:
+def canonical(sav_path, tmp_path_factory, worker_id) -> pd.DataFrame:
     """The release read through the codebook, with respondent-level derivations."""
-    book = codebook.load_codebook(CODEBOOK)
-    frame, _ = codebook.apply_codebook(read.read_raw(sav_path, book.sources), book)
-    return derive.derive_all(frame, book.survey, book.interview)
+
+    def read_through_the_codebook(_) -> pd.DataFrame:
+        book = codebook.load_codebook(CODEBOOK)
+        frame, _ = codebook.apply_codebook(read.read_raw(sav_path, book.sources), book)
+        return derive.derive_all(frame, book.survey, book.interview)
+
+    return once_per_session(tmp_path_factory, worker_id, "canonical", read_through_the_codebook)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +16,7 @@ from migrant_health import evaluation, expressions, sample
 from migrant_health.errors import InputError
 from migrant_health.evaluation import evaluate, indicator
 from migrant_health.expressions import parse
+from migrant_health.io.yamlfile import read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 INTERIM = ROOT / "data" / "interim"  # canonical microdata, present after `make`; never committed
@@ -127,7 +127,7 @@ def config_expressions() -> list[tuple[str, str]]:
             for i, value in enumerate(node):
                 walk(value, f"{path}[{i}]")
 
-    walk(yaml.safe_load((ROOT / "config.yaml").read_text()), "")
+    walk(read_yaml(ROOT / "config.yaml"), "")
     return found
 
 

@@ -19,6 +19,8 @@ import pytest
 import yaml
 from workflow_helpers import copy_project, run_forked
 
+from migrant_health.io.yamlfile import read_yaml
+
 pytestmark = pytest.mark.slow
 ATTACK = "__import__('os').system('touch hacked.txt')"
 GLOBALS_ATTACK = "age.__class__.__init__.__globals__.get('sys').modules.get('os').system('touch hacked.txt') == 0"
@@ -30,9 +32,9 @@ GLOBALS_ATTACK = "age.__class__.__init__.__globals__.get('sys').modules.get('os'
 def edit_config(change: Callable[[dict], None]):
     def apply(workdir: Path) -> None:
         path = workdir / "config.yaml"
-        config = yaml.safe_load(path.read_text())
+        config = read_yaml(path)
         change(config)
-        path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+        path.write_text(yaml.dump(config, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True))
 
     return apply
 

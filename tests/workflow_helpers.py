@@ -73,12 +73,17 @@ def run_forked(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     """Snakemake's command line run in a forked copy of this process, with one core, so that
     the interpreter start and the imports are paid once per test session. Same command line
     as `make` otherwise (its messages, its exit status)."""
+    import gc
     import os
     import traceback
 
     import snakemake.cli
 
     out, err = workdir / ".snakemake_stdout", workdir / ".snakemake_stderr"
+    # The child's garbage collector would otherwise visit every object of this (large) process
+    # and so copy every page holding one: frozen objects are not visited (the gc module's advice
+    # for fork without exec).
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # the child: run the command line, exit with its status
         code = 1
@@ -98,5 +103,6 @@ def run_forked(workdir: Path, *args: str) -> subprocess.CompletedProcess:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
+    gc.unfreeze()
     _, status = os.waitpid(pid, 0)
     return subprocess.CompletedProcess(args, os.waitstatus_to_exitcode(status), out.read_text(), err.read_text())
