@@ -69,6 +69,26 @@ def copy_project(source: Path, target: Path) -> Path:
     return target
 
 
+def _collect_snakemake_plugins() -> None:
+    """Snakemake's plugin registries, each of which scans every installed package the first time
+    it is asked for, collected here once (they are singletons): each forked run finds them
+    collected instead of scanning again (0.1 s of a 0.3 s run that stops at the config)."""
+    from snakemake_interface_executor_plugins.registry import ExecutorPluginRegistry
+    from snakemake_interface_logger_plugins.registry import LoggerPluginRegistry
+    from snakemake_interface_report_plugins.registry import ReportPluginRegistry
+    from snakemake_interface_scheduler_plugins.registry import SchedulerPluginRegistry
+    from snakemake_interface_storage_plugins.registry import StoragePluginRegistry
+
+    for registry in (
+        ExecutorPluginRegistry,
+        LoggerPluginRegistry,
+        ReportPluginRegistry,
+        SchedulerPluginRegistry,
+        StoragePluginRegistry,
+    ):
+        registry()
+
+
 def run_forked(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     """Snakemake's command line run in a forked copy of this process, with one core, so that
     the interpreter start and the imports are paid once per test session. Same command line
@@ -79,6 +99,7 @@ def run_forked(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
     import snakemake.cli
 
+    _collect_snakemake_plugins()
     out, err = workdir / ".snakemake_stdout", workdir / ".snakemake_stderr"
     # The child's garbage collector would otherwise visit every object of this (large) process
     # and so copy every page holding one: frozen objects are not visited (the gc module's advice
