@@ -2,7 +2,7 @@
 
 import pandas as pd
 import pytest
-from workflow_helpers import ROOT, copy_project, prepare, result_files, run_workflow
+from workflow_helpers import ROOT, copy_project, prepare, result_files, run_forked, run_workflow
 
 from migrant_health.provenance import file_sha256
 
@@ -143,7 +143,7 @@ def test_synthetic_truth_is_documented_beside_the_published_numbers(two_runs):
 
 
 def test_rerun_has_nothing_to_do(two_runs):
-    done = run_workflow(two_runs[0], "--dry-run")
+    done = run_forked(two_runs[0], "--dry-run", "all")
     assert done.returncode == 0 and "Nothing to be done" in done.stdout + done.stderr
 
 
@@ -163,7 +163,7 @@ def test_bad_filter_stops_with_its_message_not_a_traceback(finished_project, tmp
 
 def test_bad_config_key_stops_before_any_job(tmp_path):
     config = (ROOT / "config.yaml").read_text().replace("undeclared_codes: error", "undeclared_code: error")
-    done = run_workflow(prepare(tmp_path, config))
+    done = run_forked(prepare(tmp_path, config), "all")
     assert done.returncode != 0
     assert "Configuration error: config.yaml: datasets.cmds2014: Additional properties" in done.stderr
     assert not (tmp_path / "data" / "raw").exists()
@@ -173,7 +173,7 @@ def planned_rules(workdir, config_text: str) -> set[str]:
     """Rules a dry run would execute with `config_text` overriding config.yaml."""
     override = workdir / "override.yaml"
     override.write_text(config_text)
-    done = run_workflow(workdir, "--dry-run", "--configfile", str(override))
+    done = run_forked(workdir, "all", "--dry-run", "--configfile", str(override))  # --configfile takes several
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout + done.stderr
     table = out.split("Job stats:")[1] if "Job stats:" in out else ""

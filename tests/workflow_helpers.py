@@ -95,12 +95,15 @@ def run_forked(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     as `make` otherwise (its messages, its exit status)."""
     import gc
     import os
+    import tempfile
     import traceback
 
     import snakemake.cli
 
     _collect_snakemake_plugins()
-    out, err = workdir / ".snakemake_stdout", workdir / ".snakemake_stderr"
+    # What the child prints, kept outside the project (a shared finished project is not written to).
+    captured = Path(tempfile.mkdtemp(prefix="snakemake_output_"))
+    out, err = captured / "stdout", captured / "stderr"
     # The child's garbage collector would otherwise visit every object of this (large) process
     # and so copy every page holding one: frozen objects are not visited (the gc module's advice
     # for fork without exec).
@@ -126,4 +129,6 @@ def run_forked(workdir: Path, *args: str) -> subprocess.CompletedProcess:
             os._exit(code)
     gc.unfreeze()
     _, status = os.waitpid(pid, 0)
-    return subprocess.CompletedProcess(args, os.waitstatus_to_exitcode(status), out.read_text(), err.read_text())
+    done = subprocess.CompletedProcess(args, os.waitstatus_to_exitcode(status), out.read_text(), err.read_text())
+    shutil.rmtree(captured)
+    return done
