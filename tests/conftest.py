@@ -7,8 +7,9 @@ import pickle
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 # No transparent huge pages for numpy's large arrays (numpy asks for them on Linux): where the
-# kernel compacts memory on such a fault (defrag "madvise", as here), the 100x recovery checks spent
-# a third of their time in the kernel (medical return: 10.4 s of 26 s; 4.5 s of 20 s without).
+# kernel compacts memory at such a fault (defrag "madvise", as on this project's machines), the 100x
+# recovery checks spent a third of their time in the kernel (medical return: 10.4 s of 27.8 s with
+# them, 4.5 s of 20.5 s without). Results are the same either way.
 os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 from pathlib import Path
