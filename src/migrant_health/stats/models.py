@@ -179,8 +179,8 @@ def fit_index_model(spec: ModelSpec, data: pd.DataFrame, design: SurveyDesign | 
 
 GLM_TOLERANCE = 1e-10  # IRLS stops when the deviance changes by less (absolute, statsmodels' criterion)
 # The weighted least squares of the one IRLS step before and after Newton, by QR: statsmodels'
-# default ends IRLS with a pseudo-inverse (an SVD of X and an n x k product), three times the time
-# on a large file (401,800 x 24: 6.3 s of the fit's 10 s); the coefficients agree to rounding.
+# default ends IRLS with a pseudo-inverse (an SVD of X and an n x k product), 6.3 s of a 10 s fit
+# on 401,800 x 24 (7.7 s by QR); the coefficients agree to rounding.
 ONE_STEP = "qr"
 # Newton stops when the deviance the next step can still gain is below NEWTON_TOLERANCE of the
 # deviance (quadratic convergence gets there a step after 1e-10), or when no step lowers the
