@@ -68,19 +68,23 @@ def generate(seed: int, **settings):
 
 def once_per_session(tmp_path_factory, worker_id: str, name: str, make):
     """make(directory)'s value, made once for the whole session: under pytest-xdist the first
-    worker to ask makes it (files in `directory`, beside the workers' own) and pickles it there,
-    the others read that pickle (the synthetic release and its reading take seconds, which each
-    worker would otherwise pay again)."""
+    worker to ask makes it (its files in `directory`, beside the workers' own directories and as
+    deep as theirs, which copy_project needs) and pickles the value beside that directory; the
+    others wait for it and read the pickle (a full run, the synthetic release and its reading take
+    seconds to a minute, which each worker would otherwise pay again)."""
     if worker_id == "master":  # no xdist: this process is the session
         return make(tmp_path_factory.mktemp(name))
     from workflow_helpers import build_once
 
+    directory = tmp_path_factory.getbasetemp().parent / "shared" / name
+    value = directory.with_name(name + ".pickle")
+
     def build(directory: Path) -> None:
         directory.mkdir()
-        (directory / "value.pickle").write_bytes(pickle.dumps(make(directory), protocol=pickle.HIGHEST_PROTOCOL))
+        value.write_bytes(pickle.dumps(make(directory), protocol=pickle.HIGHEST_PROTOCOL))
 
-    directory = build_once(tmp_path_factory.getbasetemp().parent / "shared" / name, build)
-    return pickle.loads((directory / "value.pickle").read_bytes())
+    build_once(directory, build)
+    return pickle.loads(value.read_bytes())
 
 
 @pytest.fixture(scope="session")
@@ -120,20 +124,15 @@ def canonical(sav_path, tmp_path_factory, worker_id) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def finished_project(tmp_path_factory, worker_id) -> Path:
     """The whole workflow run once on the synthetic default (as `make` runs it), once for the
-    whole session: under pytest-xdist the first worker to ask runs it, the others wait for it
-    and share it (tests read it or copy it, never change it)."""
-    from workflow_helpers import build_once, prepare, run_workflow
+    whole session and shared by the workers (tests read it or copy it, never change it)."""
+    from workflow_helpers import prepare, run_workflow
 
-    def build(workdir: Path) -> None:
+    def build(workdir: Path) -> Path:
         done = run_workflow(prepare(workdir))
         assert done.returncode == 0, done.stderr[-3000:]
-
-    if worker_id == "master":  # no xdist: this process's own temporary directory
-        workdir = tmp_path_factory.mktemp("finished")
-        build(workdir)
         return workdir
-    # Beside the workers' own directories and as deep as theirs (copy_project needs that).
-    return build_once(tmp_path_factory.getbasetemp().parent / "shared" / "finished", build)
+
+    return once_per_session(tmp_path_factory, worker_id, "finished", build)
 
 
 # The suite's own order, for pytest-xdist's `--dist loadfile --no-loadscope-reorder` (make test),
